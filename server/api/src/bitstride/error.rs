@@ -1,0 +1,264 @@
+//! The Bitstride error envelope, `{"error": {"code", "message"}}`.
+//!
+//! Every 4xx/5xx answer of every Bitstride operation carries this body. The
+//! `code` is one of a closed set ([`ErrorCode`]); each code always travels with
+//! the same HTTP status ([`ErrorCode::status`]), so clients may branch on
+//! either. Extractor failures raised by dropshot (bad JSON, bad query string,
+//! oversized body) are folded into the same envelope by `From<HttpError>`.
+
+use std::fmt;
+
+use dropshot::{ErrorStatusCode, HttpError, HttpResponseError};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable error code carried in `error.code`.
+///
+/// The set is closed; each code maps to exactly one HTTP status:
+/// `invalid_request` 400 (a parameter or field is missing, malformed or out of
+/// range), `invalid_json` 400 (the body is not JSON or does not have the
+/// expected shape), `streaming_not_supported` 400 (`stream: true` on a chat
+/// route), `unauthorized` 401 (missing, malformed, expired or revoked token),
+/// `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401
+/// (wrong or stale TOTP code), `forbidden` 403 (the credential is valid but
+/// may not do this), `not_found` 404, `conflict` 409 (a unique name, email or
+/// subdomain is taken), `invalid_state` 409 (the resource is in a state that
+/// does not allow the action), `payload_too_large` 413, `upstream_error` 502
+/// (a deployment backend or OAuth provider failed), `not_ready` 503 (readiness
+/// probe failed), `internal_error` 500 (never documented per operation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400
+    InvalidRequest,
+    // 400
+    InvalidJson,
+    // 400
+    StreamingNotSupported,
+    // 401
+    Unauthorized,
+    // 401
+    InvalidCredentials,
+    // 401
+    InvalidMfaCode,
+    // 403
+    Forbidden,
+    // 404
+    NotFound,
+    // 409
+    Conflict,
+    // 409
+    InvalidState,
+    // 413
+    PayloadTooLarge,
+    // 502
+    UpstreamError,
+    // 503
+    NotReady,
+    // 500
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The HTTP status that always accompanies this code.
+    pub fn status(self) -> ErrorStatusCode {
+        match self {
+            ErrorCode::InvalidRequest
+            | ErrorCode::InvalidJson
+            | ErrorCode::StreamingNotSupported => ErrorStatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized | ErrorCode::InvalidCredentials | ErrorCode::InvalidMfaCode => {
+                ErrorStatusCode::UNAUTHORIZED
+            }
+            ErrorCode::Forbidden => ErrorStatusCode::FORBIDDEN,
+            ErrorCode::NotFound => ErrorStatusCode::NOT_FOUND,
+            ErrorCode::Conflict | ErrorCode::InvalidState => ErrorStatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => ErrorStatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UpstreamError => ErrorStatusCode::BAD_GATEWAY,
+            ErrorCode::NotReady => ErrorStatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::InternalError => ErrorStatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The snake_case wire spelling of this code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::StreamingNotSupported => "streaming_not_supported",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidMfaCode => "invalid_mfa_code",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::NotReady => "not_ready",
+            ErrorCode::InternalError => "internal_error",
+        }
+    }
+}
+
+/// The inner object of the error envelope: a code and a human-readable message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code from the closed set; see `ErrorCode`.
+    pub code: ErrorCode,
+    /// Human-readable explanation, safe to show to the caller.
+    pub message: String,
+}
+
+/// Bitstride's single error envelope, `{"error": {"code", "message"}}`, used by
+/// every 4xx/5xx response of the surface.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorEnvelope {
+    /// What went wrong.
+    pub error: ErrorBody,
+}
+
+impl ErrorEnvelope {
+    /// Builds an envelope from a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorEnvelope { error: ErrorBody { code, message: message.into() } }
+    }
+}
+
+impl fmt::Display for ErrorEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error.code.as_str(), self.error.message)
+    }
+}
+
+impl std::error::Error for ErrorEnvelope {}
+
+impl HttpResponseError for ErrorEnvelope {
+    fn status_code(&self) -> ErrorStatusCode {
+        self.error.code.status()
+    }
+}
+
+/// Prefix of dropshot's message when a body exceeds the endpoint's byte limit.
+const BODY_TOO_LARGE_PREFIX: &str = "request body exceeded maximum size";
+/// Prefixes of dropshot's messages for a JSON body that does not parse or has the wrong media type.
+const JSON_BODY_PREFIXES: [&str; 3] =
+    ["unable to parse JSON body", "expected content type", "unsupported content-type"];
+
+impl From<HttpError> for ErrorEnvelope {
+    /// Folds dropshot's own errors (extractors, serialization) into the
+    /// envelope: 4xx keep their meaning with the caller-facing message, an
+    /// oversized body becomes `payload_too_large` (413), and every 5xx becomes
+    /// `internal_error` with a generic message.
+    fn from(e: HttpError) -> Self {
+        let status = e.status_code.as_status();
+        let msg = e.external_message;
+        if status.is_server_error() {
+            return match status.as_u16() {
+                503 => ErrorEnvelope::new(ErrorCode::NotReady, messages::NOT_READY),
+                _ => ErrorEnvelope::new(ErrorCode::InternalError, messages::INTERNAL_ERROR),
+            };
+        }
+        let code = match status.as_u16() {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            413 => ErrorCode::PayloadTooLarge,
+            _ if msg.starts_with(BODY_TOO_LARGE_PREFIX) => ErrorCode::PayloadTooLarge,
+            _ if JSON_BODY_PREFIXES.iter().any(|p| msg.starts_with(p)) => ErrorCode::InvalidJson,
+            _ => ErrorCode::InvalidRequest,
+        };
+        ErrorEnvelope::new(code, msg)
+    }
+}
+
+/// Fixed messages the server sends (the documented examples quote them verbatim).
+pub mod messages {
+    /// 401 `unauthorized`: no `Authorization: Bearer` header.
+    pub const MISSING_TOKEN: &str = "missing bearer token in the Authorization header";
+    /// 401 `unauthorized`: the bearer token is unknown, malformed, expired or revoked.
+    pub const INVALID_TOKEN: &str = "invalid or expired bearer token";
+    /// 403 `forbidden`: an API key was sent to a session-only route.
+    pub const SESSION_REQUIRED: &str =
+        "this operation requires a session token; API keys are not accepted";
+    /// 403 `forbidden`: the API key lacks the scope the route needs (`{scope}` is filled in).
+    pub const MISSING_SCOPE_TEMPLATE: &str = "this API key lacks the \"{scope}\" scope";
+    /// 401 `invalid_credentials`: wrong email or password.
+    pub const INVALID_CREDENTIALS: &str = "incorrect email or password";
+    /// 409 `conflict`: registration with an email that already has an account.
+    pub const EMAIL_TAKEN: &str = "an account with this email already exists";
+    /// 400 `invalid_request`: password shorter than 8 characters.
+    pub const PASSWORD_TOO_SHORT: &str = "password must be at least 8 characters long";
+    /// 401 `unauthorized`: unknown, used or expired refresh token.
+    pub const INVALID_REFRESH_TOKEN: &str = "invalid or expired refresh token";
+    /// 401 `unauthorized`: unknown, used or expired MFA token.
+    pub const INVALID_MFA_TOKEN: &str = "invalid or expired MFA token";
+    /// 401 `invalid_mfa_code`: the TOTP code does not match.
+    pub const INVALID_MFA_CODE: &str = "the MFA code is incorrect or has expired";
+    /// 409 `invalid_state`: enrolment while MFA is already on.
+    pub const MFA_ALREADY_ENABLED: &str = "MFA is already enabled for this account";
+    /// 409 `invalid_state`: confirmation without a pending enrolment.
+    pub const MFA_NOT_ENROLLING: &str = "no MFA enrollment is pending; call /v1/auth/mfa/enroll first";
+    /// 409 `invalid_state`: disabling MFA that is off.
+    pub const MFA_NOT_ENABLED: &str = "MFA is not enabled for this account";
+    /// 404 `not_found`: unknown or unconfigured OAuth provider.
+    pub const UNKNOWN_PROVIDER: &str = "OAuth provider not found";
+    /// 400 `invalid_request`: OAuth `state` not issued by this server, used, or expired.
+    pub const INVALID_OAUTH_STATE: &str = "invalid or expired OAuth state";
+    /// 502 `upstream_error`: the OAuth provider's token exchange failed.
+    pub const OAUTH_EXCHANGE_FAILED: &str = "the OAuth provider rejected or did not answer the code exchange";
+    /// 404 `not_found` messages, one per resource kind.
+    pub const API_KEY_NOT_FOUND: &str = "API key not found";
+    /// 404 `not_found` for projects.
+    pub const PROJECT_NOT_FOUND: &str = "project not found";
+    /// 404 `not_found` for models.
+    pub const MODEL_NOT_FOUND: &str = "model not found";
+    /// 404 `not_found` for datasets.
+    pub const DATASET_NOT_FOUND: &str = "dataset not found";
+    /// 404 `not_found` for fine-tuning jobs.
+    pub const FINE_TUNING_JOB_NOT_FOUND: &str = "fine-tuning job not found";
+    /// 404 `not_found` for RL jobs.
+    pub const RL_JOB_NOT_FOUND: &str = "RL job not found";
+    /// 404 `not_found` for deployments.
+    pub const DEPLOYMENT_NOT_FOUND: &str = "deployment not found";
+    /// 404 `not_found`: `/v1/chat/completions` could not resolve a deployment.
+    pub const DEPLOYMENT_UNRESOLVED: &str =
+        "no deployment matches the request host or the \"model\" field";
+    /// 409 `conflict`: project name already used in the organization.
+    pub const PROJECT_NAME_TAKEN: &str = "a project with this name already exists";
+    /// 409 `conflict`: deployment subdomain already used.
+    pub const SUBDOMAIN_TAKEN: &str = "this subdomain is already in use";
+    /// 400 `invalid_request`: `project_id` in a body does not name a project of the organization.
+    pub const UNKNOWN_PROJECT_REF: &str = "project_id does not name a project in this organization";
+    /// 400 `invalid_request`: a dataset id in a job body does not name a dataset of the organization.
+    pub const UNKNOWN_DATASET_REF: &str = "dataset id does not name a dataset in this organization";
+    /// 409 `invalid_state`: a job referenced a dataset that has not passed validation.
+    pub const DATASET_NOT_VALID: &str = "the dataset has not passed validation";
+    /// 409 `invalid_state`: a dataset of the wrong purpose was given to a job.
+    pub const DATASET_WRONG_PURPOSE: &str = "the dataset's purpose does not match this kind of job";
+    /// 409 `invalid_state`: validate before any upload.
+    pub const DATASET_NOT_UPLOADED: &str = "no file has been uploaded to this dataset";
+    /// 400 `invalid_request`: empty upload body.
+    pub const EMPTY_UPLOAD: &str = "the uploaded file is empty";
+    /// 413 `payload_too_large`: upload over the limit.
+    pub const UPLOAD_TOO_LARGE: &str = "request body exceeded maximum size of 16777216 bytes";
+    /// 409 `invalid_state`: cancel of a finished job.
+    pub const JOB_FINISHED: &str = "the job has already finished and cannot be cancelled";
+    /// 400 `invalid_request`: replica bounds out of order.
+    pub const REPLICAS_OUT_OF_ORDER: &str = "min_replicas must not exceed max_replicas";
+    /// 409 `invalid_state`: inference against a stopped deployment.
+    pub const DEPLOYMENT_STOPPED: &str = "the deployment is stopped";
+    /// 400 `streaming_not_supported`: `stream: true` on a chat route.
+    pub const STREAMING_NOT_SUPPORTED: &str =
+        "streaming responses are not supported; omit \"stream\" or set it to false";
+    /// 400 `invalid_request`: chat request without messages.
+    pub const EMPTY_MESSAGES: &str = "messages must contain at least one message";
+    /// 502 `upstream_error`: the deployment backend failed or answered garbage.
+    pub const BACKEND_FAILED: &str = "the deployment backend did not return a valid response";
+    /// 400 `invalid_request`: usage window in the wrong order.
+    pub const TIME_RANGE_INVERTED: &str = "start_time must be earlier than end_time";
+    /// 503 `not_ready`: readiness probe failed.
+    pub const NOT_READY: &str = "the server is not ready to accept traffic";
+    /// 500 `internal_error`: generic message for every server fault.
+    pub const INTERNAL_ERROR: &str = "internal server error";
+}

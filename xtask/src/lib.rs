@@ -1,0 +1,28 @@
+//! quartet's contract tooling, as a library so that its checks can be tested.
+//!
+//! - [`lint`]: a document on its own (syntax, `$ref`s, examples, progenitor's limits);
+//! - [`drift`]: a document against the document dropshot derives from its server trait;
+//! - [`generate`]: the progenitor client of a document;
+//! - [`check`]: all three, as `cargo xtask check` runs them.
+
+pub mod check;
+pub mod derived;
+pub mod document;
+pub mod drift;
+pub mod equivalences;
+pub mod examples;
+pub mod finding;
+pub mod generate;
+pub mod lint;
+pub mod model;
+pub mod schema;
+
+use std::path::PathBuf;
+
+/// The workspace root (the parent of the xtask crate).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_owned()
+}

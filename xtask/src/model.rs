@@ -1,0 +1,327 @@
+//! A document read as a contract: operations keyed by method and path, with every
+//! `$ref` resolved, so that two documents can be compared structurally whatever
+//! their component names or layout. Shared by the drift check and the diff.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::document::{pointer, Document, METHODS};
+
+/// Identifies an operation: upper-case method and path template.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpKey {
+    /// The path template, e.g. `/v1/projects/{id}`.
+    pub path: String,
+    /// The method in upper case, e.g. `GET`.
+    pub method: String,
+}
+
+impl fmt::Display for OpKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// One operation of a contract.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Method and path.
+    pub key: OpKey,
+    /// The `operationId`, if any.
+    pub operation_id: Option<String>,
+    /// JSON pointer of the operation object in its document.
+    pub pointer: String,
+    /// Parameters (path-level ones merged in), `$ref`s resolved.
+    pub parameters: Vec<Parameter>,
+    /// The request body, `$ref`s resolved.
+    pub request_body: Option<RequestBody>,
+    /// Responses by status key (`200`, `4XX`, `default`), `$ref`s resolved.
+    pub responses: BTreeMap<String, Response>,
+    /// The operation's `security`, or `None` when it inherits the document's.
+    pub security: Option<Value>,
+    /// The operation's tags.
+    pub tags: Vec<String>,
+}
+
+impl Operation {
+    /// `METHOD path (operationId)`, the way findings name an operation.
+    pub fn label(&self) -> String {
+        match &self.operation_id {
+            Some(id) => format!("{} ({id})", self.key),
+            None => self.key.to_string(),
+        }
+    }
+}
+
+/// A parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: String,
+    /// The name as written.
+    pub name: String,
+    /// Whether it is required.
+    pub required: bool,
+    /// Its schema, resolved (`{}` when absent).
+    pub schema: Value,
+    /// `style`, when written.
+    pub style: Option<String>,
+    /// `explode`, when written.
+    pub explode: Option<bool>,
+    /// Its `example`, when written.
+    pub example: Option<Value>,
+    /// JSON pointer of the parameter in its document.
+    pub pointer: String,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    /// Whether the body is required.
+    pub required: bool,
+    /// Media types and their content.
+    pub content: BTreeMap<String, Media>,
+    /// JSON pointer of the request body in its document.
+    pub pointer: String,
+}
+
+/// A response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Media types and their content (empty for a response without a body).
+    pub content: BTreeMap<String, Media>,
+    /// JSON pointer of the response in its document.
+    pub pointer: String,
+}
+
+/// The content of one media type.
+#[derive(Debug, Clone)]
+pub struct Media {
+    /// The schema, resolved; `None` when the media type has none.
+    pub schema: Option<Value>,
+    /// The schema as written (an unresolved `$ref` stays a `$ref`), for grouping.
+    pub schema_as_written: Option<Value>,
+    /// `example` plus every `examples.*.value`, by name (`example` for the single form).
+    pub examples: Vec<(String, Value)>,
+    /// Whether an `encoding` map is present.
+    pub has_encoding: bool,
+}
+
+/// A document read as a set of operations.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// Every operation, keyed by method and path.
+    pub operations: BTreeMap<OpKey, Operation>,
+}
+
+impl Contract {
+    /// Reads the operations of a document. Unresolvable `$ref`s become `{"$unresolved": ref}`
+    /// (the lint reports them) so that the model can always be built.
+    pub fn from_document(doc: &Document) -> Self {
+        let mut operations = BTreeMap::new();
+        let Some(paths) = doc.value.get("paths").and_then(Value::as_object) else {
+            return Self { operations };
+        };
+        for (path, item) in paths {
+            let item = deref(doc, item);
+            let shared_params = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let op_ptr = pointer(["paths", path.as_str(), method]);
+                let key = OpKey {
+                    path: path.clone(),
+                    method: method.to_uppercase(),
+                };
+                let mut parameters: Vec<Parameter> = Vec::new();
+                let own = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for (i, p) in own.iter().enumerate() {
+                    parameters.push(read_parameter(
+                        doc,
+                        p,
+                        format!("{op_ptr}/parameters/{i}"),
+                    ));
+                }
+                for (i, p) in shared_params.iter().enumerate() {
+                    let param = read_parameter(
+                        doc,
+                        p,
+                        format!("{}/parameters/{i}", pointer(["paths", path.as_str()])),
+                    );
+                    if !parameters
+                        .iter()
+                        .any(|q| q.location == param.location && q.name == param.name)
+                    {
+                        parameters.push(param);
+                    }
+                }
+                let request_body = op.get("requestBody").map(|b| {
+                    let b = deref(doc, b);
+                    RequestBody {
+                        required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        content: read_content(doc, b),
+                        pointer: format!("{op_ptr}/requestBody"),
+                    }
+                });
+                let mut responses = BTreeMap::new();
+                if let Some(rs) = op.get("responses").and_then(Value::as_object) {
+                    for (status, r) in rs {
+                        let r = deref(doc, r);
+                        responses.insert(
+                            status.clone(),
+                            Response {
+                                content: read_content(doc, r),
+                                pointer: format!("{op_ptr}/responses/{}", crate::document::escape(status)),
+                            },
+                        );
+                    }
+                }
+                operations.insert(
+                    key.clone(),
+                    Operation {
+                        key,
+                        operation_id: op
+                            .get("operationId")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        pointer: op_ptr,
+                        parameters,
+                        request_body,
+                        responses,
+                        security: op.get("security").cloned(),
+                        tags: op
+                            .get("tags")
+                            .and_then(Value::as_array)
+                            .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                            .unwrap_or_default(),
+                    },
+                );
+            }
+        }
+        Self { operations }
+    }
+
+    /// The operation with this operationId, if any.
+    pub fn by_operation_id(&self, id: &str) -> Option<&Operation> {
+        self.operations
+            .values()
+            .find(|o| o.operation_id.as_deref() == Some(id))
+    }
+}
+
+fn read_parameter(doc: &Document, p: &Value, ptr: String) -> Parameter {
+    let p = deref(doc, p);
+    let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    Parameter {
+        location: text("in"),
+        name: text("name"),
+        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+        schema: p
+            .get("schema")
+            .map(|s| resolve_schema(doc, s))
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        style: p.get("style").and_then(Value::as_str).map(str::to_owned),
+        explode: p.get("explode").and_then(Value::as_bool),
+        example: p.get("example").cloned(),
+        pointer: ptr,
+    }
+}
+
+fn read_content(doc: &Document, holder: &Value) -> BTreeMap<String, Media> {
+    let mut out = BTreeMap::new();
+    if let Some(content) = holder.get("content").and_then(Value::as_object) {
+        for (media_type, media) in content {
+            let mut examples = Vec::new();
+            if let Some(e) = media.get("example") {
+                examples.push(("example".to_owned(), e.clone()));
+            }
+            if let Some(map) = media.get("examples").and_then(Value::as_object) {
+                for (name, e) in map {
+                    let e = deref(doc, e);
+                    if let Some(v) = e.get("value") {
+                        examples.push((name.clone(), v.clone()));
+                    }
+                }
+            }
+            out.insert(
+                media_type.clone(),
+                Media {
+                    schema: media.get("schema").map(|s| resolve_schema(doc, s)),
+                    schema_as_written: media.get("schema").cloned(),
+                    examples,
+                    has_encoding: media.get("encoding").is_some(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Follows a `$ref` at the top of a non-schema object (response, parameter, body, example).
+pub fn deref<'a>(doc: &'a Document, v: &'a Value) -> &'a Value {
+    let mut current = v;
+    for _ in 0..16 {
+        match current.get("$ref").and_then(Value::as_str) {
+            Some(r) => match doc.resolve_ref(r) {
+                Some(target) => current = target,
+                None => return current,
+            },
+            None => return current,
+        }
+    }
+    current
+}
+
+/// Inlines every `$ref` of a schema. A reference back into a schema that is being
+/// inlined becomes `{"$recursive": "<name>"}`; a dangling one `{"$unresolved": "<ref>"}`.
+pub fn resolve_schema(doc: &Document, schema: &Value) -> Value {
+    resolve_in(doc, schema, &mut Vec::new())
+}
+
+fn resolve_in(doc: &Document, v: &Value, stack: &mut Vec<String>) -> Value {
+    let Value::Object(map) = v else {
+        return v.clone();
+    };
+    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+        if stack.iter().any(|s| s == r) {
+            let name = r.rsplit('/').next().unwrap_or(r);
+            return serde_json::json!({ "$recursive": name });
+        }
+        let Some(target) = doc.resolve_ref(r) else {
+            return serde_json::json!({ "$unresolved": r });
+        };
+        stack.push(r.to_owned());
+        let out = resolve_in(doc, target, stack);
+        stack.pop();
+        return out;
+    }
+    let mut out = Map::new();
+    for (k, v) in map {
+        let resolved = match (k.as_str(), v) {
+            ("properties", Value::Object(props)) => Value::Object(
+                props
+                    .iter()
+                    .map(|(name, s)| (name.clone(), resolve_in(doc, s, stack)))
+                    .collect(),
+            ),
+            ("items" | "additionalProperties" | "not", Value::Object(_)) => {
+                resolve_in(doc, v, stack)
+            }
+            ("allOf" | "anyOf" | "oneOf", Value::Array(members)) => Value::Array(
+                members.iter().map(|m| resolve_in(doc, m, stack)).collect(),
+            ),
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), resolved);
+    }
+    Value::Object(out)
+}
