@@ -53,44 +53,87 @@ pub fn run(root: &Path, surfaces: &[Surface]) -> Result<Outcome> {
         let doc = match Document::load(&path) {
             Ok(d) => d,
             Err(e) => {
-                out.findings.push(Finding::new(Check::Lint, surface.name, None, "", e.to_string()));
+                out.findings.push(Finding::new(
+                    Check::Lint,
+                    surface.name,
+                    None,
+                    "",
+                    e.to_string(),
+                ));
                 continue;
             }
         };
         let lint_findings = lint::lint(surface.name, &doc);
         let lint_clean = lint_findings.is_empty();
-        let _ = writeln!(out.log, "{:<11} lint   {} finding(s)", surface.name, lint_findings.len());
+        let _ = writeln!(
+            out.log,
+            "{:<11} lint   {} finding(s)",
+            surface.name,
+            lint_findings.len()
+        );
         out.findings.extend(lint_findings);
 
         let derived_doc = Document::from_value(
             &format!("{} (derived from the server trait)", surface.name),
             derived::derive(surface, doc.title(), doc.version())?,
         );
-        for op in crate::model::Contract::from_document(&derived_doc).operations.values() {
+        for op in crate::model::Contract::from_document(&derived_doc)
+            .operations
+            .values()
+        {
             if let Some(id) = &op.operation_id {
                 known_scopes.push(format!("{}:{id}", surface.name));
             }
         }
         let drift_findings = drift::compare(surface.name, &doc, &derived_doc, &eq);
-        let _ = writeln!(out.log, "{:<11} drift  {} finding(s)", surface.name, drift_findings.len());
+        let _ = writeln!(
+            out.log,
+            "{:<11} drift  {} finding(s)",
+            surface.name,
+            drift_findings.len()
+        );
         out.findings.extend(drift_findings);
 
         // progenitor panics on documents the lint rejects: only generate from clean ones.
         if lint_clean {
             let rel = generate::client_path(surface.name);
             let fresh = generate::render(surface.name, &doc)?;
-            let committed = std::fs::read_to_string(root.join(&rel)).unwrap_or_default().replace("\r\n", "\n");
-            if committed != fresh {
-                let diff = similar::TextDiff::from_lines(&committed, &fresh)
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("{rel} (committed)"), &format!("{rel} (generated)"))
-                    .to_string();
-                out.stale.push((rel, diff));
+            let committed =
+                std::fs::read_to_string(root.join(&rel)).map(|t| t.replace("\r\n", "\n"));
+            match committed {
+                Err(e) => out
+                    .stale
+                    .push((rel.clone(), format!("cannot read it ({e})\n"))),
+                Ok(committed) if committed != fresh => {
+                    let diff = similar::TextDiff::from_lines(&committed, &fresh)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&format!("{rel} (committed)"), &format!("{rel} (generated)"))
+                        .to_string();
+                    out.stale.push((rel, diff));
+                }
+                Ok(_) => {}
             }
-            let _ = writeln!(out.log, "{:<11} client {}", surface.name, if out.stale.iter().any(|(r, _)| r == &generate::client_path(surface.name)) { "stale" } else { "current" });
+            let _ = writeln!(
+                out.log,
+                "{:<11} client {}",
+                surface.name,
+                if out
+                    .stale
+                    .iter()
+                    .any(|(r, _)| r == &generate::client_path(surface.name))
+                {
+                    "stale"
+                } else {
+                    "current"
+                }
+            );
         } else {
-            let _ = writeln!(out.log, "{:<11} client not generated (lint findings)", surface.name);
+            let _ = writeln!(
+                out.log,
+                "{:<11} client not generated (lint findings)",
+                surface.name
+            );
         }
     }
     if surfaces.len() == quartet_api::SURFACES.len() {
@@ -100,7 +143,10 @@ pub fn run(root: &Path, surfaces: &[Surface]) -> Result<Outcome> {
                 scope.split(':').next().unwrap_or(""),
                 None,
                 "",
-                format!("openapi/equivalences.toml: `{}` names {scope}, which no server trait has", kind.name()),
+                format!(
+                    "openapi/equivalences.toml: `{}` names {scope}, which no server trait has",
+                    kind.name()
+                ),
             ));
         }
     }

@@ -13,7 +13,12 @@ use crate::model::{Contract, Media, Operation, Parameter};
 use crate::schema::SchemaComparator;
 
 /// Compares the hand-written document of `surface` with the document derived from its trait.
-pub fn compare(surface: &str, hand: &Document, derived: &Document, eq: &Equivalences) -> Vec<Finding> {
+pub fn compare(
+    surface: &str,
+    hand: &Document,
+    derived: &Document,
+    eq: &Equivalences,
+) -> Vec<Finding> {
     let h = Contract::from_document(hand);
     let d = Contract::from_document(derived);
     let mut out = Vec::new();
@@ -51,8 +56,20 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn finding(&self, pointer: impl Into<String>, message: impl Into<String>, hand: Option<Value>, derived: Option<Value>) -> Finding {
-        let mut f = Finding::new(Check::Drift, self.surface, Some(self.label.clone()), pointer, message);
+    fn finding(
+        &self,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+        hand: Option<Value>,
+        derived: Option<Value>,
+    ) -> Finding {
+        let mut f = Finding::new(
+            Check::Drift,
+            self.surface,
+            Some(self.label.clone()),
+            pointer,
+            message,
+        );
         f.hand = hand;
         f.derived = derived;
         f
@@ -65,7 +82,13 @@ impl Ctx<'_> {
     }
 }
 
-fn compare_operation(surface: &str, hop: &Operation, dop: &Operation, eq: &Equivalences, out: &mut Vec<Finding>) {
+fn compare_operation(
+    surface: &str,
+    hop: &Operation,
+    dop: &Operation,
+    eq: &Equivalences,
+    out: &mut Vec<Finding>,
+) {
     let op_id = hop.operation_id.clone().unwrap_or_default();
     let ctx = Ctx {
         surface,
@@ -109,7 +132,10 @@ fn compare_parameters(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec
         let Some(dp) = dop.parameters.iter().find(|dp| param_key(ctx, dp) == key) else {
             out.push(ctx.finding(
                 &hp.pointer,
-                format!("{} parameter `{}` is in the document but the server does not read it", hp.location, hp.name),
+                format!(
+                    "{} parameter `{}` is in the document but the server does not read it",
+                    hp.location, hp.name
+                ),
                 Some(json!({"in": hp.location, "name": hp.name, "required": hp.required})),
                 None,
             ));
@@ -131,19 +157,30 @@ fn compare_parameters(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec
         if hs != ds || he != de {
             out.push(ctx.finding(
                 format!("{}/style", hp.pointer),
-                format!("{} parameter `{}`: style/explode differ", hp.location, hp.name),
+                format!(
+                    "{} parameter `{}`: style/explode differ",
+                    hp.location, hp.name
+                ),
                 Some(json!({"style": hs, "explode": he})),
                 Some(json!({"style": ds, "explode": de})),
             ));
         }
-        ctx.schemas(&hp.schema, &dp.schema, &format!("{}/schema", hp.pointer), out);
+        ctx.schemas(
+            &hp.schema,
+            &dp.schema,
+            &format!("{}/schema", hp.pointer),
+            out,
+        );
     }
     for dp in &dop.parameters {
         let key = param_key(ctx, dp);
         if !hop.parameters.iter().any(|hp| param_key(ctx, hp) == key) {
             out.push(ctx.finding(
                 &hop.pointer,
-                format!("{} parameter `{}` is read by the server but missing from the document", dp.location, dp.name),
+                format!(
+                    "{} parameter `{}` is read by the server but missing from the document",
+                    dp.location, dp.name
+                ),
                 None,
                 Some(json!({"in": dp.location, "name": dp.name, "required": dp.required})),
             ));
@@ -153,12 +190,19 @@ fn compare_parameters(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec
 
 /// `style`/`explode` with the location's defaults filled in when `parameter-style` is declared.
 fn effective_style(ctx: &Ctx, p: &Parameter) -> (Option<String>, Option<bool>) {
-    let default_style = if p.location == "query" || p.location == "cookie" { "form" } else { "simple" };
+    let default_style = if p.location == "query" || p.location == "cookie" {
+        "form"
+    } else {
+        "simple"
+    };
     let (mut style, mut explode) = (p.style.clone(), p.explode);
     let default_explode = default_style == "form";
     let fill = style.as_deref().is_none_or(|s| s == default_style)
         && explode.is_none_or(|e| e == default_explode);
-    if fill && (style.is_some() || explode.is_some()) && ctx.eq.apply(Kind::ParameterStyle, &ctx.scope) {
+    if fill
+        && (style.is_some() || explode.is_some())
+        && ctx.eq.apply(Kind::ParameterStyle, &ctx.scope)
+    {
         style = None;
         explode = None;
     }
@@ -168,7 +212,12 @@ fn effective_style(ctx: &Ctx, p: &Parameter) -> (Option<String>, Option<bool>) {
 fn compare_request_body(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<Finding>) {
     match (&hop.request_body, &dop.request_body) {
         (None, None) => {}
-        (Some(hb), None) => out.push(ctx.finding(&hb.pointer, "request body is documented but the server reads none", Some(json!(hb.content.keys().collect::<Vec<_>>())), None)),
+        (Some(hb), None) => out.push(ctx.finding(
+            &hb.pointer,
+            "request body is documented but the server reads none",
+            Some(json!(hb.content.keys().collect::<Vec<_>>())),
+            None,
+        )),
         (None, Some(db)) => out.push(ctx.finding(
             format!("{}/requestBody", hop.pointer),
             "the server reads a request body the document does not describe",
@@ -177,7 +226,10 @@ fn compare_request_body(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut V
         )),
         (Some(hb), Some(db)) => {
             let raw = db.content.len() == 1
-                && db.content.get("application/octet-stream").is_some_and(|m| is_binary(m))
+                && db
+                    .content
+                    .get("application/octet-stream")
+                    .is_some_and(|m| is_binary(m))
                 && !hb.content.contains_key("application/octet-stream");
             if raw && ctx.eq.apply(Kind::RawRequestBody, &ctx.scope) {
                 return;
@@ -190,13 +242,21 @@ fn compare_request_body(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut V
                     Some(Value::Bool(db.required)),
                 ));
             }
-            compare_content(ctx, &hb.content, &db.content, &format!("{}/content", hb.pointer), out);
+            compare_content(
+                ctx,
+                &hb.content,
+                &db.content,
+                &format!("{}/content", hb.pointer),
+                out,
+            );
         }
     }
 }
 
 fn is_binary(m: &Media) -> bool {
-    m.schema.as_ref().is_some_and(|s| s.get("format") == Some(&json!("binary")))
+    m.schema
+        .as_ref()
+        .is_some_and(|s| s.get("format") == Some(&json!("binary")))
 }
 
 fn compare_content(
@@ -236,7 +296,9 @@ fn compare_content(
 /// `4XX` for `404`, `5XX` for `502`; `None` for anything else.
 fn range_of(status: &str) -> Option<String> {
     let first = status.chars().next()?;
-    (status.len() == 3 && status.chars().all(|c| c.is_ascii_digit()) && (first == '4' || first == '5'))
+    (status.len() == 3
+        && status.chars().all(|c| c.is_ascii_digit())
+        && (first == '4' || first == '5'))
         .then(|| format!("{first}XX"))
 }
 
@@ -244,7 +306,9 @@ fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<
     let raw = dop.responses.len() == 1
         && dop.responses.get("default").is_some_and(|r| {
             r.content.len() == 1
-                && r.content.get("*/*").is_some_and(|m| m.schema.as_ref().is_none_or(|s| s == &json!({})))
+                && r.content
+                    .get("*/*")
+                    .is_some_and(|m| m.schema.as_ref().is_none_or(|s| s == &json!({})))
         });
     if raw && !hop.responses.contains_key("default") {
         if ctx.eq.apply(Kind::RawResponse, &ctx.scope) {
@@ -262,13 +326,25 @@ fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<
     let responses_ptr = format!("{}/responses", hop.pointer);
     for (status, hr) in &hop.responses {
         if let Some(dr) = dop.responses.get(status) {
-            compare_content(ctx, &hr.content, &dr.content, &format!("{}/content", hr.pointer), out);
+            compare_content(
+                ctx,
+                &hr.content,
+                &dr.content,
+                &format!("{}/content", hr.pointer),
+                out,
+            );
             continue;
         }
         let ranged = range_of(status).and_then(|r| dop.responses.get(&r));
         match ranged {
             Some(dr) if ctx.eq.apply(Kind::ErrorRanges, &ctx.scope) => {
-                compare_content(ctx, &hr.content, &dr.content, &format!("{}/content", hr.pointer), out);
+                compare_content(
+                    ctx,
+                    &hr.content,
+                    &dr.content,
+                    &format!("{}/content", hr.pointer),
+                    out,
+                );
             }
             _ => out.push(ctx.finding(
                 &hr.pointer,

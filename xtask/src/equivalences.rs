@@ -53,7 +53,11 @@ impl Kind {
 
     /// The name used in the file.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(k, _)| *k == self).map(|(_, n)| *n).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("?")
     }
 
     fn parse(name: &str) -> Option<Self> {
@@ -98,8 +102,8 @@ impl Equivalences {
     /// Reads and validates the file. Unknown kinds, missing reasons and malformed
     /// scopes are errors: a reviewer must be able to trust every entry.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
@@ -120,8 +124,14 @@ impl Equivalences {
             }
             if let Some(ops) = &e.operations {
                 for op in ops {
-                    if op.split_once(':').is_none_or(|(s, o)| s.is_empty() || o.is_empty()) {
-                        bail!("equivalence {:?}: scope {op:?} is not `surface:operationId`", e.kind);
+                    if op
+                        .split_once(':')
+                        .is_none_or(|(s, o)| s.is_empty() || o.is_empty())
+                    {
+                        bail!(
+                            "equivalence {:?}: scope {op:?} is not `surface:operationId`",
+                            e.kind
+                        );
                     }
                 }
             }
@@ -172,7 +182,11 @@ impl Equivalences {
         let ok = self.allows(kind, scope);
         if ok {
             let surface = scope.split(':').next().unwrap_or("").to_owned();
-            *self.applied.borrow_mut().entry((kind, surface)).or_default() += 1;
+            *self
+                .applied
+                .borrow_mut()
+                .entry((kind, surface))
+                .or_default() += 1;
         }
         ok
     }

@@ -59,14 +59,20 @@ fn translate(v: &Value) -> Value {
     for (k, v) in map {
         let translated = match (k.as_str(), v) {
             ("properties", Value::Object(props)) => Value::Object(
-                props.iter().map(|(n, s)| (n.clone(), translate(s))).collect(),
+                props
+                    .iter()
+                    .map(|(n, s)| (n.clone(), translate(s)))
+                    .collect(),
             ),
             ("items" | "additionalProperties" | "not", Value::Object(_)) => translate(v),
             ("allOf" | "anyOf" | "oneOf", Value::Array(members)) => {
                 Value::Array(members.iter().map(translate).collect())
             }
-            ("example" | "examples" | "discriminator" | "xml" | "externalDocs" | "deprecated"
-            | "readOnly" | "writeOnly" | "nullable", _) => continue,
+            (
+                "example" | "examples" | "discriminator" | "xml" | "externalDocs" | "deprecated"
+                | "readOnly" | "writeOnly" | "nullable",
+                _,
+            ) => continue,
             (k, _) if k.starts_with("x-") => continue,
             _ => v.clone(),
         };
@@ -120,7 +126,9 @@ components:
     fn refs_and_nullable_are_understood() {
         let v = ExampleValidator::new(&doc());
         let schema = json!({"$ref": "#/components/schemas/Item"});
-        assert!(v.validate(&schema, &json!({"id": 1, "note": null})).is_empty());
+        assert!(v
+            .validate(&schema, &json!({"id": 1, "note": null}))
+            .is_empty());
         let errors = v.validate(&schema, &json!({"id": "1"}));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].0, "/id");

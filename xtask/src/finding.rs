@@ -39,7 +39,13 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with nothing to show side by side.
-    pub fn new(check: Check, surface: &str, operation: Option<String>, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        check: Check,
+        surface: &str,
+        operation: Option<String>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             check,
             surface: surface.to_owned(),
@@ -55,7 +61,10 @@ impl Finding {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 160 {
-        format!("{}…", &s[..s.char_indices().nth(157).map(|(i, _)| i).unwrap_or(s.len())])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(157).map(|(i, _)| i).unwrap_or(s.len())]
+        )
     } else {
         s
     }
@@ -76,7 +85,8 @@ impl fmt::Display for Finding {
         }
         writeln!(f, "       {}", self.message)?;
         if self.hand.is_some() || self.derived.is_some() {
-            let show = |v: &Option<Value>| v.as_ref().map(short).unwrap_or_else(|| "(absent)".into());
+            let show =
+                |v: &Option<Value>| v.as_ref().map(short).unwrap_or_else(|| "(absent)".into());
             writeln!(f, "         document: {}", show(&self.hand))?;
             writeln!(f, "         server:   {}", show(&self.derived))?;
         }

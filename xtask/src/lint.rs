@@ -31,16 +31,28 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
         other => top(&mut out, "/openapi", format!("must be an OpenAPI 3.0.x document (progenitor and dropshot speak 3.0 only), found {other:?}")),
     }
     if let Err(e) = serde_json::from_value::<openapiv3::OpenAPI>(doc.value.clone()) {
-        top(&mut out, "", format!("not a valid OpenAPI 3.0 document: {e}"));
+        top(
+            &mut out,
+            "",
+            format!("not a valid OpenAPI 3.0 document: {e}"),
+        );
     }
     if semver::Version::parse(doc.version()).is_err() {
-        top(&mut out, "/info/version", format!("info.version {:?} must be semver", doc.version()));
+        top(
+            &mut out,
+            "/info/version",
+            format!("info.version {:?} must be semver", doc.version()),
+        );
     }
     check_refs(&doc.value, "", doc, &mut |ptr, msg| top(&mut out, ptr, msg));
     if let Some(paths) = doc.value.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
             if item.get("$ref").is_some() {
-                top(&mut out, &format!("/paths/{}", escape(path)), "path-item `$ref` is not supported by progenitor".into());
+                top(
+                    &mut out,
+                    &format!("/paths/{}", escape(path)),
+                    "path-item `$ref` is not supported by progenitor".into(),
+                );
             }
         }
     }
@@ -50,7 +62,11 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
         .value
         .get("tags")
         .and_then(Value::as_array)
-        .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
+        .map(|t| {
+            t.iter()
+                .filter_map(|t| t.get("name").and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default();
     let schemes: BTreeSet<&str> = doc
         .value
@@ -62,22 +78,50 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
     let mut ids: BTreeMap<&str, &Operation> = BTreeMap::new();
     for op in contract.operations.values() {
         let mut f = |ptr: String, msg: String| {
-            out.push(Finding::new(Check::Lint, surface, Some(op.label()), ptr, msg));
+            out.push(Finding::new(
+                Check::Lint,
+                surface,
+                Some(op.label()),
+                ptr,
+                msg,
+            ));
         };
-        let raw = doc.value.pointer(&op.pointer).cloned().unwrap_or(Value::Null);
+        let raw = doc
+            .value
+            .pointer(&op.pointer)
+            .cloned()
+            .unwrap_or(Value::Null);
         match &op.operation_id {
-            None => f(op.pointer.clone(), "operation has no operationId (progenitor requires one)".into()),
+            None => f(
+                op.pointer.clone(),
+                "operation has no operationId (progenitor requires one)".into(),
+            ),
             Some(id) => {
                 if let Some(other) = ids.insert(id, op) {
-                    f(format!("{}/operationId", op.pointer), format!("operationId `{id}` is also used by {}", other.key));
+                    f(
+                        format!("{}/operationId", op.pointer),
+                        format!("operationId `{id}` is also used by {}", other.key),
+                    );
                 }
-                if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-                    f(format!("{}/operationId", op.pointer), format!("operationId `{id}` must be snake_case: it is the Rust method name"));
+                if !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    f(
+                        format!("{}/operationId", op.pointer),
+                        format!(
+                            "operationId `{id}` must be snake_case: it is the Rust method name"
+                        ),
+                    );
                 }
             }
         }
         for key in ["summary", "description"] {
-            if raw.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+            if raw
+                .get(key)
+                .and_then(Value::as_str)
+                .is_none_or(|s| s.trim().is_empty())
+            {
                 f(op.pointer.clone(), format!("operation has no {key}"));
             }
         }
@@ -86,11 +130,18 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
         }
         for t in &op.tags {
             if !declared_tags.contains(t.as_str()) {
-                f(format!("{}/tags", op.pointer), format!("tag `{t}` is not declared in the top-level `tags`"));
+                f(
+                    format!("{}/tags", op.pointer),
+                    format!("tag `{t}` is not declared in the top-level `tags`"),
+                );
             }
         }
         match &op.security {
-            None => f(op.pointer.clone(), "operation does not state `security` (write `security: []` for a public route)".into()),
+            None => f(
+                op.pointer.clone(),
+                "operation does not state `security` (write `security: []` for a public route)"
+                    .into(),
+            ),
             Some(Value::Array(reqs)) => {
                 for req in reqs {
                     for name in req.as_object().into_iter().flat_map(|m| m.keys()) {
@@ -100,7 +151,10 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
                     }
                 }
             }
-            Some(_) => f(format!("{}/security", op.pointer), "`security` must be a list".into()),
+            Some(_) => f(
+                format!("{}/security", op.pointer),
+                "`security` must be a list".into(),
+            ),
         }
         for p in &op.parameters {
             match p.location.as_str() {
@@ -113,25 +167,51 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
                 _ => {}
             }
             match &p.example {
-                None => f(p.pointer.clone(), format!("parameter `{}` has no example", p.name)),
+                None => f(
+                    p.pointer.clone(),
+                    format!("parameter `{}` has no example", p.name),
+                ),
                 Some(e) => {
-                    let written = doc.value.pointer(&format!("{}/schema", p.pointer)).cloned().unwrap_or(Value::Null);
+                    let written = doc
+                        .value
+                        .pointer(&format!("{}/schema", p.pointer))
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     for (at, msg) in validator.validate(&written, e) {
-                        f(format!("{}/example{at}", p.pointer), format!("example does not match the schema: {msg}"));
+                        f(
+                            format!("{}/example{at}", p.pointer),
+                            format!("example does not match the schema: {msg}"),
+                        );
                     }
                 }
             }
         }
         if let Some(body) = &op.request_body {
             if body.content.len() != 1 {
-                f(body.pointer.clone(), format!("request body must have exactly one media type (progenitor), found {}", body.content.len()));
+                f(
+                    body.pointer.clone(),
+                    format!(
+                        "request body must have exactly one media type (progenitor), found {}",
+                        body.content.len()
+                    ),
+                );
             }
             for (mt, media) in &body.content {
                 let base = mt.split(';').next().unwrap_or(mt).trim();
                 if !SENDABLE.contains(&base) {
-                    f(format!("{}/content/{}", body.pointer, escape(mt)), format!("progenitor cannot send request bodies of type `{mt}`"));
+                    f(
+                        format!("{}/content/{}", body.pointer, escape(mt)),
+                        format!("progenitor cannot send request bodies of type `{mt}`"),
+                    );
                 }
-                check_media(doc, &validator, &format!("{}/content/{}", body.pointer, escape(mt)), mt, media, &mut f);
+                check_media(
+                    doc,
+                    &validator,
+                    &format!("{}/content/{}", body.pointer, escape(mt)),
+                    mt,
+                    media,
+                    &mut f,
+                );
             }
         }
         check_responses(doc, &validator, op, &mut f);
@@ -145,25 +225,48 @@ fn is_json(mt: &str) -> bool {
 }
 
 /// Schema, examples and encoding of one media type.
-fn check_media(doc: &Document, validator: &ExampleValidator, ptr: &str, mt: &str, media: &Media, f: &mut impl FnMut(String, String)) {
+fn check_media(
+    doc: &Document,
+    validator: &ExampleValidator,
+    ptr: &str,
+    mt: &str,
+    media: &Media,
+    f: &mut impl FnMut(String, String),
+) {
     if media.has_encoding {
-        f(ptr.to_owned(), "`encoding` is not supported by progenitor".into());
+        f(
+            ptr.to_owned(),
+            "`encoding` is not supported by progenitor".into(),
+        );
     }
     let written = doc.value.pointer(&format!("{ptr}/schema")).cloned();
     if written.is_none() && is_json(mt) {
         f(ptr.to_owned(), "JSON media type has no schema".into());
     }
     if media.examples.is_empty() {
-        f(ptr.to_owned(), "no example (every request and response body needs one)".into());
+        f(
+            ptr.to_owned(),
+            "no example (every request and response body needs one)".into(),
+        );
     }
     let Some(schema) = written else { return };
     for (name, example) in &media.examples {
-        let at = if name == "example" { format!("{ptr}/example") } else { format!("{ptr}/examples/{}/value", escape(name)) };
+        let at = if name == "example" {
+            format!("{ptr}/example")
+        } else {
+            format!("{ptr}/examples/{}/value", escape(name))
+        };
         if is_json(mt) {
             for (inner, msg) in validator.validate(&schema, example) {
-                f(format!("{at}{inner}"), format!("example `{name}` does not match the schema: {msg}"));
+                f(
+                    format!("{at}{inner}"),
+                    format!("example `{name}` does not match the schema: {msg}"),
+                );
             }
-        } else if media.schema.as_ref().and_then(|s| s.get("type")) == Some(&Value::String("string".into())) && !example.is_string() {
+        } else if media.schema.as_ref().and_then(|s| s.get("type"))
+            == Some(&Value::String("string".into()))
+            && !example.is_string()
+        {
             f(at, format!("example `{name}` of `{mt}` must be a string"));
         }
     }
@@ -171,19 +274,41 @@ fn check_media(doc: &Document, validator: &ExampleValidator, ptr: &str, mt: &str
 
 /// The kind of body a response has, as progenitor sees it.
 fn body_kind(doc: &Document, ptr: &str, content: &BTreeMap<String, Media>) -> String {
-    match content.iter().find(|(mt, _)| mt.as_str() == "application/json" || mt.starts_with("application/json;")) {
+    match content
+        .iter()
+        .find(|(mt, _)| mt.as_str() == "application/json" || mt.starts_with("application/json;"))
+    {
         Some((mt, media)) => {
-            let written = doc.value.pointer(&format!("{ptr}/content/{}/schema", escape(mt))).cloned();
-            format!("json {}", media.schema_as_written.as_ref().or(written.as_ref()).map(Value::to_string).unwrap_or_default())
+            let written = doc
+                .value
+                .pointer(&format!("{ptr}/content/{}/schema", escape(mt)))
+                .cloned();
+            format!(
+                "json {}",
+                media
+                    .schema_as_written
+                    .as_ref()
+                    .or(written.as_ref())
+                    .map(Value::to_string)
+                    .unwrap_or_default()
+            )
         }
         None if content.is_empty() => "no body".into(),
         None => "raw body".into(),
     }
 }
 
-fn check_responses(doc: &Document, validator: &ExampleValidator, op: &Operation, f: &mut impl FnMut(String, String)) {
+fn check_responses(
+    doc: &Document,
+    validator: &ExampleValidator,
+    op: &Operation,
+    f: &mut impl FnMut(String, String),
+) {
     if op.responses.is_empty() {
-        f(format!("{}/responses", op.pointer), "operation has no responses".into());
+        f(
+            format!("{}/responses", op.pointer),
+            "operation has no responses".into(),
+        );
     }
     let mut success: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     let mut errors: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -196,15 +321,29 @@ fn check_responses(doc: &Document, validator: &ExampleValidator, op: &Operation,
             _ => {}
         }
         for (mt, media) in &r.content {
-            check_media(doc, validator, &format!("{}/content/{}", r.pointer, escape(mt)), mt, media, f);
+            check_media(
+                doc,
+                validator,
+                &format!("{}/content/{}", r.pointer, escape(mt)),
+                mt,
+                media,
+                f,
+            );
         }
     }
     for (what, groups) in [("success", &success), ("error", &errors)] {
         if groups.len() > 1 {
-            let detail: Vec<String> = groups.iter().map(|(k, s)| format!("{} → {k}", s.join(", "))).collect();
+            let detail: Vec<String> = groups
+                .iter()
+                .map(|(k, s)| format!("{} → {k}", s.join(", ")))
+                .collect();
             f(
                 format!("{}/responses", op.pointer),
-                format!("progenitor accepts one {what} body type per operation; found {}: {}", groups.len(), detail.join("; ")),
+                format!(
+                    "progenitor accepts one {what} body type per operation; found {}: {}",
+                    groups.len(),
+                    detail.join("; ")
+                ),
             );
         }
     }
@@ -221,7 +360,10 @@ fn check_refs(v: &Value, ptr: &str, doc: &Document, report: &mut impl FnMut(&str
                             report(ptr, format!("`$ref` {r} does not resolve"));
                         }
                     }
-                    _ => report(ptr, format!("only local `$ref`s (#/...) are supported, found {r}")),
+                    _ => report(
+                        ptr,
+                        format!("only local `$ref`s (#/...) are supported, found {r}"),
+                    ),
                 }
                 for k in map.keys() {
                     if !["$ref", "description", "summary"].contains(&k.as_str()) {

@@ -70,7 +70,11 @@ fn run(cli: Cli) -> Result<i32> {
                     for f in &findings {
                         eprint!("{f}");
                     }
-                    bail!("{}: {} lint finding(s); fix the document before generating", s.name, findings.len());
+                    bail!(
+                        "{}: {} lint finding(s); fix the document before generating",
+                        s.name,
+                        findings.len()
+                    );
                 }
                 let code = generate::render(s.name, &doc)?;
                 let rel = generate::client_path(s.name);
@@ -98,7 +102,11 @@ fn run(cli: Cli) -> Result<i32> {
                 println!("\nclient {file} is stale:\n{diff}");
             }
             let code = outcome.exit_code();
-            let lint = outcome.findings.iter().filter(|f| f.check == xtask::finding::Check::Lint).count();
+            let lint = outcome
+                .findings
+                .iter()
+                .filter(|f| f.check == xtask::finding::Check::Lint)
+                .count();
             let drift = outcome.findings.len() - lint;
             println!(
                 "\n{}: {lint} lint finding(s), {drift} drift finding(s), {} stale client file(s){}",
@@ -108,7 +116,11 @@ fn run(cli: Cli) -> Result<i32> {
                     _ => "broken",
                 },
                 outcome.stale.len(),
-                if code == 4 { " — run `cargo xtask generate`" } else { "" }
+                if code == 4 {
+                    " — run `cargo xtask generate`"
+                } else {
+                    ""
+                }
             );
             Ok(code)
         }

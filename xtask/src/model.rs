@@ -145,11 +145,7 @@ impl Contract {
                     .cloned()
                     .unwrap_or_default();
                 for (i, p) in own.iter().enumerate() {
-                    parameters.push(read_parameter(
-                        doc,
-                        p,
-                        format!("{op_ptr}/parameters/{i}"),
-                    ));
+                    parameters.push(read_parameter(doc, p, format!("{op_ptr}/parameters/{i}")));
                 }
                 for (i, p) in shared_params.iter().enumerate() {
                     let param = read_parameter(
@@ -180,7 +176,10 @@ impl Contract {
                             status.clone(),
                             Response {
                                 content: read_content(doc, r),
-                                pointer: format!("{op_ptr}/responses/{}", crate::document::escape(status)),
+                                pointer: format!(
+                                    "{op_ptr}/responses/{}",
+                                    crate::document::escape(status)
+                                ),
                             },
                         );
                     }
@@ -201,7 +200,12 @@ impl Contract {
                         tags: op
                             .get("tags")
                             .and_then(Value::as_array)
-                            .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                            .map(|t| {
+                                t.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     },
                 );
@@ -316,9 +320,9 @@ fn resolve_in(doc: &Document, v: &Value, stack: &mut Vec<String>) -> Value {
             ("items" | "additionalProperties" | "not", Value::Object(_)) => {
                 resolve_in(doc, v, stack)
             }
-            ("allOf" | "anyOf" | "oneOf", Value::Array(members)) => Value::Array(
-                members.iter().map(|m| resolve_in(doc, m, stack)).collect(),
-            ),
+            ("allOf" | "anyOf" | "oneOf", Value::Array(members)) => {
+                Value::Array(members.iter().map(|m| resolve_in(doc, m, stack)).collect())
+            }
             _ => v.clone(),
         };
         out.insert(k.clone(), resolved);

@@ -127,10 +127,21 @@ impl<'a> SchemaComparator<'a> {
         map
     }
 
-    fn cmp(&self, hand: &Value, derived: &Value, ptr: &str, optional: bool, out: &mut Vec<SchemaDiff>) {
+    fn cmp(
+        &self,
+        hand: &Value,
+        derived: &Value,
+        ptr: &str,
+        optional: bool,
+        out: &mut Vec<SchemaDiff>,
+    ) {
         let h = self.canon(hand);
         let d = self.canon(derived);
-        let diff = |out: &mut Vec<SchemaDiff>, at: String, message: String, hv: Option<&Value>, dv: Option<&Value>| {
+        let diff = |out: &mut Vec<SchemaDiff>,
+                    at: String,
+                    message: String,
+                    hv: Option<&Value>,
+                    dv: Option<&Value>| {
             out.push(SchemaDiff {
                 pointer: at,
                 message,
@@ -147,7 +158,12 @@ impl<'a> SchemaComparator<'a> {
                 "required" => {
                     let set = |v: Option<&Value>| -> BTreeSet<String> {
                         v.and_then(Value::as_array)
-                            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
                             .unwrap_or_default()
                     };
                     let (hs, ds) = (set(hv), set(dv));
@@ -176,7 +192,8 @@ impl<'a> SchemaComparator<'a> {
                     (Some(a), Some(b)) if a == b => {}
                     (Some(_), Some(_)) => diff(out, at, "format differs".into(), hv, dv),
                     _ => {
-                        let is_string = h.get("type").or(d.get("type")) == Some(&Value::String("string".into()));
+                        let is_string = h.get("type").or(d.get("type"))
+                            == Some(&Value::String("string".into()));
                         if !(is_string && self.apply(Kind::StringFormat)) {
                             diff(out, at, "format is stated on one side only".into(), hv, dv);
                         }
@@ -188,14 +205,22 @@ impl<'a> SchemaComparator<'a> {
                     }
                 }
                 "items" | "additionalProperties" | "not" => match (hv, dv) {
-                    (Some(a @ Value::Object(_)), Some(b @ Value::Object(_))) => self.cmp(a, b, &at, false, out),
+                    (Some(a @ Value::Object(_)), Some(b @ Value::Object(_))) => {
+                        self.cmp(a, b, &at, false, out)
+                    }
                     (a, b) if a == b => {}
                     _ => diff(out, at, format!("`{key}` differs"), hv, dv),
                 },
                 "allOf" | "anyOf" | "oneOf" => self.cmp_members(key, hv, dv, &at, out),
                 "$recursive" => {
                     if hv.is_none() || dv.is_none() {
-                        diff(out, at, "a recursive reference on one side only".into(), hv, dv);
+                        diff(
+                            out,
+                            at,
+                            "a recursive reference on one side only".into(),
+                            hv,
+                            dv,
+                        );
                     }
                 }
                 "$unresolved" => diff(out, at, "a `$ref` that does not resolve".into(), hv, dv),
@@ -207,27 +232,61 @@ impl<'a> SchemaComparator<'a> {
                 }
                 k if PLAIN.contains(&k) => {
                     if hv != dv {
-                        let what = if k == "type" { "type differs".to_owned() } else { format!("`{k}` differs") };
+                        let what = if k == "type" {
+                            "type differs".to_owned()
+                        } else {
+                            format!("`{k}` differs")
+                        };
                         diff(out, at, what, hv, dv);
                     }
                 }
                 k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {
                     if hv != dv {
-                        diff(out, at, format!("annotation `{k}` differs (no `annotations` equivalence declared)"), hv, dv);
+                        diff(
+                            out,
+                            at,
+                            format!(
+                                "annotation `{k}` differs (no `annotations` equivalence declared)"
+                            ),
+                            hv,
+                            dv,
+                        );
                     }
                 }
-                k => diff(out, at, format!("keyword `{k}` is not understood by the comparator"), hv, dv),
+                k => diff(
+                    out,
+                    at,
+                    format!("keyword `{k}` is not understood by the comparator"),
+                    hv,
+                    dv,
+                ),
             }
         }
     }
 
-    fn cmp_properties(&self, h: &Map<String, Value>, d: &Map<String, Value>, ptr: &str, out: &mut Vec<SchemaDiff>) {
+    fn cmp_properties(
+        &self,
+        h: &Map<String, Value>,
+        d: &Map<String, Value>,
+        ptr: &str,
+        out: &mut Vec<SchemaDiff>,
+    ) {
         let empty = Map::new();
-        let props = |m: &Map<String, Value>| m.get("properties").and_then(Value::as_object).cloned().unwrap_or_else(|| empty.clone());
+        let props = |m: &Map<String, Value>| {
+            m.get("properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_else(|| empty.clone())
+        };
         let required = |m: &Map<String, Value>| -> BTreeSet<String> {
             m.get("required")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let (hp, dp) = (props(h), props(d));
@@ -260,7 +319,14 @@ impl<'a> SchemaComparator<'a> {
     /// Compares `allOf`/`anyOf`/`oneOf` members as multisets: each hand member is
     /// paired with a derived member it matches exactly; what is left is reported
     /// pairwise in order.
-    fn cmp_members(&self, key: &str, hv: Option<&Value>, dv: Option<&Value>, at: &str, out: &mut Vec<SchemaDiff>) {
+    fn cmp_members(
+        &self,
+        key: &str,
+        hv: Option<&Value>,
+        dv: Option<&Value>,
+        at: &str,
+        out: &mut Vec<SchemaDiff>,
+    ) {
         let (Some(Value::Array(hm)), Some(Value::Array(dm))) = (hv, dv) else {
             out.push(SchemaDiff {
                 pointer: at.to_owned(),
@@ -273,7 +339,9 @@ impl<'a> SchemaComparator<'a> {
         let mut unmatched_d: Vec<usize> = (0..dm.len()).collect();
         let mut unmatched_h = Vec::new();
         for (i, a) in hm.iter().enumerate() {
-            let found = unmatched_d.iter().position(|&j| self.quietly_equal(a, &dm[j]));
+            let found = unmatched_d
+                .iter()
+                .position(|&j| self.quietly_equal(a, &dm[j]));
             match found {
                 Some(pos) => {
                     let j = unmatched_d.remove(pos);

@@ -1,0 +1,184 @@
+//! The lint on small documents written for each rule: each one must be caught
+//! with a readable finding (and never reach progenitor, which would panic).
+
+use xtask::document::Document;
+use xtask::finding::Finding;
+
+const BASE: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: 1.0.0}
+tags: [{name: things, description: Things.}]
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer, format: int64}
+    Oops:
+      type: object
+      required: [message]
+      properties:
+        message: {type: string}
+paths:
+  /things/{id}:
+    get:
+      operationId: get_thing
+      summary: Get a thing.
+      description: Reads one thing.
+      tags: [things]
+      security: []
+      parameters:
+        - {in: path, name: id, required: true, schema: {type: integer, format: int64}, example: 7}
+      responses:
+        "200":
+          description: The thing.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Thing"}
+              example: {id: 7}
+        "404":
+          description: No such thing.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Oops"}
+              example: {message: no such thing}
+"##;
+
+fn lint(text: &str) -> Vec<Finding> {
+    xtask::lint::lint("t", &Document::parse("t", text).unwrap())
+}
+
+fn assert_finding(text: &str, fragment: &str) {
+    let findings = lint(text);
+    assert!(
+        findings.iter().any(|f| f.message.contains(fragment)),
+        "no finding with {fragment:?} in {findings:#?}"
+    );
+}
+
+#[test]
+fn the_base_document_is_clean() {
+    assert!(lint(BASE).is_empty(), "{:#?}", lint(BASE));
+}
+
+#[test]
+fn an_example_of_the_wrong_type() {
+    let findings = lint(&BASE.replace("example: {id: 7}", "example: {id: \"seven\"}"));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].pointer,
+        "/paths/~1things~1{id}/get/responses/200/content/application~1json/example/id"
+    );
+    assert!(findings[0].message.contains("does not match the schema"));
+}
+
+#[test]
+fn a_response_without_an_example() {
+    assert_finding(
+        &BASE.replace("              example: {message: no such thing}\n", ""),
+        "no example",
+    );
+}
+
+#[test]
+fn a_parameter_without_an_example() {
+    assert_finding(
+        &BASE.replace(", example: 7}", "}"),
+        "parameter `id` has no example",
+    );
+}
+
+#[test]
+fn a_missing_operation_id() {
+    assert_finding(
+        &BASE.replace("      operationId: get_thing\n", ""),
+        "no operationId",
+    );
+}
+
+#[test]
+fn a_duplicate_operation_id() {
+    let twice = BASE.replace("paths:\n", "paths:\n  /other:\n    get:\n      operationId: get_thing\n      summary: s\n      description: d\n      tags: [things]\n      security: []\n      responses:\n        \"204\": {description: nothing}\n");
+    assert_finding(&twice, "operationId `get_thing` is also used by");
+}
+
+#[test]
+fn an_unstated_security() {
+    assert_finding(
+        &BASE.replace("      security: []\n", ""),
+        "does not state `security`",
+    );
+}
+
+#[test]
+fn two_success_schemas_for_progenitor() {
+    let text = BASE.replace(
+        "        \"404\":",
+        "        \"201\":\n          description: Other.\n          content:\n            application/json:\n              schema: {$ref: \"#/components/schemas/Oops\"}\n              example: {message: m}\n        \"404\":",
+    );
+    assert_finding(
+        &text,
+        "progenitor accepts one success body type per operation",
+    );
+}
+
+#[test]
+fn two_error_schemas_for_progenitor() {
+    let text = BASE.replace(
+        "        \"404\":",
+        "        \"400\":\n          description: Other.\n          content:\n            application/json:\n              schema: {$ref: \"#/components/schemas/Thing\"}\n              example: {id: 1}\n        \"404\":",
+    );
+    assert_finding(
+        &text,
+        "progenitor accepts one error body type per operation",
+    );
+}
+
+#[test]
+fn multipart_and_two_media_types_in_a_request() {
+    let text = BASE.replace(
+        "      responses:\n        \"200\":",
+        "      requestBody:\n        content:\n          multipart/form-data:\n            schema: {type: object}\n            example: {}\n          application/json:\n            schema: {type: object}\n            example: {}\n      responses:\n        \"200\":",
+    );
+    assert_finding(&text, "exactly one media type");
+    assert_finding(
+        &text,
+        "cannot send request bodies of type `multipart/form-data`",
+    );
+}
+
+#[test]
+fn an_openapi_31_document() {
+    assert_finding(
+        &BASE.replace("openapi: 3.0.3", "openapi: 3.1.0"),
+        "must be an OpenAPI 3.0.x document",
+    );
+}
+
+#[test]
+fn a_dangling_ref() {
+    assert_finding(
+        &BASE.replace("schemas/Oops\"", "schemas/Gone\""),
+        "does not resolve",
+    );
+}
+
+#[test]
+fn an_undeclared_tag() {
+    assert_finding(
+        &BASE.replace("tags: [things]", "tags: [stuff]"),
+        "tag `stuff` is not declared",
+    );
+}
+
+#[test]
+fn nullable_examples_follow_openapi_30() {
+    let text = BASE
+        .replace(
+            "id: {type: integer, format: int64}\n    Oops",
+            "id: {type: integer, format: int64, nullable: true}\n    Oops",
+        )
+        .replace("example: {id: 7}", "example: {id: null}");
+    assert!(lint(&text).is_empty(), "{:#?}", lint(&text));
+}
