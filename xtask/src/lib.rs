@@ -7,15 +7,11 @@
 
 pub mod check;
 pub mod derived;
-pub mod document;
 pub mod drift;
-pub mod equivalences;
-pub mod examples;
-pub mod finding;
 pub mod generate;
 pub mod lint;
-pub mod model;
-pub mod schema;
+
+pub use quartet_contract::{document, equivalences, examples, finding, model, schema};
 
 use std::path::PathBuf;
 

@@ -11,28 +11,25 @@ use dropshot::{ErrorStatusCode, HttpError, HttpResponseError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Machine-readable error code of an [`OAuthError`].
+/// Machine-readable error code of an [`OAuthError`], with its HTTP status:
+/// `invalid_request` (400: missing or duplicated form field, body not form-encoded,
+/// `X-Client-Cert` not a base64 PEM certificate), `invalid_client` (401: client
+/// authentication failed on the token endpoint), `unsupported_grant_type` (400),
+/// `invalid_token` (401: bearer credential missing, malformed, expired, not issued for
+/// this worker or revoked), `insufficient_scope` (403: valid credential without the
+/// permission a route needs; used by the inference routes only), `certificate_required`
+/// (403: bound token without `X-Client-Cert`), `certificate_mismatch` (403: bound token
+/// with another certificate), `server_error` (5xx).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OAuthErrorCode {
-    /// The request is malformed: a missing or duplicated form field, a body that is not
-    /// form-encoded, or an `X-Client-Cert` header that is not a base64 PEM certificate (400).
     InvalidRequest,
-    /// Client authentication failed on the token endpoint (401).
     InvalidClient,
-    /// `grant_type` is something other than `client_credentials` (400).
     UnsupportedGrantType,
-    /// The bearer credential is missing, malformed, expired, not issued for this worker,
-    /// or revoked (401).
     InvalidToken,
-    /// The credential is valid but lacks the permission a route needs (403). Used by the
-    /// inference routes, which this document does not describe.
     InsufficientScope,
-    /// A certificate-bound token was presented without `X-Client-Cert` (403).
     CertificateRequired,
-    /// `X-Client-Cert` is not the certificate the token is bound to (403).
     CertificateMismatch,
-    /// The worker failed unexpectedly (5xx).
     ServerError,
 }
 
@@ -124,7 +121,7 @@ pub mod messages {
 /// BitMind worker returns.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OAuthError {
-    // The machine-readable error code (a `$ref`, so described on the type).
+    /// The machine-readable error code.
     pub error: OAuthErrorCode,
     /// Human-readable explanation; the exact strings are listed in the document.
     pub error_description: String,

@@ -29,18 +29,17 @@ pub const OAUTH_CLIENT_NAME_PREFIX: &str = "OAuth Client ";
 /// Prefix of `client.name` for organization API keys (followed by the first 8 characters of the key id).
 pub const ORG_KEY_NAME_PREFIX: &str = "Organization Key ";
 
-/// Liveness state reported by `/health`.
+/// Liveness state reported by `/health`: `healthy` whenever the worker answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
-    /// The worker is up and answering.
     Healthy,
 }
 
 /// Public health report of the worker.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HealthResponse {
-    // Liveness state (a `$ref`, so described on the type).
+    /// Liveness state.
     pub status: HealthStatus,
     /// Service identifier, always `enterprise-inference-worker`.
     pub service: String,
@@ -56,50 +55,47 @@ pub struct HealthResponse {
     pub timestamp: f64,
 }
 
-/// How a caller authenticated.
+/// How a caller authenticates: `oauth-jwt` (bearer access token not bound to a
+/// certificate), `oauth-mtls` (certificate-bound access token sent with its certificate
+/// in `X-Client-Cert`), `organization-api-key` (legacy `enterprise-` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMethod {
-    /// Bearer RS256 access token that is not bound to a certificate.
     OauthJwt,
-    /// Bearer RS256 access token bound to the client certificate sent alongside it.
     OauthMtls,
-    /// Legacy `enterprise-` organization API key.
     OrganizationApiKey,
 }
 
-/// A permission a credential can hold; also the OAuth scope names.
+/// A permission a credential can hold, also used as OAuth scope name: `image_inference`
+/// (single images), `video_inference` (single videos), `batch_processing` (batches).
+/// Declaration order is the canonical order of `scope` and `permissions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
-    /// May submit single images.
     ImageInference,
-    /// May submit single videos.
     VideoInference,
-    /// May submit image and video batches.
     BatchProcessing,
 }
 
-/// Operating state reported by `/status`.
+/// Operating state reported by `/status`: `operational` whenever the worker answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
-    /// The worker accepts authenticated requests.
     Operational,
 }
 
 /// Detailed status of the worker as seen by an authenticated caller.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StatusResponse {
-    // Operating state (a `$ref`, so described on the type).
+    /// Operating state.
     pub status: ServiceStatus,
     /// Service identifier, always `enterprise-inference-worker`.
     pub service: String,
     /// Deployment region the worker was configured with.
     pub region: String,
-    // The authenticated caller (a `$ref`, so described on the type).
+    /// The authenticated caller.
     pub client: ClientInfo,
-    // What the caller may do (a `$ref`, so described on the type).
+    /// What the caller may do.
     pub features: Features,
     /// Routes this worker serves, by name.
     pub endpoints: BTreeMap<String, String>,
@@ -116,7 +112,7 @@ pub struct ClientInfo {
     pub client_id: String,
     /// Service tier the client or key was registered with.
     pub tier: String,
-    // How the caller authenticated (a `$ref`, so described on the type).
+    /// How the caller authenticated.
     pub auth_method: AuthMethod,
     /// Permissions the credential carries.
     pub permissions: Vec<Permission>,
@@ -159,10 +155,9 @@ pub struct TokenRequest {
     pub client_secret: Option<String>,
 }
 
-/// Type of an issued access token.
+/// Type of an issued access token: always `Bearer` (RFC 6750).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum TokenType {
-    /// RFC 6750 bearer token.
     Bearer,
 }
 
@@ -171,7 +166,7 @@ pub enum TokenType {
 pub struct TokenResponse {
     /// The RS256-signed JWT to send as `Authorization: Bearer`.
     pub access_token: String,
-    // Always `Bearer` (a `$ref`, so described on the type).
+    /// Always `Bearer`.
     pub token_type: TokenType,
     /// Seconds until the token expires; always 3600.
     pub expires_in: i64,
@@ -187,26 +182,23 @@ pub struct TokenResponseHeaders {
     pub cache_control: String,
 }
 
-/// Key type of a published signing key.
+/// Key type of a published signing key: always `RSA`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum JwkKeyType {
-    /// An RSA public key.
     #[serde(rename = "RSA")]
     Rsa,
 }
 
-/// Intended use of a published key.
+/// Intended use of a published key: always `sig` (signature verification).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JwkUse {
-    /// Verifying signatures.
     Sig,
 }
 
-/// Signature algorithm of a published key.
+/// Signature algorithm of a published key: always `RS256` (RSASSA-PKCS1-v1_5 with SHA-256).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum JwkAlgorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
     #[serde(rename = "RS256")]
     Rs256,
 }
@@ -214,12 +206,12 @@ pub enum JwkAlgorithm {
 /// One public token-signing key (RFC 7517).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct JsonWebKey {
-    // Always `RSA` (a `$ref`, so described on the type).
+    /// Always `RSA`.
     pub kty: JwkKeyType,
-    // Always `sig` (a `$ref`, so described on the type).
+    /// Always `sig`.
     #[serde(rename = "use")]
     pub key_use: JwkUse,
-    // Always `RS256` (a `$ref`, so described on the type).
+    /// Always `RS256`.
     pub alg: JwkAlgorithm,
     /// Key id, the RFC 7638 SHA-256 thumbprint of the key; matches the `kid` header of tokens.
     pub kid: String,

@@ -6,16 +6,21 @@ use serde::{Deserialize, Serialize};
 use super::common::list_envelope;
 
 /// Query of `GET /v1/usage`: a time window and an optional model filter.
+///
+/// Optional query parameters are documented without `nullable`, hence `schemars(with = ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct UsageParams {
     /// Window start, Unix seconds (inclusive); 30 days before `end_time` when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
     pub start_time: Option<i64>,
     /// Window end, Unix seconds (exclusive); now when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
     pub end_time: Option<i64>,
     /// Only count requests answered by this model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub model: Option<String>,
 }
 

@@ -16,14 +16,18 @@ pub struct IdPath {
 }
 
 /// Cursor pagination of list operations (newest first).
+///
+/// Optional query parameters are documented without `nullable` (a query string
+/// cannot carry `null`), hence the `schemars(with = ...)` on each field.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ListParams {
     /// Page size, 1 to 100; 20 when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(with = "i64", range(min = 1, max = 100))]
     pub limit: Option<i64>,
     /// Id of the last item of the previous page; the page starts after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub after: Option<String>,
 }
 

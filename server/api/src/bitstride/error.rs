@@ -174,6 +174,21 @@ impl From<HttpError> for ErrorEnvelope {
 
 /// Fixed messages the server sends (the documented examples quote them verbatim).
 pub mod messages {
+    /// 400 `invalid_request`: `limit` outside 1..=100.
+    pub const LIMIT_OUT_OF_RANGE: &str = "limit must be between 1 and 100";
+    /// 400 `invalid_request`: `after` does not name an item of the list.
+    pub const UNKNOWN_AFTER: &str = "after does not name an item of this list";
+    /// 400 `invalid_request`: an API key's `expires_at` is not in the future.
+    pub const EXPIRY_IN_PAST: &str = "expires_at must be in the future";
+    /// 400 `invalid_request`: a TOTP code that is not 6 digits.
+    pub const MFA_CODE_FORMAT: &str = "code must be exactly 6 digits";
+    /// 400 `invalid_request`: a subdomain that is not a DNS label.
+    pub const SUBDOMAIN_FORMAT: &str =
+        "subdomain must be 1 to 63 lowercase letters, digits or inner hyphens";
+    /// 400 `invalid_request`: usage window longer than 366 days.
+    pub const TIME_RANGE_TOO_LONG: &str = "the usage window may span at most 366 days";
+    /// 400 `invalid_request`: a `name` field outside 1..=100 characters (projects, models, datasets, keys, deployments).
+    pub const NAME_LENGTH: &str = "name must be between 1 and 100 characters";
     /// 401 `unauthorized`: no `Authorization: Bearer` header.
     pub const MISSING_TOKEN: &str = "missing bearer token in the Authorization header";
     /// 401 `unauthorized`: the bearer token is unknown, malformed, expired or revoked.
@@ -181,8 +196,14 @@ pub mod messages {
     /// 403 `forbidden`: an API key was sent to a session-only route.
     pub const SESSION_REQUIRED: &str =
         "this operation requires a session token; API keys are not accepted";
-    /// 403 `forbidden`: the API key lacks the scope the route needs (`{scope}` is filled in).
+    /// 403 `forbidden`: the API key lacks the scope the route needs (`{scope}` is filled in;
+    /// see [`missing_scope`]).
     pub const MISSING_SCOPE_TEMPLATE: &str = "this API key lacks the \"{scope}\" scope";
+
+    /// The 403 message for an API key without `scope` (`read`, `write` or `inference`).
+    pub fn missing_scope(scope: &str) -> String {
+        MISSING_SCOPE_TEMPLATE.replace("{scope}", scope)
+    }
     /// 401 `invalid_credentials`: wrong email or password.
     pub const INVALID_CREDENTIALS: &str = "incorrect email or password";
     /// 409 `conflict`: registration with an email that already has an account.

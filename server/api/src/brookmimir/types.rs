@@ -78,7 +78,7 @@ pub struct CreditResponse {
     pub status: i64,
     /// Always "Credits retrieved".
     pub message: String,
-    /// Credits left on the key; never negative.
+    /// Credits left on the key; at least 1 (a zero balance is answered with 402).
     pub current_balance: i64,
 }
 

@@ -219,12 +219,12 @@ impl Equivalences {
 
 impl Equivalences {
     /// The applied counters, to undo trial comparisons.
-    pub(crate) fn snapshot(&self) -> BTreeMap<(Kind, String), usize> {
+    pub fn snapshot(&self) -> BTreeMap<(Kind, String), usize> {
         self.applied.borrow().clone()
     }
 
     /// Restores counters taken with [`Self::snapshot`].
-    pub(crate) fn restore(&self, saved: BTreeMap<(Kind, String), usize>) {
+    pub fn restore(&self, saved: BTreeMap<(Kind, String), usize>) {
         *self.applied.borrow_mut() = saved;
     }
 }
