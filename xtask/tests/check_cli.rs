@@ -105,14 +105,14 @@ fn a_broken_example_is_a_lint_finding() {
     let (_dir, root) = scratch_root();
     edit(
         &root.join("openapi/brookmimir.yaml"),
-        "version: \"1.0.0\"\n",
-        "version: 100\n",
+        "                status: 200\n                version: 1.0.0\n",
+        "                status: 200\n                version: 100\n",
     );
     let (code, text) = check(&root, "brookmimir");
     assert_eq!(code, EXIT_BROKEN, "{text}");
     assert!(text.contains("lint   brookmimir: GET /version"), "{text}");
     assert!(text.contains("does not match the schema"), "{text}");
-    assert!(text.contains("/version"), "{text}");
+    assert!(text.contains("at /paths/~1version/get/responses/200/content/application~1json/example/version"), "{text}");
 }
 
 #[test]
