@@ -19,15 +19,19 @@
 
 pub mod auth;
 
+#[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, unreachable_pub)]
 #[path = "generated/bindu.rs"]
 pub mod bindu;
+#[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, unreachable_pub)]
 #[path = "generated/bitmind.rs"]
 pub mod bitmind;
+#[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, unreachable_pub)]
 #[path = "generated/bitstride.rs"]
 pub mod bitstride;
+#[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, unreachable_pub)]
 #[path = "generated/brookmimir.rs"]
 pub mod brookmimir;

@@ -74,7 +74,8 @@ pub mod messages {
     /// `invalid_request`: `X-Client-Cert` is not standard base64.
     pub const CLIENT_CERT_NOT_BASE64: &str = "X-Client-Cert is not valid base64";
     /// `invalid_request`: `X-Client-Cert` decodes to something other than a PEM certificate.
-    pub const CLIENT_CERT_NOT_PEM: &str = "X-Client-Cert does not contain a PEM-encoded certificate";
+    pub const CLIENT_CERT_NOT_PEM: &str =
+        "X-Client-Cert does not contain a PEM-encoded certificate";
     /// `invalid_client`: no client is registered under `client_id`.
     pub const UNKNOWN_CLIENT: &str = "unknown client_id";
     /// `invalid_client`: a secret-based client sent no `client_secret` (or an empty one).
@@ -84,9 +85,11 @@ pub mod messages {
     /// `invalid_client` (token endpoint) and `invalid_token` (protected routes): the client was revoked.
     pub const CLIENT_REVOKED: &str = "client has been revoked";
     /// `invalid_client`: an mTLS client sent no `X-Client-Cert`.
-    pub const CLIENT_CERT_REQUIRED: &str = "this client authenticates with a certificate: send it in X-Client-Cert";
+    pub const CLIENT_CERT_REQUIRED: &str =
+        "this client authenticates with a certificate: send it in X-Client-Cert";
     /// `invalid_client`: an mTLS client sent a certificate other than its registered one.
-    pub const CLIENT_CERT_MISMATCH: &str = "X-Client-Cert does not match the certificate registered for this client";
+    pub const CLIENT_CERT_MISMATCH: &str =
+        "X-Client-Cert does not match the certificate registered for this client";
     /// `invalid_token`: no `Authorization` header.
     pub const AUTHORIZATION_MISSING: &str = "Authorization header is missing";
     /// `invalid_token`: `Authorization` uses a scheme other than `Bearer`, or has no credential.
@@ -110,9 +113,11 @@ pub mod messages {
     /// `invalid_token`: `nbf` is in the future.
     pub const TOKEN_NOT_YET_VALID: &str = "token is not yet valid";
     /// `certificate_required`: a bound token came without `X-Client-Cert`.
-    pub const BOUND_TOKEN_CERT_REQUIRED: &str = "this token is bound to a client certificate: send it in X-Client-Cert";
+    pub const BOUND_TOKEN_CERT_REQUIRED: &str =
+        "this token is bound to a client certificate: send it in X-Client-Cert";
     /// `certificate_mismatch`: a bound token came with a different certificate.
-    pub const BOUND_TOKEN_CERT_MISMATCH: &str = "X-Client-Cert does not match the certificate this token is bound to";
+    pub const BOUND_TOKEN_CERT_MISMATCH: &str =
+        "X-Client-Cert does not match the certificate this token is bound to";
     /// `server_error`: the description of every 5xx answer.
     pub const INTERNAL: &str = "internal server error";
 }
@@ -132,7 +137,11 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with the status that belongs to `code`.
     pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
-        Self { error: code, error_description: description.into(), status: code.status() }
+        Self {
+            error: code,
+            error_description: description.into(),
+            status: code.status(),
+        }
     }
 
     /// `invalid_request` (400).
@@ -147,7 +156,10 @@ impl OAuthError {
 
     /// `unsupported_grant_type` (400).
     pub fn unsupported_grant_type() -> Self {
-        Self::new(OAuthErrorCode::UnsupportedGrantType, messages::UNSUPPORTED_GRANT_TYPE)
+        Self::new(
+            OAuthErrorCode::UnsupportedGrantType,
+            messages::UNSUPPORTED_GRANT_TYPE,
+        )
     }
 
     /// `invalid_token` (401).
@@ -157,12 +169,18 @@ impl OAuthError {
 
     /// `certificate_required` (403).
     pub fn certificate_required() -> Self {
-        Self::new(OAuthErrorCode::CertificateRequired, messages::BOUND_TOKEN_CERT_REQUIRED)
+        Self::new(
+            OAuthErrorCode::CertificateRequired,
+            messages::BOUND_TOKEN_CERT_REQUIRED,
+        )
     }
 
     /// `certificate_mismatch` (403).
     pub fn certificate_mismatch() -> Self {
-        Self::new(OAuthErrorCode::CertificateMismatch, messages::BOUND_TOKEN_CERT_MISMATCH)
+        Self::new(
+            OAuthErrorCode::CertificateMismatch,
+            messages::BOUND_TOKEN_CERT_MISMATCH,
+        )
     }
 
     /// `server_error` (500) with the generic description.

@@ -69,7 +69,9 @@ pub enum AuthMethod {
 /// A permission a credential can hold, also used as OAuth scope name: `image_inference`
 /// (single images), `video_inference` (single videos), `batch_processing` (batches).
 /// Declaration order is the canonical order of `scope` and `permissions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     ImageInference,

@@ -120,7 +120,12 @@ pub struct ErrorEnvelope {
 impl ErrorEnvelope {
     /// Builds an envelope from a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ErrorEnvelope { error: ErrorBody { code, message: message.into() } }
+        ErrorEnvelope {
+            error: ErrorBody {
+                code,
+                message: message.into(),
+            },
+        }
     }
 }
 
@@ -141,8 +146,11 @@ impl HttpResponseError for ErrorEnvelope {
 /// Prefix of dropshot's message when a body exceeds the endpoint's byte limit.
 const BODY_TOO_LARGE_PREFIX: &str = "request body exceeded maximum size";
 /// Prefixes of dropshot's messages for a JSON body that does not parse or has the wrong media type.
-const JSON_BODY_PREFIXES: [&str; 3] =
-    ["unable to parse JSON body", "expected content type", "unsupported content-type"];
+const JSON_BODY_PREFIXES: [&str; 3] = [
+    "unable to parse JSON body",
+    "expected content type",
+    "unsupported content-type",
+];
 
 impl From<HttpError> for ErrorEnvelope {
     /// Folds dropshot's own errors (extractors, serialization) into the
@@ -219,7 +227,8 @@ pub mod messages {
     /// 409 `invalid_state`: enrolment while MFA is already on.
     pub const MFA_ALREADY_ENABLED: &str = "MFA is already enabled for this account";
     /// 409 `invalid_state`: confirmation without a pending enrolment.
-    pub const MFA_NOT_ENROLLING: &str = "no MFA enrollment is pending; call /v1/auth/mfa/enroll first";
+    pub const MFA_NOT_ENROLLING: &str =
+        "no MFA enrollment is pending; call /v1/auth/mfa/enroll first";
     /// 409 `invalid_state`: disabling MFA that is off.
     pub const MFA_NOT_ENABLED: &str = "MFA is not enabled for this account";
     /// 404 `not_found`: unknown or unconfigured OAuth provider.
@@ -227,7 +236,8 @@ pub mod messages {
     /// 400 `invalid_request`: OAuth `state` not issued by this server, used, or expired.
     pub const INVALID_OAUTH_STATE: &str = "invalid or expired OAuth state";
     /// 502 `upstream_error`: the OAuth provider's token exchange failed.
-    pub const OAUTH_EXCHANGE_FAILED: &str = "the OAuth provider rejected or did not answer the code exchange";
+    pub const OAUTH_EXCHANGE_FAILED: &str =
+        "the OAuth provider rejected or did not answer the code exchange";
     /// 404 `not_found` messages, one per resource kind.
     pub const API_KEY_NOT_FOUND: &str = "API key not found";
     /// 404 `not_found` for projects.

@@ -74,14 +74,20 @@ pub mod dropshot_messages {
     /// dropshot's 400 for a body over the operation's cap (we answer 413, message kept).
     pub const BODY_TOO_LARGE_PREFIX: &str = "request body exceeded maximum size of ";
     /// dropshot's 400s for a non-JSON `Content-Type` (we answer 415).
-    pub const CONTENT_TYPE_PREFIXES: [&str; 3] =
-        ["expected content type ", "unsupported content-type: ", "invalid content type: "];
+    pub const CONTENT_TYPE_PREFIXES: [&str; 3] = [
+        "expected content type ",
+        "unsupported content-type: ",
+        "invalid content type: ",
+    ];
 }
 
 impl StatusMessage {
     /// An envelope with `status` and `message`.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        StatusMessage { status: i64::from(status), message: message.into() }
+        StatusMessage {
+            status: i64::from(status),
+            message: message.into(),
+        }
     }
 
     /// 400 with `message`.
@@ -111,7 +117,10 @@ impl StatusMessage {
 
     /// 502 for a non-2xx answer of the face-search service.
     pub fn face_bad_status(upstream_status: u16) -> Self {
-        Self::bad_gateway(format!("{}{upstream_status}", messages::FACE_BAD_STATUS_PREFIX))
+        Self::bad_gateway(format!(
+            "{}{upstream_status}",
+            messages::FACE_BAD_STATUS_PREFIX
+        ))
     }
 }
 
@@ -144,7 +153,10 @@ impl From<HttpError> for StatusMessage {
             if msg.starts_with(dropshot_messages::BODY_TOO_LARGE_PREFIX) {
                 return Self::new(413, msg);
             }
-            if dropshot_messages::CONTENT_TYPE_PREFIXES.iter().any(|p| msg.starts_with(p)) {
+            if dropshot_messages::CONTENT_TYPE_PREFIXES
+                .iter()
+                .any(|p| msg.starts_with(p))
+            {
                 return Self::new(415, messages::UNSUPPORTED_MEDIA_TYPE);
             }
         }

@@ -318,6 +318,8 @@ pub mod nettest_errors {
 /// flag is put back by hand.
 fn nullable_double(gen: &mut SchemaGenerator) -> Schema {
     let mut schema = gen.subschema_for::<f64>().into_object();
-    schema.extensions.insert("nullable".to_owned(), serde_json::Value::Bool(true));
+    schema
+        .extensions
+        .insert("nullable".to_owned(), serde_json::Value::Bool(true));
     Schema::Object(schema)
 }

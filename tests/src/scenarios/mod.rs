@@ -1,0 +1,42 @@
+//! Scenarios per surface: how to reach each documented example, and what a
+//! spawned server needs first (fixtures, mock upstreams, server variants).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::scenario::Scenario;
+
+pub mod brookmimir;
+
+/// What a spawned server needs before the scenarios run.
+#[derive(Default)]
+pub struct LocalSetup {
+    /// Named values (keys, tokens) the scenarios refer to.
+    pub fixtures: HashMap<String, String>,
+    /// Server variants: name and the extra `quartet serve` arguments. `default` comes first.
+    pub variants: Vec<(&'static str, Vec<String>)>,
+    /// Things that must stay alive while the servers run (mock upstreams).
+    pub guards: Vec<Box<dyn Any + Send>>,
+}
+
+/// The scenarios of `surface`, if it has any.
+pub fn for_surface(surface: &str) -> Option<Vec<Scenario>> {
+    match surface {
+        "brookmimir" => Some(brookmimir::scenarios()),
+        _ => None,
+    }
+}
+
+/// Prepares fixtures and variants for a spawned server of `surface`.
+pub async fn local_setup(surface: &str, bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
+    match surface {
+        "brookmimir" => brookmimir::local_setup(bin, data_dir).await,
+        other => bail!("no local setup for {other:?}"),
+    }
+}
+
+/// Surfaces that have conformance scenarios.
+pub const SURFACES: [&str; 1] = ["brookmimir"];
