@@ -45,12 +45,24 @@ pub fn compare(expected: &Value, actual: &Value, volatile: &[&str]) -> Vec<Misma
 
 fn walk(expected: &Value, actual: &Value, at: &str, volatile: &[&str], out: &mut Vec<Mismatch>) {
     let mismatch = |out: &mut Vec<Mismatch>, message: String| {
-        out.push(Mismatch { pointer: at.to_owned(), message, expected: Some(expected.clone()), actual: Some(actual.clone()) })
+        out.push(Mismatch {
+            pointer: at.to_owned(),
+            message,
+            expected: Some(expected.clone()),
+            actual: Some(actual.clone()),
+        })
     };
     if is_volatile(at, volatile) {
         // The value may differ; its JSON type may not (null stands in for "absent").
         if !expected.is_null() && !actual.is_null() && type_name(expected) != type_name(actual) {
-            mismatch(out, format!("type differs: expected {}, got {}", type_name(expected), type_name(actual)));
+            mismatch(
+                out,
+                format!(
+                    "type differs: expected {}, got {}",
+                    type_name(expected),
+                    type_name(actual)
+                ),
+            );
         }
         return;
     }
@@ -60,19 +72,36 @@ fn walk(expected: &Value, actual: &Value, at: &str, volatile: &[&str], out: &mut
                 let child = format!("{at}/{}", quartet_contract::document::escape(k));
                 match a.get(k) {
                     Some(av) => walk(ev, av, &child, volatile, out),
-                    None => out.push(Mismatch { pointer: child, message: "missing from the answer".into(), expected: Some(ev.clone()), actual: None }),
+                    None => out.push(Mismatch {
+                        pointer: child,
+                        message: "missing from the answer".into(),
+                        expected: Some(ev.clone()),
+                        actual: None,
+                    }),
                 }
             }
             for (k, av) in a {
                 if !e.contains_key(k) {
                     let child = format!("{at}/{}", quartet_contract::document::escape(k));
-                    out.push(Mismatch { pointer: child, message: "not in the example".into(), expected: None, actual: Some(av.clone()) });
+                    out.push(Mismatch {
+                        pointer: child,
+                        message: "not in the example".into(),
+                        expected: None,
+                        actual: Some(av.clone()),
+                    });
                 }
             }
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                mismatch(out, format!("array length differs: expected {}, got {}", e.len(), a.len()));
+                mismatch(
+                    out,
+                    format!(
+                        "array length differs: expected {}, got {}",
+                        e.len(),
+                        a.len()
+                    ),
+                );
                 return;
             }
             for (i, (ev, av)) in e.iter().zip(a).enumerate() {
@@ -85,7 +114,14 @@ fn walk(expected: &Value, actual: &Value, at: &str, volatile: &[&str], out: &mut
             }
         }
         (e, a) if type_name(e) != type_name(a) => {
-            mismatch(out, format!("type differs: expected {}, got {}", type_name(e), type_name(a)));
+            mismatch(
+                out,
+                format!(
+                    "type differs: expected {}, got {}",
+                    type_name(e),
+                    type_name(a)
+                ),
+            );
         }
         (e, a) => {
             if e != a {

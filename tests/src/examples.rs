@@ -44,7 +44,12 @@ pub fn enumerate(doc: &Document) -> Vec<DocExample> {
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
     let mut ops: Vec<_> = contract.operations.values().collect();
-    ops.sort_by_key(|o| order.iter().position(|p| p == &o.key.path).unwrap_or(usize::MAX));
+    ops.sort_by_key(|o| {
+        order
+            .iter()
+            .position(|p| p == &o.key.path)
+            .unwrap_or(usize::MAX)
+    });
     for op in ops {
         let operation_id = op.operation_id.clone().unwrap_or_default();
         for (status, response) in &op.responses {

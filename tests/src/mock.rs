@@ -39,7 +39,11 @@ pub enum MockReply {
 impl MockReply {
     /// Answers at once.
     pub fn json(status: u16, body: impl Into<String>) -> Self {
-        Self::Respond { status, body: body.into(), delay: Duration::ZERO }
+        Self::Respond {
+            status,
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
     }
 }
 
@@ -51,7 +55,9 @@ pub struct Mock {
 
 impl Mock {
     /// Starts a mock on a free loopback port, answering with `handler`.
-    pub async fn start(handler: impl Fn(&MockRequest) -> MockReply + Send + Sync + 'static) -> std::io::Result<Self> {
+    pub async fn start(
+        handler: impl Fn(&MockRequest) -> MockReply + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let handler = Arc::new(handler);
@@ -78,7 +84,10 @@ impl Drop for Mock {
     }
 }
 
-async fn serve_one(stream: tokio::net::TcpStream, handler: &(dyn Fn(&MockRequest) -> MockReply + Send + Sync)) -> std::io::Result<()> {
+async fn serve_one(
+    stream: tokio::net::TcpStream,
+    handler: &(dyn Fn(&MockRequest) -> MockReply + Send + Sync),
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).await?;
@@ -102,7 +111,11 @@ async fn serve_one(stream: tokio::net::TcpStream, handler: &(dyn Fn(&MockRequest
     let request = MockRequest { method, path, body };
     match handler(&request) {
         MockReply::Drop => Ok(()),
-        MockReply::Respond { status, body, delay } => {
+        MockReply::Respond {
+            status,
+            body,
+            delay,
+        } => {
             tokio::time::sleep(delay).await;
             let head = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",

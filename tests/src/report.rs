@@ -49,14 +49,28 @@ pub struct Outcome {
 impl Outcome {
     /// `PASS surface operationId status example`, plus details for failures.
     pub fn line(&self) -> String {
-        let head = |tag: &str| format!("{tag} {} {} {} {}", self.surface, self.operation_id, self.status, self.example);
+        let head = |tag: &str| {
+            format!(
+                "{tag} {} {} {} {}",
+                self.surface, self.operation_id, self.status, self.example
+            )
+        };
         match &self.verdict {
             Verdict::Pass => head("PASS"),
             Verdict::Skip { reason } => format!("{} ({reason})", head("SKIP")),
             Verdict::Fail { reason, mismatches } => {
                 let mut s = format!("{}\n    {reason}", head("FAIL"));
                 for m in mismatches {
-                    let _ = write!(s, "\n    at {}: {}", if m.pointer.is_empty() { "/" } else { &m.pointer }, m.message);
+                    let _ = write!(
+                        s,
+                        "\n    at {}: {}",
+                        if m.pointer.is_empty() {
+                            "/"
+                        } else {
+                            &m.pointer
+                        },
+                        m.message
+                    );
                     if let Some(e) = &m.expected {
                         let _ = write!(s, "\n      expected: {}", short(e));
                     }
@@ -128,7 +142,15 @@ impl Report {
                     ("❌ fail", d)
                 }
             };
-            let _ = writeln!(s, "| {tag} | {} | `{}` | {} | `{}` | {} |", o.surface, o.operation_id, o.status, o.example, detail.replace('|', "\\|"));
+            let _ = writeln!(
+                s,
+                "| {tag} | {} | `{}` | {} | `{}` | {} |",
+                o.surface,
+                o.operation_id,
+                o.status,
+                o.example,
+                detail.replace('|', "\\|")
+            );
         }
         s
     }
@@ -139,20 +161,40 @@ impl Report {
         surfaces.dedup();
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"quartet-conformance\">\n");
         for surface in surfaces {
-            let cases: Vec<&Outcome> = self.outcomes.iter().filter(|o| o.surface == surface).collect();
-            let failures = cases.iter().filter(|o| matches!(o.verdict, Verdict::Fail { .. })).count();
-            let skipped = cases.iter().filter(|o| matches!(o.verdict, Verdict::Skip { .. })).count();
+            let cases: Vec<&Outcome> = self
+                .outcomes
+                .iter()
+                .filter(|o| o.surface == surface)
+                .collect();
+            let failures = cases
+                .iter()
+                .filter(|o| matches!(o.verdict, Verdict::Fail { .. }))
+                .count();
+            let skipped = cases
+                .iter()
+                .filter(|o| matches!(o.verdict, Verdict::Skip { .. }))
+                .count();
             let _ = writeln!(s, "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">", xml(surface), cases.len());
             for o in cases {
                 let name = xml(&format!("{} {} {}", o.operation_id, o.status, o.example));
-                let _ = write!(s, "    <testcase classname=\"{}\" name=\"{name}\" time=\"{:.3}\"", xml(surface), o.millis / 1000.0);
+                let _ = write!(
+                    s,
+                    "    <testcase classname=\"{}\" name=\"{name}\" time=\"{:.3}\"",
+                    xml(surface),
+                    o.millis / 1000.0
+                );
                 match &o.verdict {
                     Verdict::Pass => s.push_str("/>\n"),
                     Verdict::Skip { reason } => {
                         let _ = writeln!(s, "><skipped message=\"{}\"/></testcase>", xml(reason));
                     }
                     Verdict::Fail { reason, .. } => {
-                        let _ = writeln!(s, "><failure message=\"{}\">{}</failure></testcase>", xml(reason), xml(&o.line()));
+                        let _ = writeln!(
+                            s,
+                            "><failure message=\"{}\">{}</failure></testcase>",
+                            xml(reason),
+                            xml(&o.line())
+                        );
                     }
                 }
             }
@@ -165,12 +207,18 @@ impl Report {
     /// Writes `conformance.json`, `conformance.xml` (JUnit) and `conformance.md` into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("conformance.json"), serde_json::to_string_pretty(self).expect("reports serialise"))?;
+        std::fs::write(
+            dir.join("conformance.json"),
+            serde_json::to_string_pretty(self).expect("reports serialise"),
+        )?;
         std::fs::write(dir.join("conformance.xml"), self.junit())?;
         std::fs::write(dir.join("conformance.md"), self.markdown())
     }
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

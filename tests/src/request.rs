@@ -45,7 +45,10 @@ pub struct Prepared {
 fn resolve(v: &Val, fixtures: &HashMap<String, String>) -> Result<String, BuildError> {
     match v {
         Val::Lit(s) => Ok(s.clone()),
-        Val::Fixture(name) => fixtures.get(*name).cloned().ok_or_else(|| BuildError::UnknownFixture((*name).to_owned())),
+        Val::Fixture(name) => fixtures
+            .get(*name)
+            .cloned()
+            .ok_or_else(|| BuildError::UnknownFixture((*name).to_owned())),
     }
 }
 
@@ -57,12 +60,19 @@ fn text_of(v: &serde_json::Value) -> String {
 }
 
 /// Builds the request of `scenario` against operation `op`.
-pub fn build(op: &Operation, scenario: &Scenario, fixtures: &HashMap<String, String>) -> Result<Prepared, BuildError> {
+pub fn build(
+    op: &Operation,
+    scenario: &Scenario,
+    fixtures: &HashMap<String, String>,
+) -> Result<Prepared, BuildError> {
     let mut path = op.key.path.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> = Vec::new();
     for p in &op.parameters {
-        let overridden = scenario.params.iter().find(|(n, _)| n.eq_ignore_ascii_case(&p.name));
+        let overridden = scenario
+            .params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&p.name));
         let value = match overridden {
             Some((_, None)) => continue,
             Some((_, Some(v))) => resolve(v, fixtures)?,
@@ -79,13 +89,19 @@ pub fn build(op: &Operation, scenario: &Scenario, fixtures: &HashMap<String, Str
         }
     }
     for (name, value) in &scenario.params {
-        let known = op.parameters.iter().any(|p| p.name.eq_ignore_ascii_case(name));
+        let known = op
+            .parameters
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(name));
         if let (false, Some(v)) = (known, value) {
             // Undocumented parameters are sent as query parameters (e.g. to probe rejection).
             query.push((name.clone(), resolve(v, fixtures)?));
         }
     }
-    let documented_type = op.request_body.as_ref().and_then(|b| b.content.keys().next().cloned());
+    let documented_type = op
+        .request_body
+        .as_ref()
+        .and_then(|b| b.content.keys().next().cloned());
     let body = match &scenario.body {
         Body::Nothing => None,
         Body::Raw(bytes) => Some(bytes.clone()),
@@ -100,14 +116,22 @@ pub fn build(op: &Operation, scenario: &Scenario, fixtures: &HashMap<String, Str
                         .find(|(n, _)| n == name)
                         .ok_or_else(|| BuildError::UnknownBodyExample((*name).to_owned()))?,
                     None if examples.len() == 1 => &examples[0],
-                    None => return Err(BuildError::AmbiguousBody(examples.iter().map(|(n, _)| n.clone()).collect())),
+                    None => {
+                        return Err(BuildError::AmbiguousBody(
+                            examples.iter().map(|(n, _)| n.clone()).collect(),
+                        ))
+                    }
                 };
                 Some(encode_body(documented_type.as_deref(), &chosen.1))
             }
         },
     };
     if body.is_some() {
-        let ct = scenario.content_type.clone().or(documented_type).unwrap_or_else(|| "application/json".to_owned());
+        let ct = scenario
+            .content_type
+            .clone()
+            .or(documented_type)
+            .unwrap_or_else(|| "application/json".to_owned());
         headers.push(("content-type".to_owned(), ct));
     } else if let Some(ct) = &scenario.content_type {
         headers.push(("content-type".to_owned(), ct.clone()));
@@ -117,10 +141,18 @@ pub fn build(op: &Operation, scenario: &Scenario, fixtures: &HashMap<String, Str
     }
     let mut path_and_query = path;
     if !query.is_empty() {
-        let qs: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let qs: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         path_and_query = format!("{path_and_query}?{}", qs.join("&"));
     }
-    Ok(Prepared { method: op.key.method.clone(), path_and_query, headers, body })
+    Ok(Prepared {
+        method: op.key.method.clone(),
+        path_and_query,
+        headers,
+        body,
+    })
 }
 
 /// A documented example as bytes of its media type.
@@ -129,7 +161,11 @@ fn encode_body(media_type: Option<&str>, value: &serde_json::Value) -> Vec<u8> {
         Some(mt) if mt.starts_with("application/x-www-form-urlencoded") => {
             let pairs: Vec<String> = value
                 .as_object()
-                .map(|o| o.iter().map(|(k, v)| format!("{}={}", encode(k), encode(&text_of(v)))).collect())
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{}={}", encode(k), encode(&text_of(v))))
+                        .collect()
+                })
                 .unwrap_or_default();
             pairs.join("&").into_bytes()
         }

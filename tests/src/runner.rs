@@ -39,18 +39,22 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
     let doc = Document::load(document)?;
     let examples = enumerate(&doc);
     let contract = Contract::from_document(&doc);
-    let scenarios = scenarios::for_surface(surface).with_context(|| format!("no conformance scenarios for {surface:?}"))?;
+    let scenarios = scenarios::for_surface(surface)
+        .with_context(|| format!("no conformance scenarios for {surface:?}"))?;
 
     // Servers by variant name, plus whatever must live as long as they do.
     let mut bases: HashMap<&str, String> = HashMap::new();
     let mut processes: Vec<ServerProcess> = Vec::new();
+    let remote = matches!(target, Target::Remote { .. });
     let (fixtures, _setup, _data_dir) = match target {
         Target::Remote { base_url, fixtures } => {
             bases.insert("default", base_url.trim_end_matches('/').to_owned());
             (fixtures, None, None)
         }
         Target::Local { bin } => {
-            let data_dir = tempfile::Builder::new().prefix(&format!("quartet-{surface}-")).tempdir()?;
+            let data_dir = tempfile::Builder::new()
+                .prefix(&format!("quartet-{surface}-"))
+                .tempdir()?;
             let setup: LocalSetup = scenarios::local_setup(surface, &bin, data_dir.path()).await?;
             for (variant, args) in &setup.variants {
                 let p = ServerProcess::spawn(&bin, data_dir.path(), surface, args).await?;
@@ -74,24 +78,42 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
         let matching: Vec<usize> = (0..scenarios.len())
             .filter(|&i| {
                 let s = &scenarios[i];
-                s.operation_id == example.operation_id && s.status == example.status && s.example == example.name
+                s.operation_id == example.operation_id
+                    && s.status == example.status
+                    && s.example == example.name
             })
             .collect();
         let verdict = match matching.as_slice() {
-            [] => Verdict::Fail { reason: "no scenario reaches this example".into(), mismatches: vec![] },
+            [] => Verdict::Fail {
+                reason: "no scenario reaches this example".into(),
+                mismatches: vec![],
+            },
             [i] => {
                 used[*i] = true;
                 let s = &scenarios[*i];
                 match bases.get(s.variant) {
-                    None => Verdict::Skip { reason: format!("needs the {:?} server variant, only available when spawned", s.variant) },
-                    Some(base) => judge(&client, &contract, &validator, base, s, example, &fixtures).await,
+                    _ if remote && s.local_only.is_some() => Verdict::Skip {
+                        reason: s.local_only.unwrap_or_default().to_owned(),
+                    },
+                    None => Verdict::Skip {
+                        reason: format!(
+                            "needs the {:?} server variant, only available when spawned",
+                            s.variant
+                        ),
+                    },
+                    Some(base) => {
+                        judge(&client, &contract, &validator, base, s, example, &fixtures).await
+                    }
                 }
             }
             many => {
                 for i in many {
                     used[*i] = true;
                 }
-                Verdict::Fail { reason: format!("{} scenarios claim this example", many.len()), mismatches: vec![] }
+                Verdict::Fail {
+                    reason: format!("{} scenarios claim this example", many.len()),
+                    mismatches: vec![],
+                }
             }
         };
         report.outcomes.push(Outcome {
@@ -110,7 +132,10 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
                 operation_id: s.operation_id.to_owned(),
                 status: s.status.to_owned(),
                 example: s.example.to_owned(),
-                verdict: Verdict::Fail { reason: "scenario has no documented example".into(), mismatches: vec![] },
+                verdict: Verdict::Fail {
+                    reason: "scenario has no documented example".into(),
+                    mismatches: vec![],
+                },
                 millis: 0.0,
             });
         }
@@ -131,10 +156,16 @@ async fn judge(
     example: &DocExample,
     fixtures: &HashMap<String, String>,
 ) -> Verdict {
-    let fail = |reason: String| Verdict::Fail { reason, mismatches: vec![] };
+    let fail = |reason: String| Verdict::Fail {
+        reason,
+        mismatches: vec![],
+    };
     for step in &scenario.before {
         let Some(op) = contract.by_operation_id(step.operation_id) else {
-            return fail(format!("setup step names unknown operation {}", step.operation_id));
+            return fail(format!(
+                "setup step names unknown operation {}",
+                step.operation_id
+            ));
         };
         match build(op, step, fixtures) {
             Ok(p) => {
@@ -165,7 +196,13 @@ async fn judge(
             actual: Some(Value::from(status)),
         });
     }
-    let base_type = |t: &str| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let base_type = |t: &str| {
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
     if base_type(&content_type) != base_type(&example.media_type) {
         mismatches.push(Mismatch {
             pointer: String::new(),
@@ -185,7 +222,12 @@ async fn judge(
             Ok(actual) => {
                 if let Some(schema) = &example.schema {
                     for (at, msg) in validator.validate(schema, &actual) {
-                        mismatches.push(Mismatch { pointer: at, message: format!("does not match the schema: {msg}"), expected: None, actual: None });
+                        mismatches.push(Mismatch {
+                            pointer: at,
+                            message: format!("does not match the schema: {msg}"),
+                            expected: None,
+                            actual: None,
+                        });
                     }
                 }
                 mismatches.extend(compare(&example.value, &actual, &scenario.volatile));
@@ -193,20 +235,39 @@ async fn judge(
         }
     } else {
         let text = String::from_utf8_lossy(&body).into_owned();
-        let expected = example.value.as_str().map(str::to_owned).unwrap_or_else(|| example.value.to_string());
+        let expected = example
+            .value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| example.value.to_string());
         if !scenario.volatile.contains(&"") && text != expected {
-            mismatches.push(Mismatch { pointer: String::new(), message: "body text differs".into(), expected: Some(Value::String(expected)), actual: Some(Value::String(text)) });
+            mismatches.push(Mismatch {
+                pointer: String::new(),
+                message: "body text differs".into(),
+                expected: Some(Value::String(expected)),
+                actual: Some(Value::String(text)),
+            });
         }
     }
     if mismatches.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::Fail { reason: format!("{} difference(s) from the documented example", mismatches.len()), mismatches }
+        Verdict::Fail {
+            reason: format!(
+                "{} difference(s) from the documented example",
+                mismatches.len()
+            ),
+            mismatches,
+        }
     }
 }
 
 /// Sends a prepared request; returns status, `Content-Type` and body.
-pub async fn send(client: &reqwest::Client, base: &str, p: &Prepared) -> Result<(u16, String, Vec<u8>)> {
+pub async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    p: &Prepared,
+) -> Result<(u16, String, Vec<u8>)> {
     let method = reqwest::Method::from_bytes(p.method.as_bytes())?;
     let mut request = client.request(method, format!("{base}{}", p.path_and_query));
     for (name, value) in &p.headers {

@@ -59,6 +59,8 @@ pub struct Scenario {
     pub volatile: Vec<&'static str>,
     /// Requests sent first, in order, whose answers are not checked (to set state up).
     pub before: Vec<Scenario>,
+    /// Why this scenario only runs against a spawned server (it relies on a mock upstream).
+    pub local_only: Option<&'static str>,
 }
 
 impl Scenario {
@@ -76,7 +78,14 @@ impl Scenario {
             params: Vec::new(),
             volatile: Vec::new(),
             before: Vec::new(),
+            local_only: None,
         }
+    }
+
+    /// Runs only against a spawned server, for `reason` (skipped with `--base-url`).
+    pub fn local_only(mut self, reason: &'static str) -> Self {
+        self.local_only = Some(reason);
+        self
     }
 
     /// Sends header `name: value`.

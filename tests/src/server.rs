@@ -20,9 +20,15 @@ impl ServerProcess {
     /// Starts `bin serve --surface SURFACE --SURFACE-port 0 ARGS…` on `data_dir`
     /// and waits until it says where it listens. Its logs go to
     /// `data_dir/<surface>-<n>.log`.
-    pub async fn spawn(bin: &Path, data_dir: &Path, surface: &str, args: &[String]) -> Result<Self> {
+    pub async fn spawn(
+        bin: &Path,
+        data_dir: &Path,
+        surface: &str,
+        args: &[String],
+    ) -> Result<Self> {
         let log_path = next_log(data_dir, surface);
-        let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("creating {}", log_path.display()))?;
         let mut child = Command::new(bin)
             .arg("--data-dir")
             .arg(data_dir)
@@ -76,9 +82,19 @@ fn next_log(data_dir: &Path, surface: &str) -> PathBuf {
 
 /// Runs `bin --data-dir DIR admin ARGS…` and returns its standard output.
 pub async fn admin(bin: &Path, data_dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new(bin).arg("--data-dir").arg(data_dir).arg("admin").args(args).output().await?;
+    let out = Command::new(bin)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .await?;
     if !out.status.success() {
-        bail!("quartet admin {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "quartet admin {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8(out.stdout)?)
 }

@@ -33,16 +33,27 @@ pub fn face_answer() -> Value {
     })
 }
 
+/// Why mock-dependent scenarios only run against a spawned server.
+const NEEDS_MOCK: &str = "relies on the mock upstream a spawned run sets up";
+
 /// How the mock face-search service answers a request.
 pub fn face_service(body: &[u8]) -> MockReply {
     let image = serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|v| v.get("image_base64").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|v| {
+            v.get("image_base64")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .unwrap_or_default();
     match image.as_slice() {
         b"mock:503" => MockReply::json(503, r#"{"error":"overloaded"}"#),
-        b"mock:slow" => MockReply::Respond { status: 200, body: face_answer().to_string(), delay: Duration::from_secs(3) },
+        b"mock:slow" => MockReply::Respond {
+            status: 200,
+            body: face_answer().to_string(),
+            delay: Duration::from_secs(3),
+        },
         b"mock:junk" => MockReply::json(200, r#"{"unexpected":true}"#),
         b"mock:drop" => MockReply::Drop,
         _ => MockReply::json(200, face_answer().to_string()),
@@ -55,13 +66,52 @@ fn image_of(marker: &str) -> Value {
 
 /// Keys, the mock upstream and the two server variants.
 pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
-    let funded = admin(bin, data_dir, &["brookmimir", "key", "create", "--credits", "1000000", "--label", "conformance"]).await?;
-    let empty = admin(bin, data_dir, &["brookmimir", "key", "create", "--credits", "0", "--label", "empty"]).await?;
-    let mock = Mock::start(|r| if r.method == "GET" { MockReply::json(200, "{}") } else { face_service(&r.body) }).await?;
+    let funded = admin(
+        bin,
+        data_dir,
+        &[
+            "brookmimir",
+            "key",
+            "create",
+            "--credits",
+            "1000000",
+            "--label",
+            "conformance",
+        ],
+    )
+    .await?;
+    let empty = admin(
+        bin,
+        data_dir,
+        &[
+            "brookmimir",
+            "key",
+            "create",
+            "--credits",
+            "0",
+            "--label",
+            "empty",
+        ],
+    )
+    .await?;
+    let mock = Mock::start(|r| {
+        if r.method == "GET" {
+            MockReply::json(200, "{}")
+        } else {
+            face_service(&r.body)
+        }
+    })
+    .await?;
     let mut setup = LocalSetup::default();
-    setup.fixtures.insert("funded".into(), funded.trim().to_owned());
-    setup.fixtures.insert("empty".into(), empty.trim().to_owned());
-    setup.fixtures.insert("unknown".into(), UNKNOWN_KEY.to_owned());
+    setup
+        .fixtures
+        .insert("funded".into(), funded.trim().to_owned());
+    setup
+        .fixtures
+        .insert("empty".into(), empty.trim().to_owned());
+    setup
+        .fixtures
+        .insert("unknown".into(), UNKNOWN_KEY.to_owned());
     setup.variants.push((
         "default",
         vec![
@@ -124,7 +174,7 @@ pub fn scenarios() -> Vec<Scenario> {
         funded(Scenario::new("query_documents", "413", "example"))
             .json(json!({"query": "x".repeat(70_000)})),
         funded(Scenario::new("query_documents", "415", "example")).body_example("dsl_query").content_type("text/plain"),
-        funded(Scenario::new("search_faces", "200", "example")),
+        funded(Scenario::new("search_faces", "200", "example")).local_only(NEEDS_MOCK),
         funded(Scenario::new("search_faces", "400", "missing_image")).raw(r#"{"top_k": 3}"#),
         funded(Scenario::new("search_faces", "400", "empty_image")).json(json!({"image_base64": ""})),
         funded(Scenario::new("search_faces", "400", "invalid_base64")).json(json!({"image_base64": "***"})),
@@ -137,17 +187,26 @@ pub fn scenarios() -> Vec<Scenario> {
             .json(json!({"image_base64": "A".repeat(7_400_000)})),
         funded(Scenario::new("search_faces", "415", "example")).content_type("text/plain"),
         funded(Scenario::new("search_faces", "502", "not_configured")).variant("offline"),
-        funded(Scenario::new("search_faces", "502", "unreachable")).json(json!({"image_base64": image_of("mock:drop")})),
-        funded(Scenario::new("search_faces", "502", "timed_out")).json(json!({"image_base64": image_of("mock:slow")})),
-        funded(Scenario::new("search_faces", "502", "bad_status")).json(json!({"image_base64": image_of("mock:503")})),
-        funded(Scenario::new("search_faces", "502", "invalid_answer")).json(json!({"image_base64": image_of("mock:junk")})),
-        Scenario::new("run_nettest", "200", "reachable").volatile(&["/target", "/latency_ms"]),
+        funded(Scenario::new("search_faces", "502", "unreachable")).json(json!({"image_base64": image_of("mock:drop")})).local_only(NEEDS_MOCK),
+        funded(Scenario::new("search_faces", "502", "timed_out")).json(json!({"image_base64": image_of("mock:slow")})).local_only(NEEDS_MOCK),
+        funded(Scenario::new("search_faces", "502", "bad_status")).json(json!({"image_base64": image_of("mock:503")})).local_only(NEEDS_MOCK),
+        funded(Scenario::new("search_faces", "502", "invalid_answer")).json(json!({"image_base64": image_of("mock:junk")})).local_only(NEEDS_MOCK),
+        Scenario::new("run_nettest", "200", "reachable").volatile(&["/target", "/latency_ms"]).local_only(NEEDS_MOCK),
         Scenario::new("run_nettest", "200", "unreachable").variant("offline").volatile(&["/target", "/latency_ms"]),
     ];
-    for op in ["get_credits", "get_document", "query_documents", "search_faces"] {
+    for op in [
+        "get_credits",
+        "get_document",
+        "query_documents",
+        "search_faces",
+    ] {
         for s in key_errors(op) {
             // Operations with a body send their documented request.
-            let s = if op == "query_documents" { s.body_example("dsl_query") } else { s };
+            let s = if op == "query_documents" {
+                s.body_example("dsl_query")
+            } else {
+                s
+            };
             all.push(s);
         }
     }

@@ -1,0 +1,202 @@
+//! Brookmimir behaviour that a single example cannot show: credits under
+//! concurrency, and state across a crash.
+
+use std::path::PathBuf;
+
+use quartet_conformance::server::{admin, ServerProcess};
+use serde_json::{json, Value};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
+}
+
+async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value) {
+    let r = client
+        .get(format!("{base}/credits"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_billable_calls_never_overdraw() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "key", "create", "--credits", "50"],
+    )
+    .await
+    .unwrap();
+    let key = key.trim().to_owned();
+    let server = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "brookmimir",
+        &["--log-level".into(), "warn".into()],
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+
+    // 200 billable requests at once, spread over the three billable routes.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let (client, base, key) = (client.clone(), server.base_url.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = match i % 2 {
+                0 => client
+                    .post(format!("{base}/query"))
+                    .header("x-api-key", &key)
+                    .json(&json!({"query": "port"})),
+                _ => client
+                    .get(format!("{base}/document"))
+                    .header("x-api-key", &key)
+                    .header("bmm-doc-id", "DOC-1000001"),
+            };
+            r.send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut ok = 0;
+    let mut payment_required = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            402 => payment_required += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((ok, payment_required), (50, 150));
+    assert_eq!(
+        balance(&client, &server.base_url, &key).await.0,
+        402,
+        "the balance is zero"
+    );
+    let listed = admin(&bin(), dir.path(), &["brookmimir", "key", "list", "--json"])
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["credits"], 0);
+    server.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_loses_no_credit_and_no_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "key", "create", "--credits", "10"],
+    )
+    .await
+    .unwrap();
+    let key = key.trim().to_owned();
+    let extra = dir.path().join("extra.jsonl");
+    std::fs::write(
+        &extra,
+        json!({"id": "DOC-7000001", "title": "Lighthouse keeper logbooks digitised", "summary": "Archive scans.",
+               "content": "Volunteers scanned two centuries of lighthouse logbooks.", "source": "Coast Archive",
+               "published_at": "2024-10-01T00:00:00Z", "language": "en", "jurisdiction": "NZ", "tags": ["archive"]})
+        .to_string()
+            + "\n",
+    )
+    .unwrap();
+    let imported = admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "documents", "import", extra.to_str().unwrap()],
+    )
+    .await
+    .unwrap();
+    assert!(imported.contains("imported 1 documents"), "{imported}");
+
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let r = client
+            .get(format!("{}/document", server.base_url))
+            .header("x-api-key", &key)
+            .header("bmm-doc-id", "DOC-7000001")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // SIGKILL: no graceful shutdown, as in a crash.
+    server.kill().await.unwrap();
+
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    let (status, body) = balance(&client, &server.base_url, &key).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["current_balance"], 7);
+    let r = client
+        .post(format!("{}/query", server.base_url))
+        .header("x-api-key", &key)
+        .json(&json!({"query": {"match": {"content": "lighthouse"}}}))
+        .send()
+        .await
+        .unwrap();
+    let found: Value = r.json().await.unwrap();
+    assert_eq!(
+        found["resp"]["body"]["hits"]["hits"][0]["_id"], "DOC-7000001",
+        "{found}"
+    );
+    server.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_into_a_running_server_is_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "key", "create", "--credits", "5"],
+    )
+    .await
+    .unwrap();
+    let key = key.trim().to_owned();
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let search = || {
+        client
+            .post(format!("{}/query", server.base_url))
+            .header("x-api-key", &key)
+            .json(&json!({"query": {"term": {"jurisdiction": "IS"}}}))
+            .send()
+    };
+    let before: Value = search().await.unwrap().json().await.unwrap();
+    assert_eq!(before["resp"]["body"]["hits"]["total"]["value"], 0);
+    let file = dir.path().join("new.jsonl");
+    std::fs::write(
+        &file,
+        json!({"id": "DOC-8000001", "title": "Geothermal plant expansion", "summary": "s", "content": "c",
+               "source": "North Wire", "published_at": "2024-11-01", "language": "en", "jurisdiction": "IS", "tags": []})
+        .to_string(),
+    )
+    .unwrap();
+    admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "documents", "import", file.to_str().unwrap()],
+    )
+    .await
+    .unwrap();
+    let after: Value = search().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        after["resp"]["body"]["hits"]["total"]["value"], 1,
+        "{after}"
+    );
+    server.kill().await.unwrap();
+}
