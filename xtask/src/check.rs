@@ -153,9 +153,25 @@ pub fn run(root: &Path, surfaces: &[Surface]) -> Result<Outcome> {
     let applied = eq.applied();
     if !applied.is_empty() {
         let _ = writeln!(out.log, "equivalences applied (openapi/equivalences.toml):");
-        for ((kind, surface), n) in applied {
-            let _ = writeln!(out.log, "  {:<18} {:<11} {n}×", kind.name(), surface);
+        let mut kinds: Vec<_> = applied.keys().map(|(k, _)| *k).collect();
+        kinds.dedup();
+        for kind in kinds {
+            let per_surface: Vec<String> = applied
+                .iter()
+                .filter(|((k, _), _)| *k == kind)
+                .map(|((_, surface), n)| format!("{surface} {n}"))
+                .collect();
+            let _ = writeln!(out.log, "  {:<18} {}", kind.name(), per_surface.join(", "));
         }
+    }
+    let unused: Vec<&str> = eq
+        .entries()
+        .iter()
+        .filter(|e| !applied.keys().any(|(k, _)| *k == e.kind))
+        .map(|e| e.kind.name())
+        .collect();
+    if !unused.is_empty() {
+        let _ = writeln!(out.log, "declared but not applied (candidates for removal): {}", unused.join(", "));
     }
     Ok(out)
 }
