@@ -200,3 +200,53 @@ async fn an_import_into_a_running_server_is_searchable() {
     );
     server.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = admin(&bin(), dir.path(), &["brookmimir", "key", "create", "--credits", "5"]).await.unwrap();
+    let key = key.trim().to_owned();
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[]).await.unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let nested = |depth| (0..depth).fold(json!({"match_all": {}}), |q, _| json!({"bool": {"must": [q]}}));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("huge from", json!({"query": "port", "from": 9_000_000_000_000i64}).to_string().into_bytes()),
+        ("negative size", json!({"query": "port", "size": -1}).to_string().into_bytes()),
+        ("wrong type", json!({"query": 42}).to_string().into_bytes()),
+        ("array body", b"[1, 2, 3]".to_vec()),
+        ("empty body", Vec::new()),
+        ("not utf-8", vec![0xff, 0xfe, 0x00]),
+        ("two clauses", json!({"query": {"match_all": {}, "term": {"id": "x"}}}).to_string().into_bytes()),
+        ("bad range", json!({"query": {"range": {"published_at": {"gte": "yesterday"}}}}).to_string().into_bytes()),
+        ("range on text", json!({"query": {"range": {"title": {"gte": "a"}}}}).to_string().into_bytes()),
+        ("deep unsupported", json!({"query": {"bool": {"should": [{"bool": {"filter": {"regexp": {"title": "x"}}}}]}}}).to_string().into_bytes()),
+        ("too deep", json!({"query": nested(100)}).to_string().into_bytes()),
+        ("deep nesting", json!({"query": nested(20)}).to_string().into_bytes()),
+    ];
+    for (what, body) in bodies {
+        let r = client
+            .post(format!("{}/query", server.base_url))
+            .header("x-api-key", &key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let envelope: Value = r.json().await.unwrap();
+        if what == "deep nesting" {
+            assert_eq!(status, 200, "a 20-deep bool is valid: {envelope}");
+            continue;
+        }
+        assert!((400..500).contains(&status), "{what}: {status} {envelope}");
+        assert_eq!(envelope["status"], status, "{what}: {envelope}");
+        assert!(envelope["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {envelope}");
+    }
+    for key_value in ["", "g".repeat(64).as_str(), "a".repeat(63).as_str(), "é".repeat(32).as_str()] {
+        let r = client.get(format!("{}/credits", server.base_url)).header("x-api-key", key_value).send().await.unwrap();
+        assert_eq!(r.status(), 400, "key {key_value:?}");
+    }
+    // Only the deep-nesting query was valid: 4 credits remain.
+    assert_eq!(balance(&client, &server.base_url, &key).await.1["current_balance"], 4);
+    server.kill().await.unwrap();
+}

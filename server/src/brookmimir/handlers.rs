@@ -143,6 +143,9 @@ impl BrookmimirApi for BrookmimirImpl {
         if from < 0 {
             return Err(StatusMessage::bad_request(messages::QUERY_FROM_NEGATIVE));
         }
+        if from.saturating_add(size) > QUERY_MAX_WINDOW {
+            return Err(StatusMessage::bad_request(messages::QUERY_WINDOW_TOO_LARGE));
+        }
         let query = bmm.index.compile(&request.query).map_err(|e| match e {
             QueryError::Empty => StatusMessage::bad_request(messages::QUERY_EMPTY),
             other => StatusMessage::bad_request(other.to_string()),

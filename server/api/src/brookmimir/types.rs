@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 pub const QUERY_DEFAULT_SIZE: i64 = 10;
 /// Largest `size` `POST /query` accepts.
 pub const QUERY_MAX_SIZE: i64 = 100;
+/// Deepest hit a query may page to (`from + size`), as Elasticsearch's default result window.
+pub const QUERY_MAX_WINDOW: i64 = 10_000;
 /// Default number of matches `POST /face/search` asks for when `top_k` is absent.
 pub const FACE_DEFAULT_TOP_K: i64 = 3;
 /// Largest `top_k` `POST /face/search` accepts.
