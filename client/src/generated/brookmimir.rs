@@ -2201,6 +2201,7 @@ through the hits, best first.
 Costs one credit once the body, the key and the query have been validated. Errors
 the server adds to the framework's own 400s, with their exact messages:
 `size must be between 1 and 100`, `from must be 0 or greater`,
+`from + size must not exceed 10000` (the deepest page the server will fetch),
 `query must not be empty` (empty text, or a DSL object with no clause),
 `unsupported query clause: <name>` (a clause outside the supported list, at any
 depth) and `malformed query clause: <name>` (a supported clause whose argument has
