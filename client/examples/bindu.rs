@@ -6,7 +6,9 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:3773".into());
+    let base = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "http://127.0.0.1:3773".into());
     let client = quartet_client::bindu::Client::new(&base);
 
     let card = client.get_agent_card().send().await?;

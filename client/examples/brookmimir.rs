@@ -9,7 +9,9 @@ use quartet_client::brookmimir::types::{QueryInput, QueryRequest};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or_else(|| "http://127.0.0.1:3771".into());
+    let base = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:3771".into());
     let key = args.next().ok_or("usage: brookmimir BASE_URL API_KEY")?;
 
     let public = quartet_client::brookmimir::Client::new(&base);
@@ -30,12 +32,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if let Some(first) = hits.hits.first() {
-        let doc = client.get_document().bmm_doc_id(first.id.as_str()).send().await?;
-        println!("{} — {} ({})", doc.body.id, doc.body.source.source, doc.body.source.published_at);
+        let doc = client
+            .get_document()
+            .bmm_doc_id(first.id.as_str())
+            .send()
+            .await?;
+        println!(
+            "{} — {} ({})",
+            doc.body.id, doc.body.source.source, doc.body.source.published_at
+        );
     }
     match client.get_credits().send().await {
         Ok(c) => println!("{} credits left", c.current_balance),
-        Err(quartet_client::brookmimir::Error::ErrorResponse(e)) => println!("{}: {}", e.status, e.message),
+        Err(quartet_client::brookmimir::Error::ErrorResponse(e)) => {
+            println!("{}: {}", e.status, e.message)
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(())

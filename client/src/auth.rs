@@ -34,22 +34,40 @@ pub fn api_key(header: &'static str, key: &str) -> Result<HeaderMap, InvalidHead
 }
 
 /// A Brookmimir client that sends `x-api-key` on every request.
-pub fn brookmimir(base_url: &str, api_key: &str) -> Result<crate::brookmimir::Client, InvalidHeaderValue> {
+pub fn brookmimir(
+    base_url: &str,
+    api_key: &str,
+) -> Result<crate::brookmimir::Client, InvalidHeaderValue> {
     let headers = self::api_key("x-api-key", api_key)?;
-    Ok(crate::brookmimir::Client::new_with_client(base_url, http_client(headers)))
+    Ok(crate::brookmimir::Client::new_with_client(
+        base_url,
+        http_client(headers),
+    ))
 }
 
 /// A BitMind client that sends `Authorization: Bearer <token>` (a JWT or `enterprise-<key>`).
 pub fn bitmind(base_url: &str, token: &str) -> Result<crate::bitmind::Client, InvalidHeaderValue> {
-    Ok(crate::bitmind::Client::new_with_client(base_url, http_client(bearer(token)?)))
+    Ok(crate::bitmind::Client::new_with_client(
+        base_url,
+        http_client(bearer(token)?),
+    ))
 }
 
 /// A Bitstride client that sends `Authorization: Bearer <session token or API key>`.
-pub fn bitstride(base_url: &str, token: &str) -> Result<crate::bitstride::Client, InvalidHeaderValue> {
-    Ok(crate::bitstride::Client::new_with_client(base_url, http_client(bearer(token)?)))
+pub fn bitstride(
+    base_url: &str,
+    token: &str,
+) -> Result<crate::bitstride::Client, InvalidHeaderValue> {
+    Ok(crate::bitstride::Client::new_with_client(
+        base_url,
+        http_client(bearer(token)?),
+    ))
 }
 
 /// A Bindu client that sends `Authorization: Bearer <token>`.
 pub fn bindu(base_url: &str, token: &str) -> Result<crate::bindu::Client, InvalidHeaderValue> {
-    Ok(crate::bindu::Client::new_with_client(base_url, http_client(bearer(token)?)))
+    Ok(crate::bindu::Client::new_with_client(
+        base_url,
+        http_client(bearer(token)?),
+    ))
 }

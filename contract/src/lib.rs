@@ -5,7 +5,8 @@
 //!
 //! - [`document`]: loading YAML and addressing places in it;
 //! - [`model`]: operations keyed by method and path, `$ref`s resolved;
-//! - [`schema`]: structural comparison of two schemas;
+//! - [`schema`]: structural comparison of two schemas (the drift check);
+//! - [`shape`]: reading a resolved schema for comparison (keyword classes, `allOf` flattened);
 //! - [`equivalences`]: the reviewed list of differences the drift check tolerates;
 //! - [`examples`]: validating instances against OpenAPI 3.0 schemas;
 //! - [`finding`]: what checks report.
@@ -16,3 +17,4 @@ pub mod examples;
 pub mod finding;
 pub mod model;
 pub mod schema;
+pub mod shape;

@@ -18,6 +18,39 @@ pub struct OpKey {
     pub method: String,
 }
 
+impl OpKey {
+    /// The path with every template parameter's name blanked (`/v1/projects/{}`): two
+    /// paths that differ only in parameter names address the same operation.
+    pub fn template(&self) -> String {
+        let mut out = String::with_capacity(self.path.len());
+        let mut in_param = false;
+        for c in self.path.chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push('{');
+                }
+                '}' => {
+                    in_param = false;
+                    out.push('}');
+                }
+                _ if in_param => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// The names of the path's template parameters, in order.
+    pub fn path_parameters(&self) -> Vec<String> {
+        self.path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect()
+    }
+}
+
 impl fmt::Display for OpKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.path)
@@ -43,6 +76,12 @@ pub struct Operation {
     pub security: Option<Value>,
     /// The operation's tags.
     pub tags: Vec<String>,
+    /// Its `summary`, when written.
+    pub summary: Option<String>,
+    /// Its `description`, when written.
+    pub description: Option<String>,
+    /// Whether it is marked `deprecated: true`.
+    pub deprecated: bool,
 }
 
 impl Operation {
@@ -74,6 +113,10 @@ pub struct Parameter {
     pub example: Option<Value>,
     /// JSON pointer of the parameter in its document.
     pub pointer: String,
+    /// Its `description`, when written.
+    pub description: Option<String>,
+    /// Whether it is marked `deprecated: true`.
+    pub deprecated: bool,
 }
 
 /// A request body.
@@ -85,6 +128,8 @@ pub struct RequestBody {
     pub content: BTreeMap<String, Media>,
     /// JSON pointer of the request body in its document.
     pub pointer: String,
+    /// Its `description`, when written.
+    pub description: Option<String>,
 }
 
 /// A response.
@@ -94,6 +139,8 @@ pub struct Response {
     pub content: BTreeMap<String, Media>,
     /// JSON pointer of the response in its document.
     pub pointer: String,
+    /// Its `description`, when written.
+    pub description: Option<String>,
 }
 
 /// The content of one media type.
@@ -114,6 +161,8 @@ pub struct Media {
 pub struct Contract {
     /// Every operation, keyed by method and path.
     pub operations: BTreeMap<OpKey, Operation>,
+    /// The document-level `security`, which operations without their own inherit.
+    pub security: Option<Value>,
 }
 
 impl Contract {
@@ -121,8 +170,12 @@ impl Contract {
     /// (the lint reports them) so that the model can always be built.
     pub fn from_document(doc: &Document) -> Self {
         let mut operations = BTreeMap::new();
+        let security = doc.value.get("security").cloned();
         let Some(paths) = doc.value.get("paths").and_then(Value::as_object) else {
-            return Self { operations };
+            return Self {
+                operations,
+                security,
+            };
         };
         for (path, item) in paths {
             let item = deref(doc, item);
@@ -166,6 +219,7 @@ impl Contract {
                         required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
                         content: read_content(doc, b),
                         pointer: format!("{op_ptr}/requestBody"),
+                        description: text_of(b, "description"),
                     }
                 });
                 let mut responses = BTreeMap::new();
@@ -180,6 +234,7 @@ impl Contract {
                                     "{op_ptr}/responses/{}",
                                     crate::document::escape(status)
                                 ),
+                                description: text_of(r, "description"),
                             },
                         );
                     }
@@ -207,11 +262,23 @@ impl Contract {
                                     .collect()
                             })
                             .unwrap_or_default(),
+                        summary: text_of(op, "summary"),
+                        description: text_of(op, "description"),
+                        deprecated: flag(op, "deprecated"),
                     },
                 );
             }
         }
-        Self { operations }
+        Self {
+            operations,
+            security,
+        }
+    }
+
+    /// The security that applies to `op`: its own, else the document's. `None` when neither
+    /// says anything (the operation is public).
+    pub fn security_of<'a>(&'a self, op: &'a Operation) -> Option<&'a Value> {
+        op.security.as_ref().or(self.security.as_ref())
     }
 
     /// The operation with this operationId, if any.
@@ -237,7 +304,17 @@ fn read_parameter(doc: &Document, p: &Value, ptr: String) -> Parameter {
         explode: p.get("explode").and_then(Value::as_bool),
         example: p.get("example").cloned(),
         pointer: ptr,
+        description: text_of(p, "description"),
+        deprecated: flag(p, "deprecated"),
     }
+}
+
+fn text_of(holder: &Value, key: &str) -> Option<String> {
+    holder.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn flag(holder: &Value, key: &str) -> bool {
+    holder.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn read_content(doc: &Document, holder: &Value) -> BTreeMap<String, Media> {

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::equivalences::{Equivalences, Kind};
+use crate::shape::{ANNOTATIONS, NUMERIC, PLAIN};
 
 /// One difference between two schemas.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,43 +23,6 @@ pub struct SchemaDiff {
     /// The value on the derived side, if it has one.
     pub derived: Option<Value>,
 }
-
-/// Keywords that only document a schema.
-const ANNOTATIONS: [&str; 11] = [
-    "description",
-    "title",
-    "example",
-    "examples",
-    "default",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "externalDocs",
-    "discriminator",
-    "xml",
-];
-
-/// Keywords compared as numbers.
-const NUMERIC: [&str; 9] = [
-    "minimum",
-    "maximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "minProperties",
-    "maxProperties",
-    "multipleOf",
-];
-
-/// Keywords compared for plain equality.
-const PLAIN: [&str; 5] = [
-    "type",
-    "pattern",
-    "uniqueItems",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-];
 
 /// Compares schemas for one operation (`scope` = `surface:operationId`).
 pub struct SchemaComparator<'a> {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Surfaces the server can run (implemented ones only).
-pub const SERVED_SURFACES: [&str; 1] = ["brookmimir"];
+pub const SERVED_SURFACES: [&str; 2] = ["brookmimir", "bitmind"];
 
 /// Everything `quartet serve` needs to start.
 #[derive(Debug, Clone)]
@@ -19,6 +19,32 @@ pub struct ServeConfig {
     pub surfaces: Vec<String>,
     /// Brookmimir settings.
     pub brookmimir: BrookmimirConfig,
+    /// BitMind settings.
+    pub bitmind: BitmindConfig,
+}
+
+/// BitMind settings.
+#[derive(Debug, Clone)]
+pub struct BitmindConfig {
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Region reported by `/health` and `/status`.
+    pub region: String,
+    /// `iss` of issued tokens (and the only one accepted).
+    pub issuer: String,
+    /// `aud` of issued tokens (and the only one accepted).
+    pub audience: String,
+}
+
+impl Default for BitmindConfig {
+    fn default() -> Self {
+        Self {
+            port: 3772,
+            region: quartet_api::bitmind::DEFAULT_REGION.to_owned(),
+            issuer: quartet_api::bitmind::DEFAULT_ISSUER.to_owned(),
+            audience: quartet_api::bitmind::DEFAULT_AUDIENCE.to_owned(),
+        }
+    }
 }
 
 /// Brookmimir settings.

@@ -23,6 +23,9 @@ pub enum DbError {
     /// No connection could be had from the pool.
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    /// A stored signing key is unreadable, or a new one could not be made.
+    #[error("signing key: {0}")]
+    Key(String),
     /// A blocking storage task panicked or was cancelled.
     #[error("storage task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

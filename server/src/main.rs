@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use quartet_server::bitmind::org_keys::OrgKeyStore;
 use quartet_server::brookmimir::{corpus, store::Store};
-use quartet_server::config::{BrookmimirConfig, ServeConfig, SERVED_SURFACES};
+use quartet_server::config::{BitmindConfig, BrookmimirConfig, ServeConfig, SERVED_SURFACES};
+use quartet_server::oauth::{keys, ClientStore, TokenService};
 
 /// quartet: four API surfaces from four hand-maintained OpenAPI documents.
 #[derive(Parser)]
@@ -63,6 +65,14 @@ struct ServeArgs {
     /// How long `/nettest` waits, in milliseconds.
     #[arg(long, default_value_t = 5_000)]
     nettest_timeout_ms: u64,
+    /// BitMind port (0 picks a free one).
+    #[arg(long, default_value_t = 3772)]
+    bitmind_port: u16,
+    #[command(flatten)]
+    token_service: TokenServiceArgs,
+    /// Region BitMind reports.
+    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_REGION)]
+    bitmind_region: String,
     /// Do not load the demo corpus into an empty Brookmimir corpus.
     #[arg(long)]
     no_demo_corpus: bool,
@@ -71,8 +81,24 @@ struct ServeArgs {
     log_level: LogLevel,
 }
 
+/// Issuer and audience of the token service (shared by serving and minting).
+#[derive(Args, Clone)]
+struct TokenServiceArgs {
+    /// `iss` of issued tokens, and the only one accepted.
+    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_ISSUER)]
+    token_issuer: String,
+    /// `aud` of issued tokens, and the only one accepted.
+    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_AUDIENCE)]
+    token_audience: String,
+}
+
 #[derive(Subcommand)]
 enum AdminSurface {
+    /// BitMind OAuth clients, organization keys and signing keys.
+    Bitmind {
+        #[command(subcommand)]
+        command: BitmindAdmin,
+    },
     /// Brookmimir keys, credits and corpus.
     Brookmimir {
         #[command(subcommand)]
@@ -91,6 +117,107 @@ enum BrookmimirAdmin {
     Documents {
         #[command(subcommand)]
         command: DocumentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BitmindAdmin {
+    /// OAuth clients (client-credentials grant).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Legacy organization API keys (`Bearer enterprise-<KEY>`).
+    OrgKey {
+        #[command(subcommand)]
+        command: OrgKeyCommand,
+    },
+    /// Retire the current signing key and start signing with a new one; the old key stays
+    /// published until its tokens expire.
+    RotateKey,
+    /// Sign an access token directly (for tests and operations), with chosen claims.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client; prints its id and (for secret-based clients) its secret, once.
+    Create {
+        /// Use this id (32 lowercase hex characters) instead of a random one.
+        #[arg(long)]
+        id: Option<String>,
+        /// Permissions, comma-separated (image_inference, video_inference, batch_processing).
+        #[arg(
+            long,
+            default_value = "image_inference,video_inference,batch_processing"
+        )]
+        permissions: String,
+        /// Commercial tier.
+        #[arg(long, default_value = "enterprise")]
+        tier: String,
+        /// Register an mTLS client authenticated by this PEM certificate instead of a secret.
+        #[arg(long)]
+        mtls_cert: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List,
+    /// Revoke a client: its tokens stop working at once.
+    Revoke {
+        /// The client id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgKeyCommand {
+    /// Create a key; prints `enterprise-<KEY>` once (only a hash is stored).
+    Create {
+        /// Use this key id (32 lowercase hex characters) instead of a random one.
+        #[arg(long)]
+        id: Option<String>,
+        /// Permissions, comma-separated.
+        #[arg(
+            long,
+            default_value = "image_inference,video_inference,batch_processing"
+        )]
+        permissions: String,
+        /// Commercial tier.
+        #[arg(long, default_value = "enterprise")]
+        tier: String,
+    },
+    /// List keys.
+    List,
+    /// Revoke a key.
+    Revoke {
+        /// The key id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Mint a token for a registered client with the current signing key.
+    Mint {
+        /// The client (its permissions become the scope; mTLS clients get a bound token).
+        #[arg(long)]
+        client_id: String,
+        /// Lifetime in seconds; negative for an already expired token.
+        #[arg(long, default_value_t = quartet_api::bitmind::TOKEN_LIFETIME_SECS, allow_hyphen_values = true)]
+        lifetime: i64,
+        /// Not-before, in seconds from now.
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        not_before: i64,
+        /// Audience to put in the token instead of the configured one.
+        #[arg(long)]
+        audience: Option<String>,
+        #[command(flatten)]
+        token_service: TokenServiceArgs,
     },
 }
 
@@ -161,6 +288,12 @@ async fn serve(data_dir: PathBuf, args: ServeArgs) -> Result<()> {
             nettest_timeout: Duration::from_millis(args.nettest_timeout_ms),
             load_demo_corpus: !args.no_demo_corpus,
         },
+        bitmind: BitmindConfig {
+            port: args.bitmind_port,
+            region: args.bitmind_region,
+            issuer: args.token_service.token_issuer,
+            audience: args.token_service.token_audience,
+        },
     };
     let running = quartet_server::serve::start(&config, &log).await?;
     {
@@ -192,91 +325,260 @@ async fn shutdown_signal() {
 
 fn admin(data_dir: PathBuf, surface: AdminSurface) -> Result<()> {
     std::fs::create_dir_all(&data_dir)?;
+    let pool = quartet_server::db::open(&data_dir, &quartet_server::migrations())?;
+    let mut conn = pool.get()?;
     match surface {
-        AdminSurface::Brookmimir { command } => {
-            let pool = quartet_server::db::open(
-                &data_dir,
-                &quartet_server::brookmimir::store::MIGRATIONS,
-            )?;
-            let mut conn = pool.get()?;
-            match command {
-                BrookmimirAdmin::Key {
-                    command: KeyCommand::Create { credits, label },
-                } => {
-                    if credits < 0 {
-                        bail!("--credits must be 0 or more");
-                    }
-                    let (key, info) = Store::create_key(&conn, &label, credits)?;
-                    eprintln!(
-                        "created key {} with {} credits; it is shown only once:",
-                        info.id, info.credits
-                    );
-                    println!("{key}");
+        AdminSurface::Bitmind { command } => bitmind_admin(&mut conn, pool.clone(), command)?,
+        AdminSurface::Brookmimir { command } => match command {
+            BrookmimirAdmin::Key {
+                command: KeyCommand::Create { credits, label },
+            } => {
+                if credits < 0 {
+                    bail!("--credits must be 0 or more");
                 }
-                BrookmimirAdmin::Key {
-                    command: KeyCommand::TopUp { key, credits },
-                } => {
-                    if credits <= 0 {
-                        bail!("--credits must be positive");
-                    }
-                    match Store::top_up(&conn, &key, credits)? {
-                        Some(info) => println!(
-                            "key {} ({}…) now has {} credits",
-                            info.id, info.prefix, info.credits
-                        ),
-                        None => bail!("no key matches {key:?}"),
-                    }
+                let (key, info) = Store::create_key(&conn, &label, credits)?;
+                eprintln!(
+                    "created key {} with {} credits; it is shown only once:",
+                    info.id, info.credits
+                );
+                println!("{key}");
+            }
+            BrookmimirAdmin::Key {
+                command: KeyCommand::TopUp { key, credits },
+            } => {
+                if credits <= 0 {
+                    bail!("--credits must be positive");
                 }
-                BrookmimirAdmin::Key {
-                    command: KeyCommand::List { json },
-                } => {
-                    let keys = Store::list_keys(&conn)?;
-                    if json {
-                        println!("{}", serde_json::to_string_pretty(&keys)?);
-                    } else {
-                        println!("{:>4}  {:<9}  {:>10}  label", "id", "prefix", "credits");
-                        for k in keys {
-                            println!(
-                                "{:>4}  {:<9}  {:>10}  {}",
-                                k.id,
-                                format!("{}…", k.prefix),
-                                k.credits,
-                                k.label
-                            );
-                        }
-                    }
-                }
-                BrookmimirAdmin::Documents {
-                    command: DocumentsCommand::Import { file },
-                } => {
-                    let input: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
-                        Box::new(std::io::stdin().lock())
-                    } else {
-                        Box::new(std::io::BufReader::new(
-                            std::fs::File::open(&file)
-                                .with_context(|| format!("opening {}", file.display()))?,
-                        ))
-                    };
-                    let mut batch = Vec::with_capacity(1000);
-                    let mut total = 0usize;
-                    for doc in corpus::parse_jsonl(input) {
-                        batch.push(doc?);
-                        if batch.len() == 1000 {
-                            Store::upsert_documents(&mut conn, &batch)?;
-                            total += batch.len();
-                            batch.clear();
-                            eprintln!("imported {total} documents…");
-                        }
-                    }
-                    if !batch.is_empty() {
-                        Store::upsert_documents(&mut conn, &batch)?;
-                        total += batch.len();
-                    }
-                    println!(
-                        "imported {total} documents; a running server re-indexes on its next query"
-                    );
+                match Store::top_up(&conn, &key, credits)? {
+                    Some(info) => println!(
+                        "key {} ({}…) now has {} credits",
+                        info.id, info.prefix, info.credits
+                    ),
+                    None => bail!("no key matches {key:?}"),
                 }
             }
+            BrookmimirAdmin::Key {
+                command: KeyCommand::List { json },
+            } => {
+                let keys = Store::list_keys(&conn)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&keys)?);
+                } else {
+                    println!("{:>4}  {:<9}  {:>10}  label", "id", "prefix", "credits");
+                    for k in keys {
+                        println!(
+                            "{:>4}  {:<9}  {:>10}  {}",
+                            k.id,
+                            format!("{}…", k.prefix),
+                            k.credits,
+                            k.label
+                        );
+                    }
+                }
+            }
+            BrookmimirAdmin::Documents {
+                command: DocumentsCommand::Import { file },
+            } => {
+                let input: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
+                    Box::new(std::io::stdin().lock())
+                } else {
+                    Box::new(std::io::BufReader::new(
+                        std::fs::File::open(&file)
+                            .with_context(|| format!("opening {}", file.display()))?,
+                    ))
+                };
+                let mut batch = Vec::with_capacity(1000);
+                let mut total = 0usize;
+                for doc in corpus::parse_jsonl(input) {
+                    batch.push(doc?);
+                    if batch.len() == 1000 {
+                        Store::upsert_documents(&mut conn, &batch)?;
+                        total += batch.len();
+                        batch.clear();
+                        eprintln!("imported {total} documents…");
+                    }
+                }
+                if !batch.is_empty() {
+                    Store::upsert_documents(&mut conn, &batch)?;
+                    total += batch.len();
+                }
+                println!(
+                    "imported {total} documents; a running server re-indexes on its next query"
+                );
+            }
+        },
+    }
+    Ok(())
+}
+
+fn bitmind_admin(
+    conn: &mut r2d2_sqlite::rusqlite::Connection,
+    pool: quartet_server::db::Pool,
+    command: BitmindAdmin,
+) -> Result<()> {
+    let check_id = |id: &Option<String>| -> Result<()> {
+        match id {
+            Some(id) if !quartet_server::oauth::clients::is_client_id(id) => {
+                bail!("--id must be 32 lowercase hex characters")
+            }
+            _ => Ok(()),
+        }
+    };
+    match command {
+        BitmindAdmin::Client {
+            command:
+                ClientCommand::Create {
+                    id,
+                    permissions,
+                    tier,
+                    mtls_cert,
+                    json,
+                },
+        } => {
+            check_id(&id)?;
+            let scopes = quartet_server::bitmind::parse_permissions(&permissions)
+                .map_err(anyhow::Error::msg)?;
+            let thumbprint = match &mtls_cert {
+                None => None,
+                Some(path) => {
+                    let pem = std::fs::read(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Some(
+                        quartet_server::oauth::certs::thumbprint_of_pem(&pem)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                    )
+                }
+            };
+            let (client, secret) = ClientStore::create(conn, id, &scopes, &tier, thumbprint)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"client_id": client.id, "client_secret": secret, "permissions": client.scopes, "mtls": client.is_mtls()})
+                );
+            } else {
+                println!("client_id      {}", client.id);
+                match secret {
+                    Some(s) => println!("client_secret  {s}"),
+                    None => println!(
+                        "authenticates  with the certificate (x5t#S256 {})",
+                        client.cert_thumbprint.unwrap_or_default()
+                    ),
+                }
+                eprintln!("the secret is shown only once");
+            }
+        }
+        BitmindAdmin::Client {
+            command: ClientCommand::List,
+        } => {
+            for c in ClientStore::list(conn)? {
+                let state = if c.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let kind = if c.is_mtls() { "mtls" } else { "secret" };
+                println!(
+                    "{}  {state:<7}  {kind:<6}  {:<10}  {}",
+                    c.id,
+                    c.tier,
+                    c.scopes.join(",")
+                );
+            }
+        }
+        BitmindAdmin::Client {
+            command: ClientCommand::Revoke { id },
+        } => {
+            if !ClientStore::revoke(conn, &id)? {
+                bail!("no active client {id:?}");
+            }
+            println!("revoked client {id}");
+        }
+        BitmindAdmin::OrgKey {
+            command:
+                OrgKeyCommand::Create {
+                    id,
+                    permissions,
+                    tier,
+                },
+        } => {
+            check_id(&id)?;
+            let scopes = quartet_server::bitmind::parse_permissions(&permissions)
+                .map_err(anyhow::Error::msg)?;
+            let (key, credential) = OrgKeyStore::create(conn, id, &scopes, &tier)?;
+            eprintln!(
+                "created organization key {}; it is shown only once:",
+                key.id
+            );
+            println!("{}{credential}", quartet_api::bitmind::ORG_KEY_PREFIX);
+        }
+        BitmindAdmin::OrgKey {
+            command: OrgKeyCommand::List,
+        } => {
+            for k in OrgKeyStore::list(conn)? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}  {state:<7}  {:<10}  {}",
+                    k.id,
+                    k.tier,
+                    k.scopes.join(",")
+                );
+            }
+        }
+        BitmindAdmin::OrgKey {
+            command: OrgKeyCommand::Revoke { id },
+        } => {
+            if !OrgKeyStore::revoke(conn, &id)? {
+                bail!("no active organization key {id:?}");
+            }
+            println!("revoked organization key {id}");
+        }
+        BitmindAdmin::RotateKey => {
+            keys::Keyring::load_or_create(conn)?;
+            let (new, old) = keys::rotate(conn)?;
+            match old {
+                Some(old) => {
+                    println!("signing with {new}; {old} stays published until its tokens expire")
+                }
+                None => println!("signing with {new}"),
+            }
+        }
+        BitmindAdmin::Token {
+            command:
+                TokenCommand::Mint {
+                    client_id,
+                    lifetime,
+                    not_before,
+                    audience,
+                    token_service,
+                },
+        } => {
+            let Some(client) = ClientStore::get_in(conn, &client_id)? else {
+                bail!("no client {client_id:?}");
+            };
+            let service = TokenService::open(
+                conn,
+                pool,
+                token_service.token_issuer,
+                token_service.token_audience,
+            )?;
+            let (token, _) = service.sign_claims(|c| {
+                c.sub = client.id.clone();
+                c.scope = client.scopes.join(" ");
+                c.exp = c.iat + lifetime;
+                c.nbf = c.iat + not_before;
+                if let Some(a) = audience {
+                    c.aud = a;
+                }
+                c.cnf = client
+                    .cert_thumbprint
+                    .clone()
+                    .map(|x5t_s256| quartet_server::oauth::tokens::Confirmation { x5t_s256 });
+            })?;
+            println!("{token}");
         }
     }
     Ok(())

@@ -41,7 +41,7 @@ pub async fn start(config: &ServeConfig, log: &Logger) -> Result<Running> {
     }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let pool = crate::db::open(&config.data_dir, &crate::brookmimir::store::MIGRATIONS)
+    let pool = crate::db::open(&config.data_dir, &crate::migrations())
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
 
     let mut running = Running {
@@ -62,6 +62,23 @@ pub async fn start(config: &ServeConfig, log: &Logger) -> Result<Running> {
             config,
             config.brookmimir.port,
             crate::brookmimir::api(),
+            ctx,
+            log,
+        )?;
+    }
+    if config.surfaces.iter().any(|s| s == "bitmind") {
+        let log = log.new(slog::o!("surface" => "bitmind"));
+        let c = &config.bitmind;
+        let tokens =
+            crate::oauth::TokenService::new(pool.clone(), c.issuer.clone(), c.audience.clone())
+                .await?;
+        let ctx = crate::bitmind::Bitmind::new(pool.clone(), tokens, c.clone(), log.clone());
+        launch(
+            &mut running,
+            "bitmind",
+            config,
+            c.port,
+            crate::bitmind::api(),
             ctx,
             log,
         )?;

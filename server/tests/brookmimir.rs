@@ -204,11 +204,24 @@ async fn an_import_into_a_running_server_is_searchable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let key = admin(&bin(), dir.path(), &["brookmimir", "key", "create", "--credits", "5"]).await.unwrap();
+    let key = admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "key", "create", "--credits", "5"],
+    )
+    .await
+    .unwrap();
     let key = key.trim().to_owned();
-    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[]).await.unwrap();
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let nested = |depth| (0..depth).fold(json!({"match_all": {}}), |q, _| json!({"bool": {"must": [q]}}));
+    let nested = |depth| {
+        (0..depth).fold(
+            json!({"match_all": {}}),
+            |q, _| json!({"bool": {"must": [q]}}),
+        )
+    };
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("huge from", json!({"query": "port", "from": 9_000_000_000_000i64}).to_string().into_bytes()),
         ("negative size", json!({"query": "port", "size": -1}).to_string().into_bytes()),
@@ -240,13 +253,29 @@ async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
         }
         assert!((400..500).contains(&status), "{what}: {status} {envelope}");
         assert_eq!(envelope["status"], status, "{what}: {envelope}");
-        assert!(envelope["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {envelope}");
+        assert!(
+            envelope["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {envelope}"
+        );
     }
-    for key_value in ["", "g".repeat(64).as_str(), "a".repeat(63).as_str(), "é".repeat(32).as_str()] {
-        let r = client.get(format!("{}/credits", server.base_url)).header("x-api-key", key_value).send().await.unwrap();
+    for key_value in [
+        "",
+        "g".repeat(64).as_str(),
+        "a".repeat(63).as_str(),
+        "é".repeat(32).as_str(),
+    ] {
+        let r = client
+            .get(format!("{}/credits", server.base_url))
+            .header("x-api-key", key_value)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400, "key {key_value:?}");
     }
     // Only the deep-nesting query was valid: 4 credits remain.
-    assert_eq!(balance(&client, &server.base_url, &key).await.1["current_balance"], 4);
+    assert_eq!(
+        balance(&client, &server.base_url, &key).await.1["current_balance"],
+        4
+    );
     server.kill().await.unwrap();
 }

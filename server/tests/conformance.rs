@@ -123,3 +123,8 @@ async fn reports_are_written_as_json_junit_and_markdown() {
         "{md}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitmind_examples_pass_against_the_live_server() {
+    conformance("bitmind").await;
+}

@@ -49,6 +49,9 @@ fn resolve(v: &Val, fixtures: &HashMap<String, String>) -> Result<String, BuildE
             .get(*name)
             .cloned()
             .ok_or_else(|| BuildError::UnknownFixture((*name).to_owned())),
+        Val::Documented => Err(BuildError::NoParameterValue(
+            "(a documented example outside a parameter)".into(),
+        )),
     }
 }
 
@@ -75,6 +78,10 @@ pub fn build(
             .find(|(n, _)| n.eq_ignore_ascii_case(&p.name));
         let value = match overridden {
             Some((_, None)) => continue,
+            Some((_, Some(Val::Documented))) => match &p.example {
+                Some(e) => text_of(e),
+                None => return Err(BuildError::NoParameterValue(p.name.clone())),
+            },
             Some((_, Some(v))) => resolve(v, fixtures)?,
             None if p.required => match &p.example {
                 Some(e) => text_of(e),
@@ -106,6 +113,13 @@ pub fn build(
         Body::Nothing => None,
         Body::Raw(bytes) => Some(bytes.clone()),
         Body::Json(v) => Some(serde_json::to_vec(v).expect("JSON values serialise")),
+        Body::Form(fields) => {
+            let mut pairs = Vec::new();
+            for (k, v) in fields {
+                pairs.push(format!("{}={}", encode(k), encode(&resolve(v, fixtures)?)));
+            }
+            Some(pairs.join("&").into_bytes())
+        }
         Body::Documented(choice) => match &op.request_body {
             None => None,
             Some(b) => {

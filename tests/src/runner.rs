@@ -55,7 +55,8 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
             let data_dir = tempfile::Builder::new()
                 .prefix(&format!("quartet-{surface}-"))
                 .tempdir()?;
-            let setup: LocalSetup = scenarios::local_setup(surface, &bin, data_dir.path()).await?;
+            let setup: LocalSetup =
+                scenarios::local_setup(surface, &bin, data_dir.path(), &doc).await?;
             for (variant, args) in &setup.variants {
                 let p = ServerProcess::spawn(&bin, data_dir.path(), surface, args).await?;
                 bases.insert(variant, p.base_url.clone());

@@ -11,6 +11,8 @@ pub enum Val {
     Lit(String),
     /// A named fixture (an API key, a token…) created when the server is prepared.
     Fixture(&'static str),
+    /// The parameter's documented example (to send an optional parameter as documented).
+    Documented,
 }
 
 /// A named fixture value.
@@ -32,6 +34,8 @@ pub enum Body {
     Json(Value),
     /// These bytes, as they are.
     Raw(Vec<u8>),
+    /// `application/x-www-form-urlencoded` fields, in order.
+    Form(Vec<(&'static str, Val)>),
     /// No body at all.
     Nothing,
 }
@@ -121,6 +125,12 @@ impl Scenario {
     /// Sends `bytes` as the body, unchanged.
     pub fn raw(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.body = Body::Raw(bytes.into());
+        self
+    }
+
+    /// Sends form fields (values may be fixtures).
+    pub fn form(mut self, fields: &[(&'static str, Val)]) -> Self {
+        self.body = Body::Form(fields.to_vec());
         self
     }
 

@@ -171,7 +171,11 @@ pub fn run(root: &Path, surfaces: &[Surface]) -> Result<Outcome> {
         .map(|e| e.kind.name())
         .collect();
     if !unused.is_empty() {
-        let _ = writeln!(out.log, "declared but not applied (candidates for removal): {}", unused.join(", "));
+        let _ = writeln!(
+            out.log,
+            "declared but not applied (candidates for removal): {}",
+            unused.join(", ")
+        );
     }
     Ok(out)
 }

@@ -229,7 +229,7 @@ fn compare_request_body(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut V
                 && db
                     .content
                     .get("application/octet-stream")
-                    .is_some_and(|m| is_binary(m))
+                    .is_some_and(is_binary)
                 && !hb.content.contains_key("application/octet-stream");
             if raw && ctx.eq.apply(Kind::RawRequestBody, &ctx.scope) {
                 return;

@@ -36,6 +36,12 @@ enum Command {
         #[arg(long = "surface")]
         surfaces: Vec<String>,
     },
+    /// Show what a change to the documents breaks, working tree against a base revision
+    /// (or OLD NEW). Exit 0: nothing at or above --fail-on; 1: something is.
+    Diff(xtask::diff::cli::Args),
+    /// Send every documented example to a live server and compare the answers with the
+    /// documents. Exit 0: all passed; 1: something failed.
+    Conformance(xtask::conformance::Args),
     /// Print the OpenAPI document dropshot derives from a surface's server trait (YAML).
     Stub {
         /// The surface.
@@ -122,6 +128,16 @@ fn run(cli: Cli) -> Result<i32> {
                     ""
                 }
             );
+            Ok(code)
+        }
+        Command::Diff(args) => {
+            let (output, code) = xtask::diff::cli::run(&root, &args)?;
+            print!("{output}");
+            Ok(code)
+        }
+        Command::Conformance(args) => {
+            let (output, code) = xtask::conformance::run(&root, &args)?;
+            print!("{output}");
             Ok(code)
         }
         Command::Stub { surface } => {

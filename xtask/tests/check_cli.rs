@@ -112,7 +112,12 @@ fn a_broken_example_is_a_lint_finding() {
     assert_eq!(code, EXIT_BROKEN, "{text}");
     assert!(text.contains("lint   brookmimir: GET /version"), "{text}");
     assert!(text.contains("does not match the schema"), "{text}");
-    assert!(text.contains("at /paths/~1version/get/responses/200/content/application~1json/example/version"), "{text}");
+    assert!(
+        text.contains(
+            "at /paths/~1version/get/responses/200/content/application~1json/example/version"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

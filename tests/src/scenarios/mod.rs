@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use quartet_contract::document::Document;
 
 use crate::scenario::Scenario;
 
+pub mod bitmind;
 pub mod brookmimir;
 
 /// What a spawned server needs before the scenarios run.
@@ -26,17 +28,24 @@ pub struct LocalSetup {
 pub fn for_surface(surface: &str) -> Option<Vec<Scenario>> {
     match surface {
         "brookmimir" => Some(brookmimir::scenarios()),
+        "bitmind" => Some(bitmind::scenarios()),
         _ => None,
     }
 }
 
 /// Prepares fixtures and variants for a spawned server of `surface`.
-pub async fn local_setup(surface: &str, bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
+pub async fn local_setup(
+    surface: &str,
+    bin: &Path,
+    data_dir: &Path,
+    doc: &Document,
+) -> Result<LocalSetup> {
     match surface {
         "brookmimir" => brookmimir::local_setup(bin, data_dir).await,
+        "bitmind" => bitmind::local_setup(bin, data_dir, doc).await,
         other => bail!("no local setup for {other:?}"),
     }
 }
 
 /// Surfaces that have conformance scenarios.
-pub const SURFACES: [&str; 1] = ["brookmimir"];
+pub const SURFACES: [&str; 2] = ["brookmimir", "bitmind"];

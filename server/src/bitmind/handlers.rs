@@ -1,0 +1,188 @@
+//! The `BitmindApi` trait implemented over [`Bitmind`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use dropshot::{
+    ApiDescription, Header, HttpResponseHeaders, HttpResponseOk, RequestContext, TypedBody,
+};
+use quartet_api::bitmind::*;
+
+use super::auth::{constant_time_eq, presented_certificate};
+use super::{permissions, Bitmind};
+use crate::oauth::clients::{check_dummy_secret, SecretCheck};
+
+/// The BitMind API description, ready to serve.
+pub fn api() -> ApiDescription<Arc<Bitmind>> {
+    bitmind_api_mod::api_description::<BitmindImpl>()
+        .expect("the BitMind trait describes a valid API")
+}
+
+/// Marker type carrying the trait implementation.
+enum BitmindImpl {}
+
+type Ctx = RequestContext<Arc<Bitmind>>;
+
+fn timestamp() -> f64 {
+    let now = chrono::Utc::now();
+    now.timestamp() as f64 + f64::from(now.timestamp_subsec_micros()) / 1e6
+}
+
+/// The routes this worker serves, as `/status` lists them.
+fn endpoints() -> BTreeMap<String, String> {
+    [
+        ("health", "/health"),
+        ("status", "/status"),
+        ("token", "/v1/oauth/token"),
+        ("jwks", "/.well-known/jwks.json"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+impl BitmindApi for BitmindImpl {
+    type Context = Arc<Bitmind>;
+
+    async fn get_health(rqctx: Ctx) -> Result<HttpResponseOk<HealthResponse>, OAuthError> {
+        let bm = rqctx.context();
+        Ok(HttpResponseOk(HealthResponse {
+            status: HealthStatus::Healthy,
+            service: SERVICE_NAME.to_owned(),
+            region: bm.config.region.clone(),
+            privacy: PRIVACY.to_owned(),
+            authentication: AUTHENTICATION.to_owned(),
+            auth_methods: vec![
+                AuthMethod::OauthJwt,
+                AuthMethod::OauthMtls,
+                AuthMethod::OrganizationApiKey,
+            ],
+            timestamp: timestamp(),
+        }))
+    }
+
+    async fn get_status(
+        rqctx: Ctx,
+        headers: Header<ClientCertHeader>,
+    ) -> Result<HttpResponseOk<StatusResponse>, OAuthError> {
+        let bm = rqctx.context();
+        let authorization = rqctx.request.headers().get(http::header::AUTHORIZATION);
+        let caller = bm
+            .authenticate(authorization, &headers.into_inner())
+            .await?;
+        let granted = permissions(&caller.scopes);
+        let has = |p: Permission| granted.contains(&p);
+        let prefix = match caller.method {
+            AuthMethod::OrganizationApiKey => ORG_KEY_NAME_PREFIX,
+            _ => OAUTH_CLIENT_NAME_PREFIX,
+        };
+        Ok(HttpResponseOk(StatusResponse {
+            status: ServiceStatus::Operational,
+            service: SERVICE_NAME.to_owned(),
+            region: bm.config.region.clone(),
+            client: ClientInfo {
+                name: format!("{prefix}{}", caller.id.get(..8).unwrap_or(&caller.id)),
+                client_id: caller.id,
+                tier: caller.tier,
+                auth_method: caller.method,
+                permissions: granted.clone(),
+                token_expires_at: caller.expires_at,
+            },
+            features: Features {
+                image_inference: has(Permission::ImageInference),
+                video_inference: has(Permission::VideoInference),
+                batch_processing: has(Permission::BatchProcessing),
+                zero_data_retention: true,
+            },
+            endpoints: endpoints(),
+            timestamp: timestamp(),
+        }))
+    }
+
+    async fn issue_token(
+        rqctx: Ctx,
+        headers: Header<ClientCertHeader>,
+        body: TypedBody<TokenRequest>,
+    ) -> Result<HttpResponseHeaders<HttpResponseOk<TokenResponse>, TokenResponseHeaders>, OAuthError>
+    {
+        let bm = rqctx.context();
+        let request = body.into_inner();
+        if request.grant_type != GRANT_TYPE_CLIENT_CREDENTIALS {
+            return Err(OAuthError::unsupported_grant_type());
+        }
+        let presented = presented_certificate(&headers.into_inner())?;
+        let secret = request.client_secret.filter(|s| !s.is_empty());
+        let client = bm
+            .clients
+            .get(request.client_id)
+            .await
+            .map_err(|e| bm.internal(e))?;
+        let Some(client) = client else {
+            // As slow as a wrong secret, so ids cannot be probed by timing.
+            let secret = secret.unwrap_or_default();
+            let _ = tokio::task::spawn_blocking(move || check_dummy_secret(&secret)).await;
+            return Err(OAuthError::invalid_client(messages::UNKNOWN_CLIENT));
+        };
+        let binding = match (&client.cert_thumbprint, presented) {
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_client(messages::CLIENT_CERT_REQUIRED))
+            }
+            (Some(registered), Some(t)) if !constant_time_eq(registered, &t) => {
+                return Err(OAuthError::invalid_client(messages::CLIENT_CERT_MISMATCH))
+            }
+            (Some(_), Some(t)) => Some(t),
+            (None, _) => {
+                let Some(secret) = secret else {
+                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_REQUIRED));
+                };
+                let checked = client.clone();
+                let verdict = tokio::task::spawn_blocking(move || checked.check_secret(&secret))
+                    .await
+                    .map_err(|e| bm.internal(e))?;
+                if verdict != SecretCheck::Valid {
+                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_MISMATCH));
+                }
+                None
+            }
+        };
+        if client.revoked_at.is_some() {
+            return Err(OAuthError::invalid_client(messages::CLIENT_REVOKED));
+        }
+        let (token, claims) = bm
+            .tokens
+            .sign(&client, binding, TOKEN_LIFETIME_SECS)
+            .map_err(|e| bm.internal(e))?;
+        slog::info!(bm.log, "token issued"; "client_id" => &client.id, "jti" => &claims.jti, "bound" => claims.cnf.is_some());
+        Ok(HttpResponseHeaders::new(
+            HttpResponseOk(TokenResponse {
+                access_token: token,
+                token_type: TokenType::Bearer,
+                expires_in: TOKEN_LIFETIME_SECS,
+                scope: claims.scope,
+            }),
+            TokenResponseHeaders {
+                cache_control: "no-store".to_owned(),
+            },
+        ))
+    }
+
+    async fn get_jwks(rqctx: Ctx) -> Result<HttpResponseOk<JsonWebKeySet>, OAuthError> {
+        let bm = rqctx.context();
+        bm.tokens.refresh_keys().await.map_err(|e| bm.internal(e))?;
+        let keys = bm
+            .tokens
+            .keyring()
+            .published()
+            .iter()
+            .map(|k| JsonWebKey {
+                kty: JwkKeyType::Rsa,
+                key_use: JwkUse::Sig,
+                alg: JwkAlgorithm::Rs256,
+                kid: k.kid.clone(),
+                n: k.n.clone(),
+                e: k.e.clone(),
+            })
+            .collect();
+        Ok(HttpResponseOk(JsonWebKeySet { keys }))
+    }
+}
