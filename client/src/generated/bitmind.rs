@@ -1827,8 +1827,9 @@ The checks run in this order, and the first failure answers:
    not JSON, `alg` not `RS256`); "token was signed with an unknown key" (`kid`
    missing or not in the JWK Set); "token signature is invalid"; "token issuer
    is not trusted" (`iss`); "token audience does not match this worker"
-   (`aud`); "token has expired" (`exp` not after now); "token is not yet valid"
-   (`nbf` after now); "client has been revoked" (the `sub` client was revoked or
+   (`aud`); "token has expired" (`exp` more than 30 seconds in the past: clocks
+   may differ that much); "token is not yet valid" (`nbf` more than 30 seconds
+   in the future); "client has been revoked" (the `sub` client was revoked or
    removed since the token was issued). All are `401 invalid_token`.
 5. A token with a `cnf` claim is bound to a certificate: without `X-Client-Cert`
    the answer is `403 certificate_required`; with a certificate whose SHA-256
