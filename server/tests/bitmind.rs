@@ -28,9 +28,13 @@ impl Fixture {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        let out = admin(&bin(), &path, &["bitmind", "client", "create", "--json"]).await.unwrap();
+        let out = admin(&bin(), &path, &["bitmind", "client", "create", "--json"])
+            .await
+            .unwrap();
         let created: Value = serde_json::from_str(&out).unwrap();
-        let server = ServerProcess::spawn(&bin(), &path, "bitmind", &[]).await.unwrap();
+        let server = ServerProcess::spawn(&bin(), &path, "bitmind", &[])
+            .await
+            .unwrap();
         Self {
             _dir: dir,
             dir: path,
@@ -45,33 +49,58 @@ impl Fixture {
         let r = self
             .http
             .post(format!("{}/v1/oauth/token", self.server.base_url))
-            .form(&[("grant_type", "client_credentials"), ("client_id", &self.client_id), ("client_secret", &self.secret)])
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &self.client_id),
+                ("client_secret", &self.secret),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     async fn jwks(&self) -> Value {
-        self.http.get(format!("{}/.well-known/jwks.json", self.server.base_url)).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/.well-known/jwks.json", self.server.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Status code and `error_description` of `GET /status` with `Authorization: Bearer <token>`.
     async fn status_with(&self, token: &str, cert: Option<&str>) -> (u16, String) {
-        let mut r = self.http.get(format!("{}/status", self.server.base_url)).bearer_auth(token);
+        let mut r = self
+            .http
+            .get(format!("{}/status", self.server.base_url))
+            .bearer_auth(token);
         if let Some(c) = cert {
             r = r.header("X-Client-Cert", c);
         }
         let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap();
-        (status, body["error_description"].as_str().unwrap_or("").to_owned())
+        (
+            status,
+            body["error_description"].as_str().unwrap_or("").to_owned(),
+        )
     }
 
     fn claims_of(token: &str) -> Value {
         let payload = token.split('.').nth(1).unwrap();
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
     }
 }
 
@@ -83,18 +112,35 @@ async fn a_token_verifies_with_a_standard_library_and_only_the_published_jwks() 
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
     let kid = header.kid.expect("tokens carry a kid");
-    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).expect("the kid is published");
-    let key = DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the kid is published");
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&["bitmind-enterprise-auth"]);
     validation.set_audience(&["enterprise-inference-worker"]);
-    let data = jsonwebtoken::decode::<Value>(&token, &key, &validation).expect("the token verifies");
+    let data =
+        jsonwebtoken::decode::<Value>(&token, &key, &validation).expect("the token verifies");
     let c = data.claims;
     assert_eq!(c["sub"], f.client_id);
-    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3600);
-    assert_eq!(c["scope"], "image_inference video_inference batch_processing");
+    assert_eq!(
+        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+        3600
+    );
+    assert_eq!(
+        c["scope"],
+        "image_inference video_inference batch_processing"
+    );
     assert!(c["jti"].as_str().is_some_and(|j| j.len() == 36));
-    assert!(c.get("cnf").is_none(), "a secret-based client's token is not bound");
+    assert!(
+        c.get("cnf").is_none(),
+        "a secret-based client's token is not bound"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,40 +154,81 @@ async fn forged_and_stale_tokens_are_rejected() {
     let payload_b64 = b64url(claims.to_string().as_bytes());
 
     // alg "none", no signature.
-    let none = format!("{}.{payload_b64}.", header_b64(json!({"alg": "none", "typ": "JWT", "kid": kid})));
-    assert_eq!(f.status_with(&none, None).await, (401, "bearer token is not a well-formed RS256 JWT".into()));
+    let none = format!(
+        "{}.{payload_b64}.",
+        header_b64(json!({"alg": "none", "typ": "JWT", "kid": kid}))
+    );
+    assert_eq!(
+        f.status_with(&none, None).await,
+        (401, "bearer token is not a well-formed RS256 JWT".into())
+    );
 
     // HS256 keyed with the published public key (the classic algorithm-confusion attack).
     let jwks = f.jwks().await;
     let public = jwks["keys"][0].to_string();
     let mut hs_header = Header::new(Algorithm::HS256);
     hs_header.kid = Some(kid.clone());
-    let hs = jsonwebtoken::encode(&hs_header, &claims, &EncodingKey::from_secret(public.as_bytes())).unwrap();
-    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(jwks["keys"][0]["n"].as_str().unwrap()).unwrap();
+    let hs = jsonwebtoken::encode(
+        &hs_header,
+        &claims,
+        &EncodingKey::from_secret(public.as_bytes()),
+    )
+    .unwrap();
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jwks["keys"][0]["n"].as_str().unwrap())
+        .unwrap();
     let hs_n = jsonwebtoken::encode(&hs_header, &claims, &EncodingKey::from_secret(&n)).unwrap();
     for forged in [hs, hs_n] {
-        assert_eq!(f.status_with(&forged, None).await, (401, "bearer token is not a well-formed RS256 JWT".into()));
+        assert_eq!(
+            f.status_with(&forged, None).await,
+            (401, "bearer token is not a well-formed RS256 JWT".into())
+        );
     }
 
     // A payload changed after signing.
     let mut raised = claims.clone();
     raised["scope"] = json!("image_inference video_inference batch_processing admin");
     let parts: Vec<&str> = good.split('.').collect();
-    let tampered = format!("{}.{}.{}", parts[0], b64url(raised.to_string().as_bytes()), parts[2]);
-    assert_eq!(f.status_with(&tampered, None).await, (401, "token signature is invalid".into()));
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64url(raised.to_string().as_bytes()),
+        parts[2]
+    );
+    assert_eq!(
+        f.status_with(&tampered, None).await,
+        (401, "token signature is invalid".into())
+    );
 
     // Signed by a key the worker never published.
     let stranger = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
-    let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&stranger).unwrap();
+    let der =
+        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&stranger).unwrap();
     let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
     let mut rs_header = Header::new(Algorithm::RS256);
     rs_header.kid = Some("stranger".into());
-    let foreign = jsonwebtoken::encode(&rs_header, &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap();
-    assert_eq!(f.status_with(&foreign, None).await, (401, "token was signed with an unknown key".into()));
+    let foreign = jsonwebtoken::encode(
+        &rs_header,
+        &claims,
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        f.status_with(&foreign, None).await,
+        (401, "token was signed with an unknown key".into())
+    );
     // … even when it claims the worker's kid.
     rs_header.kid = Some(kid.clone());
-    let impostor = jsonwebtoken::encode(&rs_header, &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap();
-    assert_eq!(f.status_with(&impostor, None).await, (401, "token signature is invalid".into()));
+    let impostor = jsonwebtoken::encode(
+        &rs_header,
+        &claims,
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        f.status_with(&impostor, None).await,
+        (401, "token signature is invalid".into())
+    );
 
     // Minted by the worker's own key but expired, for another audience, or not yet valid.
     let dir = f.dir.to_str().unwrap();
@@ -150,24 +237,53 @@ async fn forged_and_stale_tokens_are_rejected() {
         async move {
             let mut args = vec!["bitmind", "token", "mint", "--client-id", id.as_str()];
             args.extend_from_slice(extra);
-            admin(&bin(), std::path::Path::new(dir), &args).await.unwrap().trim().to_owned()
+            admin(&bin(), std::path::Path::new(dir), &args)
+                .await
+                .unwrap()
+                .trim()
+                .to_owned()
         }
     };
-    assert_eq!(f.status_with(&mint(&["--lifetime", "-60"]).await, None).await, (401, "token has expired".into()));
-    assert_eq!(f.status_with(&mint(&["--lifetime", "-10"]).await, None).await.0, 200, "within the 30 s leeway");
     assert_eq!(
-        f.status_with(&mint(&["--audience", "another-service"]).await, None).await,
+        f.status_with(&mint(&["--lifetime", "-60"]).await, None)
+            .await,
+        (401, "token has expired".into())
+    );
+    assert_eq!(
+        f.status_with(&mint(&["--lifetime", "-10"]).await, None)
+            .await
+            .0,
+        200,
+        "within the 30 s leeway"
+    );
+    assert_eq!(
+        f.status_with(&mint(&["--audience", "another-service"]).await, None)
+            .await,
         (401, "token audience does not match this worker".into())
     );
-    assert_eq!(f.status_with(&mint(&["--not-before", "600"]).await, None).await, (401, "token is not yet valid".into()));
     assert_eq!(
-        f.status_with(&mint(&["--token-issuer", "someone-else"]).await, None).await,
+        f.status_with(&mint(&["--not-before", "600"]).await, None)
+            .await,
+        (401, "token is not yet valid".into())
+    );
+    assert_eq!(
+        f.status_with(&mint(&["--token-issuer", "someone-else"]).await, None)
+            .await,
         (401, "token issuer is not trusted".into())
     );
 
     // Revoking the client kills its live tokens.
-    admin(&bin(), &f.dir, &["bitmind", "client", "revoke", &f.client_id]).await.unwrap();
-    assert_eq!(f.status_with(&good, None).await, (401, "client has been revoked".into()));
+    admin(
+        &bin(),
+        &f.dir,
+        &["bitmind", "client", "revoke", &f.client_id],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.status_with(&good, None).await,
+        (401, "client has been revoked".into())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,33 +292,62 @@ async fn certificate_bound_tokens_need_their_certificate() {
     let mine = include_str!("../../tests/fixtures/other-client.pem");
     let cert_path = f.dir.join("mine.pem");
     std::fs::write(&cert_path, mine).unwrap();
-    let out = admin(&bin(), &f.dir, &["bitmind", "client", "create", "--json", "--mtls-cert", cert_path.to_str().unwrap()])
-        .await
-        .unwrap();
-    let id = serde_json::from_str::<Value>(&out).unwrap()["client_id"].as_str().unwrap().to_owned();
+    let out = admin(
+        &bin(),
+        &f.dir,
+        &[
+            "bitmind",
+            "client",
+            "create",
+            "--json",
+            "--mtls-cert",
+            cert_path.to_str().unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    let id = serde_json::from_str::<Value>(&out).unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mine_b64 = base64::engine::general_purpose::STANDARD.encode(mine);
     let r = f
         .http
         .post(format!("{}/v1/oauth/token", f.server.base_url))
         .header("X-Client-Cert", &mine_b64)
-        .form(&[("grant_type", "client_credentials"), ("client_id", id.as_str())])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let token = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(Fixture::claims_of(&token)["cnf"]["x5t#S256"].is_string());
 
     let conformance_cert = {
-        let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/bitmind.yaml")).unwrap();
+        let doc = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/bitmind.yaml"),
+        )
+        .unwrap();
         let doc: Value = serde_norway::from_str(&doc).unwrap();
-        doc["paths"]["/status"]["get"]["parameters"][0]["example"].as_str().unwrap().to_owned()
+        doc["paths"]["/status"]["get"]["parameters"][0]["example"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     assert_eq!(f.status_with(&token, Some(&mine_b64)).await.0, 200);
     assert_eq!(f.status_with(&token, None).await.0, 403);
     assert_eq!(
         f.status_with(&token, Some(&conformance_cert)).await,
-        (403, "X-Client-Cert does not match the certificate this token is bound to".into())
+        (
+            403,
+            "X-Client-Cert does not match the certificate this token is bound to".into()
+        )
     );
 }
 
@@ -211,25 +356,57 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     let f = Fixture::new().await;
     let before = f.token().await;
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
-    let out = admin(&bin(), &f.dir, &["bitmind", "rotate-key"]).await.unwrap();
+    let out = admin(&bin(), &f.dir, &["bitmind", "rotate-key"])
+        .await
+        .unwrap();
     assert!(out.contains(&old_kid), "{out}");
     let jwks = f.jwks().await;
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
     assert_eq!(kids.len(), 2, "{jwks}");
     assert_eq!(kids[1], old_kid, "the current key comes first");
     let after = f.token().await;
-    assert_eq!(jsonwebtoken::decode_header(&after).unwrap().kid.unwrap(), kids[0]);
-    assert_eq!(f.status_with(&before, None).await.0, 200, "tokens of the retired key still work");
+    assert_eq!(
+        jsonwebtoken::decode_header(&after).unwrap().kid.unwrap(),
+        kids[0]
+    );
+    assert_eq!(
+        f.status_with(&before, None).await.0,
+        200,
+        "tokens of the retired key still work"
+    );
     assert_eq!(f.status_with(&after, None).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organization_keys_work_until_revoked_and_are_stored_hashed() {
     let f = Fixture::new().await;
-    let key = admin(&bin(), &f.dir, &["bitmind", "org-key", "create", "--permissions", "video_inference"]).await.unwrap();
+    let key = admin(
+        &bin(),
+        &f.dir,
+        &[
+            "bitmind",
+            "org-key",
+            "create",
+            "--permissions",
+            "video_inference",
+        ],
+    )
+    .await
+    .unwrap();
     let key = key.trim().to_owned();
     assert!(key.starts_with("enterprise-"));
-    let r = f.http.get(format!("{}/status", f.server.base_url)).bearer_auth(&key).send().await.unwrap();
+    let r = f
+        .http
+        .get(format!("{}/status", f.server.base_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["client"]["auth_method"], "organization-api-key");
     assert_eq!(body["client"]["permissions"], json!(["video_inference"]));
@@ -239,12 +416,28 @@ async fn organization_keys_work_until_revoked_and_are_stored_hashed() {
     let db = std::fs::read(f.dir.join("quartet.db")).unwrap();
     let wal = std::fs::read(f.dir.join("quartet.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is not stored in clear");
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret is not stored in clear"
+        );
     }
     let wrong = format!("{}x", key);
-    assert_eq!(f.status_with(&wrong, None).await, (401, "unknown organization API key".into()));
+    assert_eq!(
+        f.status_with(&wrong, None).await,
+        (401, "unknown organization API key".into())
+    );
 
-    let id = key.trim_start_matches("enterprise-").split('.').next().unwrap().to_owned();
-    admin(&bin(), &f.dir, &["bitmind", "org-key", "revoke", &id]).await.unwrap();
-    assert_eq!(f.status_with(&key, None).await, (401, "organization API key has been revoked".into()));
+    let id = key
+        .trim_start_matches("enterprise-")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    admin(&bin(), &f.dir, &["bitmind", "org-key", "revoke", &id])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.status_with(&key, None).await,
+        (401, "organization API key has been revoked".into())
+    );
 }
