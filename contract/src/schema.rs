@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::equivalences::{Equivalences, Kind};
-use crate::shape::{ANNOTATIONS, NUMERIC, PLAIN};
+use crate::shape::{string_set, ANNOTATIONS, NUMERIC, PLAIN};
 
 /// One difference between two schemas.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,17 +120,7 @@ impl<'a> SchemaComparator<'a> {
             match key.as_str() {
                 "properties" => self.cmp_properties(&h, &d, ptr, out),
                 "required" => {
-                    let set = |v: Option<&Value>| -> BTreeSet<String> {
-                        v.and_then(Value::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_owned)
-                                    .collect()
-                            })
-                            .unwrap_or_default()
-                    };
-                    let (hs, ds) = (set(hv), set(dv));
+                    let (hs, ds) = (string_set(hv), string_set(dv));
                     for name in hs.difference(&ds) {
                         diff(out, format!("{ptr}/properties/{}", crate::document::escape(name)),
                             format!("property `{name}` is required in the document but optional on the server"),
@@ -242,17 +232,7 @@ impl<'a> SchemaComparator<'a> {
                 .cloned()
                 .unwrap_or_else(|| empty.clone())
         };
-        let required = |m: &Map<String, Value>| -> BTreeSet<String> {
-            m.get("required")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let required = |m: &Map<String, Value>| string_set(m.get("required"));
         let (hp, dp) = (props(h), props(d));
         let (hr, dr) = (required(h), required(d));
         let names: BTreeSet<&String> = hp.keys().chain(dp.keys()).collect();

@@ -20,17 +20,33 @@ async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_billable_calls_never_overdraw() {
-    let dir = tempfile::tempdir().unwrap();
+/// A key with `credits` created on a fresh data directory, before any server runs.
+async fn key_with(dir: &std::path::Path, credits: &str) -> String {
     let key = admin(
         &bin(),
-        dir.path(),
-        &["brookmimir", "key", "create", "--credits", "50"],
+        dir,
+        &["brookmimir", "key", "create", "--credits", credits],
     )
     .await
     .unwrap();
-    let key = key.trim().to_owned();
+    key.trim().to_owned()
+}
+
+/// A fresh data directory, a key with `credits`, and a running Brookmimir server.
+async fn running(credits: &str) -> (tempfile::TempDir, String, ServerProcess, reqwest::Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_with(dir.path(), credits).await;
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    (dir, key, server, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_billable_calls_never_overdraw() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_with(dir.path(), "50").await;
     let server = ServerProcess::spawn(
         &bin(),
         dir.path(),
@@ -89,14 +105,7 @@ async fn concurrent_billable_calls_never_overdraw() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_loses_no_credit_and_no_document() {
     let dir = tempfile::tempdir().unwrap();
-    let key = admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "key", "create", "--credits", "10"],
-    )
-    .await
-    .unwrap();
-    let key = key.trim().to_owned();
+    let key = key_with(dir.path(), "10").await;
     let extra = dir.path().join("extra.jsonl");
     std::fs::write(
         &extra,
@@ -156,19 +165,7 @@ async fn a_crash_loses_no_credit_and_no_document() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_into_a_running_server_is_searchable() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "key", "create", "--credits", "5"],
-    )
-    .await
-    .unwrap();
-    let key = key.trim().to_owned();
-    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
-        .await
-        .unwrap();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let (dir, key, server, client) = running("5").await;
     let search = || {
         client
             .post(format!("{}/query", server.base_url))
@@ -203,19 +200,7 @@ async fn an_import_into_a_running_server_is_searchable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "key", "create", "--credits", "5"],
-    )
-    .await
-    .unwrap();
-    let key = key.trim().to_owned();
-    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
-        .await
-        .unwrap();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let (_dir, key, server, client) = running("5").await;
     let nested = |depth| {
         (0..depth).fold(
             json!({"match_all": {}}),

@@ -325,19 +325,15 @@ fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<
     }
     let responses_ptr = format!("{}/responses", hop.pointer);
     for (status, hr) in &hop.responses {
-        if let Some(dr) = dop.responses.get(status) {
-            compare_content(
-                ctx,
-                &hr.content,
-                &dr.content,
-                &format!("{}/content", hr.pointer),
-                out,
-            );
-            continue;
-        }
-        let ranged = range_of(status).and_then(|r| dop.responses.get(&r));
-        match ranged {
-            Some(dr) if ctx.eq.apply(Kind::ErrorRanges, &ctx.scope) => {
+        // The same status, or (declared) the range dropshot documents errors with.
+        let counterpart = match dop.responses.get(status) {
+            Some(dr) => Some(dr),
+            None => range_of(status)
+                .and_then(|r| dop.responses.get(&r))
+                .filter(|_| ctx.eq.apply(Kind::ErrorRanges, &ctx.scope)),
+        };
+        match counterpart {
+            Some(dr) => {
                 compare_content(
                     ctx,
                     &hr.content,
