@@ -441,3 +441,91 @@ async fn organization_keys_work_until_revoked_and_are_stored_hashed() {
         (401, "organization API key has been revoked".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_a_4xx_oauth_error() {
+    let f = Fixture::new().await;
+    let token_url = format!("{}/v1/oauth/token", f.server.base_url);
+    let form = "application/x-www-form-urlencoded";
+    let bodies: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("empty", form, Vec::new()),
+        ("garbage", form, vec![0xff, 0x00, 0x25, 0x25]),
+        (
+            "duplicate field",
+            form,
+            b"grant_type=client_credentials&grant_type=password&client_id=x".to_vec(),
+        ),
+        (
+            "oversized",
+            form,
+            format!(
+                "grant_type=client_credentials&client_id={}",
+                "a".repeat(200_000)
+            )
+            .into_bytes(),
+        ),
+        (
+            "json",
+            "application/json",
+            br#"{"grant_type":"client_credentials","client_id":"x"}"#.to_vec(),
+        ),
+        (
+            "no content type",
+            "",
+            b"grant_type=client_credentials&client_id=x".to_vec(),
+        ),
+    ];
+    for (what, content_type, body) in bodies {
+        let mut r = f.http.post(&token_url).body(body);
+        if !content_type.is_empty() {
+            r = r.header("content-type", content_type);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let body: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
+        assert!((400..500).contains(&status), "{what}: {status} {body}");
+        assert!(
+            body["error"].is_string() && body["error_description"].is_string(),
+            "{what}: {body}"
+        );
+    }
+    let long = "A".repeat(50_000);
+    let credentials = [
+        "Bearer ".to_owned(),
+        "Bearer a.b.c.d".to_owned(),
+        format!("Bearer {long}.{long}.{long}"),
+        "Bearer enterprise-".to_owned(),
+        "Bearer enterprise-..".to_owned(),
+        "bearer    spaced".to_owned(),
+        "Token abc".to_owned(),
+    ];
+    for credential in credentials {
+        let r = f
+            .http
+            .get(format!("{}/status", f.server.base_url))
+            .header("authorization", &credential)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 401, "{credential:.40}: {body}");
+        assert_eq!(body["error"], "invalid_token", "{credential:.40}: {body}");
+    }
+    let r = f
+        .http
+        .get(format!("{}/status", f.server.base_url))
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // dropshot's header extractor refuses header values that are not UTF-8.
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+}
