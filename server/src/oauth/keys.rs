@@ -3,7 +3,6 @@
 //! retired key stays published, and accepted, until every token it signed has
 //! expired.
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 use aws_lc_rs::encoding::AsDer;
@@ -93,20 +92,39 @@ impl Keyring {
         Ok(ring)
     }
 
-    /// Reads the published keys again (after a rotation by another process).
+    /// Reads the published keys again if they changed (a rotation by another process).
     pub fn reload(&self, conn: &Connection) -> Result<(), DbError> {
         let oldest = crate::oauth::now() - TOKEN_LIFETIME_SECS - crate::oauth::tokens::LEEWAY_SECS;
+        // Cheap first: which keys are published, and in what state. Parsing RSA keys is
+        // only worth it when that changed (a rotation), not on every bogus `kid`.
         let mut stmt = conn.prepare(
-            "SELECT pkcs8_der, retired_at FROM oauth_signing_keys
+            "SELECT kid, retired_at FROM oauth_signing_keys
              WHERE retired_at IS NULL OR retired_at >= ?1
              ORDER BY retired_at IS NOT NULL, created_at DESC",
         )?;
-        let rows = stmt.query_map(params![oldest], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<i64>>(1)?))
-        })?;
+        let listed = stmt
+            .query_map(params![oldest], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unchanged = {
+            let keys = self.keys.read().expect("keyring lock");
+            keys.len() == listed.len()
+                && keys
+                    .iter()
+                    .zip(&listed)
+                    .all(|(k, (kid, retired))| &k.kid == kid && &k.retired_at == retired)
+        };
+        if unchanged {
+            return Ok(());
+        }
         let mut keys = Vec::new();
-        for row in rows {
-            let (der, retired_at) = row?;
+        for (kid, retired_at) in listed {
+            let der: Vec<u8> = conn.query_row(
+                "SELECT pkcs8_der FROM oauth_signing_keys WHERE kid = ?1",
+                params![kid],
+                |r| r.get(0),
+            )?;
             keys.push(std::sync::Arc::new(
                 SigningKey::from_pkcs8(&der, retired_at).map_err(DbError::Key)?,
             ));
@@ -138,14 +156,6 @@ impl Keyring {
     /// Every published key, current first.
     pub fn published(&self) -> Vec<std::sync::Arc<SigningKey>> {
         self.keys.read().expect("keyring lock").clone()
-    }
-
-    /// `kid`s by whether they are current.
-    pub fn kids(&self) -> HashMap<String, bool> {
-        self.published()
-            .iter()
-            .map(|k| (k.kid.clone(), k.retired_at.is_none()))
-            .collect()
     }
 }
 
