@@ -57,6 +57,25 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
         }
     }
 
+    if let Some(schemas) = doc
+        .value
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            check_shapes(
+                schema,
+                &format!("/components/schemas/{}", escape(name)),
+                &mut |ptr, msg| top(&mut out, ptr, msg),
+            );
+        }
+    }
+    for_each_inline_schema(
+        doc.value.get("paths").unwrap_or(&Value::Null),
+        "/paths",
+        &mut |schema, ptr| check_shapes(schema, ptr, &mut |p, msg| top(&mut out, p, msg)),
+    );
+
     let contract = Contract::from_document(doc);
     let declared_tags: BTreeSet<&str> = doc
         .value
@@ -345,6 +364,68 @@ fn check_responses(
                     detail.join("; ")
                 ),
             );
+        }
+    }
+}
+
+/// Calls `f` with every `schema` written inline under `paths` (parameters, bodies, responses).
+fn for_each_inline_schema(v: &Value, ptr: &str, f: &mut impl FnMut(&Value, &str)) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let at = format!("{ptr}/{}", escape(k));
+                if k == "schema" {
+                    f(child, &at);
+                } else if k != "example" && k != "examples" {
+                    for_each_inline_schema(child, &at, f);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                for_each_inline_schema(child, &format!("{ptr}/{i}"), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reports `type: object` schemas that say nothing about their members: the shape must be
+/// described (`properties`, composition), or declared free-form (`additionalProperties`).
+fn check_shapes(schema: &Value, ptr: &str, report: &mut impl FnMut(&str, String)) {
+    let Value::Object(map) = schema else { return };
+    let described = [
+        "properties",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "$ref",
+    ]
+    .iter()
+    .any(|k| map.contains_key(*k));
+    if map.get("type") == Some(&Value::String("object".into())) && !described {
+        report(
+            ptr,
+            "bare `type: object`: describe its properties, or say `additionalProperties: true` if it is free-form"
+                .into(),
+        );
+    }
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (name, p) in props {
+            check_shapes(p, &format!("{ptr}/properties/{}", escape(name)), report);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child @ Value::Object(_)) = map.get(key) {
+            check_shapes(child, &format!("{ptr}/{key}"), report);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(members)) = map.get(key) {
+            for (i, m) in members.iter().enumerate() {
+                check_shapes(m, &format!("{ptr}/{key}/{i}"), report);
+            }
         }
     }
 }

@@ -182,3 +182,34 @@ fn nullable_examples_follow_openapi_30() {
         .replace("example: {id: 7}", "example: {id: null}");
     assert!(lint(&text).is_empty(), "{:#?}", lint(&text));
 }
+
+#[test]
+fn a_bare_object_is_a_finding_and_a_free_form_one_is_not() {
+    let bare = BASE.replace(
+        "        id: {type: integer, format: int64}\n    Oops:",
+        "        id: {type: integer, format: int64}\n        extra: {type: object}\n    Oops:",
+    );
+    let findings = lint(&bare);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].pointer,
+        "/components/schemas/Thing/properties/extra"
+    );
+    assert!(findings[0].message.contains("bare `type: object`"));
+    let free = bare.replace(
+        "extra: {type: object}",
+        "extra: {type: object, additionalProperties: true}",
+    );
+    assert!(lint(&free).is_empty(), "{:#?}", lint(&free));
+    let inline = BASE.replace(
+        "schema: {$ref: \"#/components/schemas/Oops\"}",
+        "schema: {type: object}",
+    );
+    assert!(
+        lint(&inline)
+            .iter()
+            .any(|f| f.pointer.ends_with("/404/content/application~1json/schema")),
+        "{:#?}",
+        lint(&inline)
+    );
+}
