@@ -63,6 +63,21 @@ fn schema_mut<'a>(doc: &'a mut Value, pointer: &str) -> &'a mut Value {
     }
 }
 
+/// The JSON object at `pointer`, mutably.
+fn object_at<'a>(doc: &'a mut Value, pointer: &str) -> &'a mut serde_json::Map<String, Value> {
+    doc.pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {pointer}"))
+}
+
+/// Removes property `name` (and its `required` entry) from an object schema.
+fn remove_property(schema: &mut Value, name: &str) {
+    schema["properties"].as_object_mut().unwrap().remove(name);
+    if let Some(req) = schema["required"].as_array_mut() {
+        req.retain(|r| r != name);
+    }
+}
+
 const CREDITS: &str = "/paths/~1credits/get";
 const DOCUMENT: &str = "/paths/~1document/get";
 const CREDITS_200: &str = "/paths/~1credits/get/responses/200/content/application~1json/schema";
@@ -172,13 +187,7 @@ fn property_type_changed() {
 fn property_missing_on_the_server() {
     let (hand, mut derived) = brookmimir();
     let schema = schema_mut(&mut derived, CREDITS_200);
-    schema["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("current_balance");
-    if let Some(req) = schema["required"].as_array_mut() {
-        req.retain(|r| r != "current_balance");
-    }
+    remove_property(schema, "current_balance");
     let findings = drift(&hand, &derived);
     assert!(
         findings.iter().any(
@@ -193,13 +202,7 @@ fn property_missing_on_the_server() {
 fn property_missing_from_the_document() {
     let (mut hand, derived) = brookmimir();
     let schema = schema_mut(&mut hand, CREDITS_200);
-    schema["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("current_balance");
-    if let Some(req) = schema["required"].as_array_mut() {
-        req.retain(|r| r != "current_balance");
-    }
+    remove_property(schema, "current_balance");
     let findings = drift(&hand, &derived);
     assert!(
         findings.iter().any(|f| f
@@ -212,11 +215,7 @@ fn property_missing_from_the_document() {
 #[test]
 fn success_status_missing_on_the_server() {
     let (hand, mut derived) = brookmimir();
-    let responses = derived
-        .pointer_mut(&format!("{CREDITS}/responses"))
-        .unwrap()
-        .as_object_mut()
-        .unwrap();
+    let responses = object_at(&mut derived, &format!("{CREDITS}/responses"));
     let ok = responses.remove("200").unwrap();
     responses.insert("201".into(), ok);
     let findings = drift(&hand, &derived);
@@ -235,11 +234,7 @@ fn success_status_missing_on_the_server() {
 #[test]
 fn error_status_without_a_server_range() {
     let (hand, mut derived) = brookmimir();
-    let responses = derived
-        .pointer_mut(&format!("{CREDITS}/responses"))
-        .unwrap()
-        .as_object_mut()
-        .unwrap();
+    let responses = object_at(&mut derived, &format!("{CREDITS}/responses"));
     responses.remove("4XX");
     let findings = drift(&hand, &derived);
     assert!(!findings.is_empty());
@@ -254,11 +249,7 @@ fn error_status_without_a_server_range() {
 #[test]
 fn media_type_changed() {
     let (hand, mut derived) = brookmimir();
-    let content = derived
-        .pointer_mut(&format!("{CREDITS}/responses/200/content"))
-        .unwrap()
-        .as_object_mut()
-        .unwrap();
+    let content = object_at(&mut derived, &format!("{CREDITS}/responses/200/content"));
     let json = content.remove("application/json").unwrap();
     content.insert("text/plain".into(), json);
     let findings = drift(&hand, &derived);

@@ -111,6 +111,17 @@ pub enum TokenCommand {
     },
 }
 
+/// One line of `client list` / `org-key list`: id, state, kind (clients only), tier, permissions.
+fn print_row(id: &str, revoked_at: Option<i64>, kind: Option<&str>, tier: &str, scopes: &[String]) {
+    let state = if revoked_at.is_some() {
+        "revoked"
+    } else {
+        "active"
+    };
+    let kind = kind.map(|k| format!("{k:<6}  ")).unwrap_or_default();
+    println!("{id}  {state:<7}  {kind}{tier:<10}  {}", scopes.join(","));
+}
+
 /// Runs one BitMind admin command.
 pub fn run(
     conn: &mut Connection,
@@ -172,18 +183,8 @@ pub fn run(
             command: ClientCommand::List,
         } => {
             for c in ClientStore::list(conn)? {
-                let state = if c.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
                 let kind = if c.is_mtls() { "mtls" } else { "secret" };
-                println!(
-                    "{}  {state:<7}  {kind:<6}  {:<10}  {}",
-                    c.id,
-                    c.tier,
-                    c.scopes.join(",")
-                );
+                print_row(&c.id, c.revoked_at, Some(kind), &c.tier, &c.scopes);
             }
         }
         BitmindAdmin::Client {
@@ -216,17 +217,7 @@ pub fn run(
             command: OrgKeyCommand::List,
         } => {
             for k in OrgKeyStore::list(conn)? {
-                let state = if k.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{}  {state:<7}  {:<10}  {}",
-                    k.id,
-                    k.tier,
-                    k.scopes.join(",")
-                );
+                print_row(&k.id, k.revoked_at, None, &k.tier, &k.scopes);
             }
         }
         BitmindAdmin::OrgKey {

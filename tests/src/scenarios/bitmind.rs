@@ -51,6 +51,13 @@ async fn bitmind(bin: &Path, data_dir: &Path, args: &[&str]) -> Result<String> {
     Ok(admin(bin, data_dir, &full).await?.trim().to_owned())
 }
 
+/// `quartet admin bitmind token mint --client-id CLIENT EXTRA…`: a token signed with the server's key.
+async fn mint(bin: &Path, data_dir: &Path, client: &str, extra: &[&str]) -> Result<String> {
+    let mut args = vec!["token", "mint", "--client-id", client];
+    args.extend_from_slice(extra);
+    bitmind(bin, data_dir, &args).await
+}
+
 async fn secret_client(bin: &Path, data_dir: &Path, id: &str) -> Result<String> {
     let out = bitmind(bin, data_dir, &["client", "create", "--id", id, "--json"]).await?;
     let v: Value = serde_json::from_str(&out)?;
@@ -99,7 +106,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         "secret_revoked",
         secret_client(bin, data_dir, revoked).await?,
     );
-    let jwt_revoked = bitmind(bin, data_dir, &["token", "mint", "--client-id", revoked]).await?;
+    let jwt_revoked = mint(bin, data_dir, revoked, &[]).await?;
     bitmind(bin, data_dir, &["client", "revoke", revoked]).await?;
     put("jwt_revoked", jwt_revoked);
 
@@ -138,12 +145,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
     .await?;
     put("org_key_revoked", gone);
 
-    let jwt = bitmind(
-        bin,
-        data_dir,
-        &["token", "mint", "--client-id", SECRET_CLIENT],
-    )
-    .await?;
+    let jwt = mint(bin, data_dir, SECRET_CLIENT, &[]).await?;
     put(
         "jwt_tampered",
         tamper(&jwt, 1, |claims| {
@@ -155,44 +157,18 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         tamper(&jwt, 0, |header| header["kid"] = json!("no-such-key"))?,
     );
     put("jwt_dae", jwt);
-    put(
-        "jwt_mtls",
-        bitmind(
-            bin,
-            data_dir,
-            &["token", "mint", "--client-id", MTLS_CLIENT],
-        )
-        .await?,
-    );
+    put("jwt_mtls", mint(bin, data_dir, MTLS_CLIENT, &[]).await?);
     put(
         "jwt_expired",
-        bitmind(
-            bin,
-            data_dir,
-            &[
-                "token",
-                "mint",
-                "--client-id",
-                SECRET_CLIENT,
-                "--lifetime",
-                "-120",
-            ],
-        )
-        .await?,
+        mint(bin, data_dir, SECRET_CLIENT, &["--lifetime", "-120"]).await?,
     );
     put(
         "jwt_wrong_aud",
-        bitmind(
+        mint(
             bin,
             data_dir,
-            &[
-                "token",
-                "mint",
-                "--client-id",
-                SECRET_CLIENT,
-                "--audience",
-                "someone-else",
-            ],
+            SECRET_CLIENT,
+            &["--audience", "someone-else"],
         )
         .await?,
     );

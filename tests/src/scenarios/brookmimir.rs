@@ -66,34 +66,25 @@ fn image_of(marker: &str) -> Value {
 
 /// Keys, the mock upstream and the two server variants.
 pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
-    let funded = admin(
-        bin,
-        data_dir,
-        &[
-            "brookmimir",
-            "key",
-            "create",
-            "--credits",
-            "1000000",
-            "--label",
-            "conformance",
-        ],
-    )
-    .await?;
-    let empty = admin(
-        bin,
-        data_dir,
-        &[
-            "brookmimir",
-            "key",
-            "create",
-            "--credits",
-            "0",
-            "--label",
-            "empty",
-        ],
-    )
-    .await?;
+    let key = |credits: &'static str, label: &'static str| async move {
+        let created = admin(
+            bin,
+            data_dir,
+            &[
+                "brookmimir",
+                "key",
+                "create",
+                "--credits",
+                credits,
+                "--label",
+                label,
+            ],
+        )
+        .await?;
+        anyhow::Ok(created.trim().to_owned())
+    };
+    let funded = key("1000000", "conformance").await?;
+    let empty = key("0", "empty").await?;
     let mock = Mock::start(|r| {
         if r.method == "GET" {
             MockReply::json(200, "{}")
