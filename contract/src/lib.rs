@@ -11,8 +11,6 @@
 //! - [`examples`]: validating instances against OpenAPI 3.0 schemas;
 //! - [`finding`]: what checks report.
 
-#![warn(missing_docs)]
-
 pub mod document;
 pub mod equivalences;
 pub mod examples;

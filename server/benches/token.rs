@@ -4,6 +4,9 @@
 //! cargo bench -p quartet-server --bench token
 //! ```
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use quartet_server::oauth::{ClientStore, TokenService};
 

@@ -5,8 +5,6 @@
 //! surface implements its `quartet-api` trait in its own module; shared pieces
 //! (storage, configuration, logging) live beside them.
 
-#![warn(missing_docs)]
-
 pub mod bitmind;
 pub mod brookmimir;
 pub mod config;

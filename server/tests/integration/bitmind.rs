@@ -289,7 +289,7 @@ async fn forged_and_stale_tokens_are_rejected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_bound_tokens_need_their_certificate() {
     let f = Fixture::new().await;
-    let mine = include_str!("../../tests/fixtures/other-client.pem");
+    let mine = include_str!("../../../conformance/fixtures/other-client.pem");
     let cert_path = f.dir.join("mine.pem");
     std::fs::write(&cert_path, mine).unwrap();
     let out = admin(

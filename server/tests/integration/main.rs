@@ -1,0 +1,6 @@
+//! quartet-server's integration tests: one binary, one module per area. Each
+//! test spawns the real `quartet` binary on loopback with a fresh data directory.
+
+mod bitmind;
+mod brookmimir;
+mod conformance;
