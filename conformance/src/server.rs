@@ -33,7 +33,7 @@ impl ServerProcess {
             .arg("--data-dir")
             .arg(data_dir)
             .arg("serve")
-            .args(["--surface", surface, &format!("--{surface}-port"), "0"])
+            .args(["--surface", surface, "--port", &format!("{surface}=0")])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

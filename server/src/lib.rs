@@ -1,25 +1,12 @@
 //! The live quartet servers.
 //!
-//! One process (`quartet serve`) runs any subset of the four surfaces, each on
-//! its own port, over one embedded SQLite database in the data directory. Each
-//! surface implements its `quartet-api` trait in its own module; shared pieces
-//! (storage, configuration, logging) live beside them.
+//! One process (`quartet serve`) runs any subset of the live surfaces, each on
+//! its own port, over one database (embedded SQLite, or PostgreSQL shared by
+//! several instances). Each surface implements its `quartet-api` trait in its own
+//! folder, laid out the same way; what they share is in [`platform`]; which
+//! surfaces exist is [`surfaces`].
 
 pub mod bitmind;
 pub mod brookmimir;
-pub mod config;
-pub mod db;
-pub mod oauth;
-pub mod serve;
-
-pub use config::ServeConfig;
-
-/// Every surface's schema migrations, in the order they are applied.
-pub fn migrations() -> Vec<(&'static str, i64, &'static str)> {
-    [
-        &brookmimir::store::MIGRATIONS[..],
-        &oauth::MIGRATIONS[..],
-        &bitmind::org_keys::MIGRATIONS[..],
-    ]
-    .concat()
-}
+pub mod platform;
+pub mod surfaces;

@@ -18,6 +18,7 @@ pub mod bindu;
 pub mod bitmind;
 pub mod bitstride;
 pub mod brookmimir;
+pub mod extractor;
 mod surfaces;
 
 pub use surfaces::{Surface, SURFACES};

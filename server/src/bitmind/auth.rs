@@ -2,9 +2,12 @@
 
 use quartet_api::bitmind::{messages, AuthMethod, ClientCertHeader, OAuthError, ORG_KEY_PREFIX};
 
-use super::org_keys::KeyLookup;
+use super::store::KeyLookup;
 use super::Bitmind;
-use crate::oauth::{thumbprint_of_header, VerifyError};
+use crate::platform::bearer::{self, BearerError};
+use crate::platform::oauth::{thumbprint_of_header, VerifyError};
+use crate::platform::secrets::constant_time_eq;
+use crate::platform::Fault;
 
 /// An authenticated caller.
 pub struct Caller {
@@ -39,40 +42,26 @@ fn token_error(e: VerifyError) -> OAuthError {
         VerifyError::WrongAudience => messages::TOKEN_WRONG_AUDIENCE,
         VerifyError::Expired => messages::TOKEN_EXPIRED,
         VerifyError::NotYetValid => messages::TOKEN_NOT_YET_VALID,
+        VerifyError::KeysUnavailable => return Fault::unavailable("signing keys").into(),
     })
 }
 
 impl Bitmind {
     /// Authenticates a request to a protected route.
-    pub async fn authenticate(
+    pub(super) async fn authenticate(
         &self,
-        authorization: Option<&http::HeaderValue>,
+        headers: &http::HeaderMap,
         cert: &ClientCertHeader,
     ) -> Result<Caller, OAuthError> {
         let presented = presented_certificate(cert)?;
-        let Some(value) = authorization else {
-            return Err(OAuthError::invalid_token(messages::AUTHORIZATION_MISSING));
-        };
-        let value = value.to_str().unwrap_or("");
-        let credential = match value.split_once(' ') {
-            Some((scheme, rest))
-                if scheme.eq_ignore_ascii_case("bearer") && !rest.trim().is_empty() =>
-            {
-                rest.trim()
-            }
-            _ => {
-                return Err(OAuthError::invalid_token(
-                    messages::AUTHORIZATION_NOT_BEARER,
-                ))
-            }
-        };
+        let credential = bearer::bearer(headers).map_err(|e| {
+            OAuthError::invalid_token(match e {
+                BearerError::Missing => messages::AUTHORIZATION_MISSING,
+                BearerError::NotBearer => messages::AUTHORIZATION_NOT_BEARER,
+            })
+        })?;
         if let Some(key) = credential.strip_prefix(ORG_KEY_PREFIX) {
-            return match self
-                .org_keys
-                .lookup(key)
-                .await
-                .map_err(|e| self.internal(e))?
-            {
+            return match self.org_keys.lookup(key).await? {
                 KeyLookup::Valid(k) => Ok(Caller {
                     id: k.id,
                     method: AuthMethod::OrganizationApiKey,
@@ -84,12 +73,12 @@ impl Bitmind {
                 KeyLookup::Unknown => Err(OAuthError::invalid_token(messages::UNKNOWN_API_KEY)),
             };
         }
-        let claims = self.tokens.verify(credential).await.map_err(token_error)?;
-        let client = self
-            .clients
-            .get(claims.sub.clone())
+        let claims = self
+            .tokens
+            .verify(credential, self.audience())
             .await
-            .map_err(|e| self.internal(e))?;
+            .map_err(token_error)?;
+        let client = self.clients.get(&claims.sub).await?;
         let Some(client) = client.filter(|c| c.revoked_at.is_none()) else {
             return Err(OAuthError::invalid_token(messages::CLIENT_REVOKED));
         };
@@ -97,24 +86,18 @@ impl Bitmind {
             None => AuthMethod::OauthJwt,
             Some(cnf) => match presented {
                 None => return Err(OAuthError::certificate_required()),
-                Some(t) if !constant_time_eq(&t, &cnf.x5t_s256) => {
+                Some(t) if !constant_time_eq(t.as_bytes(), cnf.x5t_s256.as_bytes()) => {
                     return Err(OAuthError::certificate_mismatch())
                 }
                 Some(_) => AuthMethod::OauthMtls,
             },
         };
         Ok(Caller {
+            scopes: claims.scopes().map(str::to_owned).collect(),
             id: claims.sub,
             method,
-            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
             tier: client.tier,
             expires_at: Some(claims.exp),
         })
     }
-}
-
-/// Compares two strings in time independent of where they differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }

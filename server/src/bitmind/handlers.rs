@@ -1,4 +1,4 @@
-//! The `BitmindApi` trait implemented over [`Bitmind`].
+//! The `BitmindApi` trait implemented over [`Bitmind`]: one thin method per operation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +8,8 @@ use dropshot::{
 };
 use quartet_api::bitmind::*;
 
-use super::auth::{constant_time_eq, presented_certificate};
-use super::{permissions, Bitmind};
-use crate::oauth::clients::{check_dummy_secret, SecretCheck};
+use super::permissions::permissions;
+use super::Bitmind;
 
 /// The BitMind API description, ready to serve.
 pub fn api() -> ApiDescription<Arc<Bitmind>> {
@@ -49,7 +48,7 @@ impl BitmindApi for BitmindImpl {
         Ok(HttpResponseOk(HealthResponse {
             status: HealthStatus::Healthy,
             service: SERVICE_NAME.to_owned(),
-            region: bm.config.region.clone(),
+            region: bm.config.bitmind_region.clone(),
             privacy: PRIVACY.to_owned(),
             authentication: AUTHENTICATION.to_owned(),
             auth_methods: vec![
@@ -66,9 +65,8 @@ impl BitmindApi for BitmindImpl {
         headers: Header<ClientCertHeader>,
     ) -> Result<HttpResponseOk<StatusResponse>, OAuthError> {
         let bm = rqctx.context();
-        let authorization = rqctx.request.headers().get(http::header::AUTHORIZATION);
         let caller = bm
-            .authenticate(authorization, &headers.into_inner())
+            .authenticate(rqctx.request.headers(), &headers.into_inner())
             .await?;
         let granted = permissions(&caller.scopes);
         let has = |p: Permission| granted.contains(&p);
@@ -79,7 +77,7 @@ impl BitmindApi for BitmindImpl {
         Ok(HttpResponseOk(StatusResponse {
             status: ServiceStatus::Operational,
             service: SERVICE_NAME.to_owned(),
-            region: bm.config.region.clone(),
+            region: bm.config.bitmind_region.clone(),
             client: ClientInfo {
                 name: format!("{prefix}{}", caller.id.get(..8).unwrap_or(&caller.id)),
                 client_id: caller.id,
@@ -106,60 +104,11 @@ impl BitmindApi for BitmindImpl {
     ) -> Result<HttpResponseHeaders<HttpResponseOk<TokenResponse>, TokenResponseHeaders>, OAuthError>
     {
         let bm = rqctx.context();
-        let request = body.into_inner();
-        if request.grant_type != GRANT_TYPE_CLIENT_CREDENTIALS {
-            return Err(OAuthError::unsupported_grant_type());
-        }
-        let presented = presented_certificate(&headers.into_inner())?;
-        let secret = request.client_secret.filter(|s| !s.is_empty());
-        let client = bm
-            .clients
-            .get(request.client_id)
-            .await
-            .map_err(|e| bm.internal(e))?;
-        let Some(client) = client else {
-            // As slow as a wrong secret, so ids cannot be probed by timing.
-            let secret = secret.unwrap_or_default();
-            let _ = tokio::task::spawn_blocking(move || check_dummy_secret(&secret)).await;
-            return Err(OAuthError::invalid_client(messages::UNKNOWN_CLIENT));
-        };
-        let binding = match (&client.cert_thumbprint, presented) {
-            (Some(_), None) => {
-                return Err(OAuthError::invalid_client(messages::CLIENT_CERT_REQUIRED))
-            }
-            (Some(registered), Some(t)) if !constant_time_eq(registered, &t) => {
-                return Err(OAuthError::invalid_client(messages::CLIENT_CERT_MISMATCH))
-            }
-            (Some(_), Some(t)) => Some(t),
-            (None, _) => {
-                let Some(secret) = secret else {
-                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_REQUIRED));
-                };
-                let checked = client.clone();
-                let verdict = tokio::task::spawn_blocking(move || checked.check_secret(&secret))
-                    .await
-                    .map_err(|e| bm.internal(e))?;
-                if verdict != SecretCheck::Valid {
-                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_MISMATCH));
-                }
-                None
-            }
-        };
-        if client.revoked_at.is_some() {
-            return Err(OAuthError::invalid_client(messages::CLIENT_REVOKED));
-        }
-        let (token, claims) = bm
-            .tokens
-            .sign(&client, binding, TOKEN_LIFETIME_SECS)
-            .map_err(|e| bm.internal(e))?;
-        slog::info!(bm.log, "token issued"; "client_id" => &client.id, "jti" => &claims.jti, "bound" => claims.cnf.is_some());
+        let token = bm
+            .issue_token(&headers.into_inner(), body.into_inner())
+            .await?;
         Ok(HttpResponseHeaders::new(
-            HttpResponseOk(TokenResponse {
-                access_token: token,
-                token_type: TokenType::Bearer,
-                expires_in: TOKEN_LIFETIME_SECS,
-                scope: claims.scope,
-            }),
+            HttpResponseOk(token),
             TokenResponseHeaders {
                 cache_control: "no-store".to_owned(),
             },
@@ -168,7 +117,7 @@ impl BitmindApi for BitmindImpl {
 
     async fn get_jwks(rqctx: Ctx) -> Result<HttpResponseOk<JsonWebKeySet>, OAuthError> {
         let bm = rqctx.context();
-        bm.tokens.refresh_keys().await.map_err(|e| bm.internal(e))?;
+        bm.tokens.refresh_keys().await?;
         let keys = bm
             .tokens
             .keyring()

@@ -1,90 +1,87 @@
-//! The BitMind surface: health, status and the OAuth 2.0 token service.
+//! The BitMind surface: health, status and the OAuth 2.0 token endpoint.
 //!
 //! `/status` accepts three credentials: an RS256 access token, a
 //! certificate-bound access token with its certificate, or a legacy
-//! organization key. [`auth`] decides which and checks it; the token
-//! machinery itself is the shared [`crate::oauth`] service.
+//! organization key. [`auth`] decides which and checks it; [`token`] issues
+//! tokens; the token machinery itself is the platform's shared service.
 
+pub mod admin;
 mod auth;
+pub mod config;
 mod handlers;
-pub mod org_keys;
+pub mod permissions;
+pub mod store;
+mod token;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use quartet_api::bitmind::{messages, OAuthError, OAuthErrorCode, Permission};
+use quartet_api::bitmind::{messages, OAuthError, OAuthErrorCode};
 use slog::Logger;
 
-use crate::config::BitmindConfig;
-use crate::db::Pool;
-use crate::oauth::{ClientStore, TokenService};
-use org_keys::OrgKeyStore;
-
-pub use handlers::api;
-
-/// Scopes a BitMind client or key may hold, in their canonical order.
-pub const PERMISSIONS: [(Permission, &str); 3] = [
-    (Permission::ImageInference, "image_inference"),
-    (Permission::VideoInference, "video_inference"),
-    (Permission::BatchProcessing, "batch_processing"),
-];
-
-/// The permissions among `scopes`, in canonical order (unknown scopes are dropped).
-pub fn permissions(scopes: &[String]) -> Vec<Permission> {
-    PERMISSIONS
-        .iter()
-        .filter(|(_, name)| scopes.iter().any(|s| s == name))
-        .map(|(p, _)| *p)
-        .collect()
-}
-
-/// Parses a comma- or space-separated permission list, rejecting unknown names.
-pub fn parse_permissions(list: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for name in list.split([',', ' ']).filter(|s| !s.is_empty()) {
-        if !PERMISSIONS.iter().any(|(_, n)| *n == name) {
-            return Err(format!(
-                "unknown permission {name:?} (known: {})",
-                PERMISSIONS.map(|(_, n)| n).join(", ")
-            ));
-        }
-        if !out.iter().any(|s| s == name) {
-            out.push(name.to_owned());
-        }
-    }
-    // Canonical order.
-    out.sort_by_key(|n| PERMISSIONS.iter().position(|(_, p)| p == n));
-    Ok(out)
-}
+use crate::platform::http::Server;
+use crate::platform::oauth::{ClientStore, TokenService};
+use crate::platform::{Fault, Platform};
+use config::Config;
+use store::OrgKeyStore;
 
 /// Everything a BitMind handler needs.
 pub struct Bitmind {
     tokens: Arc<TokenService>,
     clients: ClientStore,
     org_keys: OrgKeyStore,
-    config: BitmindConfig,
+    config: Config,
     log: Logger,
 }
 
-impl Bitmind {
-    /// Sets the surface up over `pool` with the shared token service.
-    pub fn new(
-        pool: Pool,
-        tokens: Arc<TokenService>,
-        config: BitmindConfig,
-        log: Logger,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            tokens,
-            clients: ClientStore::new(pool.clone()),
-            org_keys: OrgKeyStore::new(pool),
+/// BitMind in the surface registry.
+pub enum Service {}
+
+impl crate::surfaces::LiveSurface for Service {
+    type Config = Config;
+    type Admin = admin::Command;
+
+    async fn start(platform: Platform, config: Config, addr: SocketAddr) -> anyhow::Result<Server> {
+        let log = platform.log.new(slog::o!("surface" => "bitmind"));
+        let context = Arc::new(Bitmind {
+            tokens: platform.tokens.clone(),
+            clients: ClientStore::new(platform.db.clone()),
+            org_keys: OrgKeyStore::new(platform.db.clone()),
             config,
-            log,
-        })
+            log: log.clone(),
+        });
+        crate::platform::http::serve(handlers::api(), context, addr, log).map_err(Into::into)
     }
 
-    /// Logs an unexpected failure and turns it into an opaque 500.
-    fn internal(&self, e: impl std::fmt::Display) -> OAuthError {
-        slog::error!(self.log, "internal error"; "error" => %e);
-        OAuthError::new(OAuthErrorCode::ServerError, messages::INTERNAL)
+    async fn admin(platform: Platform, command: admin::Command) -> anyhow::Result<()> {
+        admin::run(platform, command).await
+    }
+}
+
+impl Bitmind {
+    /// The audience BitMind's tokens carry and the only one it accepts.
+    fn audience(&self) -> &str {
+        &self.tokens.policy().default_audience
+    }
+}
+
+/// A storage outage is the documented 503 `temporarily_unavailable`; any other
+/// fault an opaque 500 `server_error`.
+impl From<Fault> for OAuthError {
+    fn from(f: Fault) -> Self {
+        if f.is_unavailable() {
+            OAuthError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                messages::UNAVAILABLE,
+            )
+        } else {
+            OAuthError::internal()
+        }
+    }
+}
+
+impl From<crate::platform::DbError> for OAuthError {
+    fn from(e: crate::platform::DbError) -> Self {
+        Fault::from(e).into()
     }
 }

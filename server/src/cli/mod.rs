@@ -1,35 +1,147 @@
-//! The `quartet` command line: `serve`, and `admin` for what has no API.
+//! The `quartet` command line. Its fixed part is declared here; each surface of
+//! the registry adds its `serve` flags and its `admin` subcommands.
 
-pub mod bitmind;
-pub mod brookmimir;
-pub mod serve;
+mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::Subcommand;
+use anyhow::{bail, Context, Result};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use quartet_server::platform::oauth::{TokenPolicy, TokenService};
+use quartet_server::platform::{Db, Platform};
+use quartet_server::surfaces::{self, SURFACES};
 
-#[derive(Subcommand)]
-pub enum AdminSurface {
-    /// BitMind OAuth clients, organization keys and signing keys.
-    Bitmind {
-        #[command(subcommand)]
-        command: bitmind::BitmindAdmin,
-    },
-    /// Brookmimir keys, credits and corpus.
-    Brookmimir {
-        #[command(subcommand)]
-        command: brookmimir::BrookmimirAdmin,
-    },
+/// quartet: four API surfaces from four hand-maintained OpenAPI documents.
+#[derive(Parser)]
+#[command(name = "quartet", version)]
+struct Cli {
+    #[command(flatten)]
+    platform: PlatformArgs,
+    #[command(subcommand)]
+    command: Command,
 }
 
-/// Opens the database in `data_dir` (creating it) and runs an admin command.
-pub fn admin(data_dir: PathBuf, surface: AdminSurface) -> Result<()> {
-    std::fs::create_dir_all(&data_dir)?;
-    let pool = quartet_server::db::open(&data_dir, &quartet_server::migrations())?;
-    let mut conn = pool.get()?;
-    match surface {
-        AdminSurface::Bitmind { command } => bitmind::run(&mut conn, pool.clone(), command),
-        AdminSurface::Brookmimir { command } => brookmimir::run(&mut conn, command),
+/// Where state lives and how tokens are issued: shared by `serve` and `admin`.
+#[derive(clap::Args)]
+struct PlatformArgs {
+    /// Directory holding the SQLite database and search indexes (created if missing).
+    #[arg(long, global = true, default_value = "data", env = "QUARTET_DATA_DIR")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (`postgres://user:password@host/db`) instead of the embedded
+    /// SQLite database; several instances may share it.
+    #[arg(long, global = true, env = "QUARTET_DATABASE_URL")]
+    database_url: Option<String>,
+    /// `iss` of issued tokens, and the only issuer accepted.
+    #[arg(long, global = true, default_value = quartet_api::bitmind::DEFAULT_ISSUER)]
+    token_issuer: String,
+    /// `aud` of tokens for clients registered without an audience (BitMind's, and the
+    /// only audience BitMind accepts).
+    #[arg(long, global = true, default_value = quartet_api::bitmind::DEFAULT_AUDIENCE)]
+    token_audience: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the servers (every surface unless `--surface` is given).
+    Serve(serve::ServeArgs),
+    /// Create what has no API of its own: keys, credits, clients, documents.
+    Admin,
+    /// List the surfaces this build serves, with their default ports.
+    Surfaces,
+}
+
+/// The command line, with every surface's flags and admin subcommands.
+fn command() -> clap::Command {
+    Cli::command()
+        .mut_subcommand("serve", |serve| {
+            // A surface's flags must not replace the description of `serve` itself.
+            let about = serve.get_about().cloned();
+            let serve = SURFACES.iter().fold(serve, |c, s| (s.serve_args)(c));
+            match about {
+                Some(about) => serve.about(about),
+                None => serve,
+            }
+        })
+        .mut_subcommand("admin", |admin| {
+            SURFACES.iter().fold(
+                admin.subcommand_required(true).arg_required_else_help(true),
+                |c, s| {
+                    c.subcommand(
+                        (s.admin_args)(clap::Command::new(s.name))
+                            .about(format!("{} administration", s.name))
+                            .subcommand_required(true),
+                    )
+                },
+            )
+        })
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> Result<()> {
+    let matches = command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve(args) => {
+            let serve_matches = matches
+                .subcommand_matches("serve")
+                .expect("the serve subcommand was chosen")
+                .clone();
+            runtime.block_on(serve::serve(cli.platform, args, serve_matches))
+        }
+        Command::Admin => {
+            let (name, admin_matches) = matches
+                .subcommand_matches("admin")
+                .and_then(ArgMatches::subcommand)
+                .expect("admin requires a surface");
+            let surface = surfaces::find(name).expect("only registered surfaces parse");
+            let log = slog::Logger::root(slog::Discard, slog::o!());
+            runtime.block_on(async {
+                let platform = platform(&cli.platform, log).await?;
+                let result = (surface.admin)(platform.clone(), admin_matches).await;
+                platform.db.close().await;
+                result
+            })
+        }
+        Command::Surfaces => {
+            for s in &SURFACES {
+                println!("{} {}", s.name, s.default_port);
+            }
+            Ok(())
+        }
     }
+}
+
+/// Connects to the database and builds the shared services.
+async fn platform(args: &PlatformArgs, log: slog::Logger) -> Result<Platform> {
+    let db = Db::connect(
+        args.database_url.as_deref(),
+        &args.data_dir,
+        surfaces::migrations(),
+    )
+    .await
+    .with_context(|| match &args.database_url {
+        Some(_) => "connecting to the database".to_owned(),
+        None => format!("opening the database in {}", args.data_dir.display()),
+    })?;
+    let tokens = TokenService::new(
+        db.clone(),
+        TokenPolicy {
+            issuer: args.token_issuer.clone(),
+            default_audience: args.token_audience.clone(),
+            lifetime_secs: quartet_api::bitmind::TOKEN_LIFETIME_SECS,
+            leeway_secs: quartet_server::platform::oauth::tokens::LEEWAY_SECS,
+        },
+    );
+    if args.token_issuer.is_empty() {
+        bail!("--token-issuer must not be empty");
+    }
+    Ok(Platform {
+        db,
+        tokens,
+        data_dir: args.data_dir.clone(),
+        log,
+    })
 }

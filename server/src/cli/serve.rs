@@ -1,14 +1,17 @@
-//! `quartet serve`: the servers, until SIGINT or SIGTERM.
+//! `quartet serve`: every chosen surface on its own port, until SIGINT or SIGTERM.
 
 use std::io::Write as _;
-use std::net::IpAddr;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr};
 
-use anyhow::Result;
-use clap::{Args, ValueEnum};
-use quartet_server::config::{BitmindConfig, BrookmimirConfig, ServeConfig, SERVED_SURFACES};
+use anyhow::{bail, Result};
+use clap::{ArgMatches, Args, ValueEnum};
+use quartet_server::platform::fault;
+use quartet_server::surfaces::{self, SURFACES};
+use tokio::task::JoinSet;
 
+use super::PlatformArgs;
+
+/// How much is logged.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum LogLevel {
     Error,
@@ -17,54 +20,35 @@ pub enum LogLevel {
     Debug,
 }
 
+/// Flags of `quartet serve` that are not any one surface's.
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to bind every surface to.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
-    /// Surface to run (repeatable).
+    /// Surface to run (repeatable; default: every surface).
     #[arg(long = "surface")]
     surfaces: Vec<String>,
-    /// Brookmimir port (0 picks a free one).
-    #[arg(long, default_value_t = 3771)]
-    brookmimir_port: u16,
-    /// URL the Brookmimir face-search proxy forwards to (unset: not configured).
-    #[arg(long, env = "QUARTET_FACE_SEARCH_URL")]
-    face_search_url: Option<String>,
-    /// How long to wait for the face-search service, in milliseconds.
-    #[arg(long, default_value_t = 10_000)]
-    face_search_timeout_ms: u64,
-    /// Where Brookmimir's `/nettest` probes.
-    #[arg(long, default_value = "https://example.com/")]
-    nettest_target: String,
-    /// How long `/nettest` waits, in milliseconds.
-    #[arg(long, default_value_t = 5_000)]
-    nettest_timeout_ms: u64,
-    /// BitMind port (0 picks a free one).
-    #[arg(long, default_value_t = 3772)]
-    bitmind_port: u16,
-    #[command(flatten)]
-    token_service: TokenServiceArgs,
-    /// Region BitMind reports.
-    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_REGION)]
-    bitmind_region: String,
-    /// Do not load the demo corpus into an empty Brookmimir corpus.
-    #[arg(long)]
-    no_demo_corpus: bool,
+    /// Port of a surface, as NAME=PORT (repeatable; 0 picks a free port).
+    #[arg(long = "port", value_name = "NAME=PORT", value_parser = parse_port)]
+    ports: Vec<(String, u16)>,
     /// Log level (logs go to standard error).
     #[arg(long, value_enum, default_value = "info")]
     log_level: LogLevel,
 }
 
-/// Issuer and audience of the token service (shared by serving and minting).
-#[derive(Args, Clone)]
-pub struct TokenServiceArgs {
-    /// `iss` of issued tokens, and the only one accepted.
-    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_ISSUER)]
-    pub token_issuer: String,
-    /// `aud` of issued tokens, and the only one accepted.
-    #[arg(long, default_value = quartet_api::bitmind::DEFAULT_AUDIENCE)]
-    pub token_audience: String,
+fn parse_port(s: &str) -> Result<(String, u16), String> {
+    let (name, port) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=PORT, got {s:?}"))?;
+    if surfaces::find(name).is_none() {
+        return Err(format!(
+            "unknown surface {name:?} (served: {})",
+            surfaces::names()
+        ));
+    }
+    let port = port.parse().map_err(|e| format!("port of {name}: {e}"))?;
+    Ok((name.to_owned(), port))
 }
 
 fn logger(level: LogLevel) -> Result<slog::Logger> {
@@ -79,44 +63,60 @@ fn logger(level: LogLevel) -> Result<slog::Logger> {
         .map_err(|e| anyhow::anyhow!("setting up logging: {e}"))
 }
 
-/// Starts the configured surfaces and serves until told to stop.
-pub async fn serve(data_dir: PathBuf, args: ServeArgs) -> Result<()> {
+/// Starts the chosen surfaces, each as soon as it is ready, and serves until told to stop.
+pub async fn serve(platform: PlatformArgs, args: ServeArgs, matches: ArgMatches) -> Result<()> {
     let log = logger(args.log_level)?;
-    let surfaces = if args.surfaces.is_empty() {
-        SERVED_SURFACES.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.surfaces
-    };
-    let config = ServeConfig {
-        data_dir,
-        bind: args.bind,
-        surfaces,
-        brookmimir: BrookmimirConfig {
-            port: args.brookmimir_port,
-            face_search_url: args.face_search_url,
-            face_search_timeout: Duration::from_millis(args.face_search_timeout_ms),
-            nettest_target: args.nettest_target,
-            nettest_timeout: Duration::from_millis(args.nettest_timeout_ms),
-            load_demo_corpus: !args.no_demo_corpus,
-        },
-        bitmind: BitmindConfig {
-            port: args.bitmind_port,
-            region: args.bitmind_region,
-            issuer: args.token_service.token_issuer,
-            audience: args.token_service.token_audience,
-        },
-    };
-    let running = quartet_server::serve::start(&config, &log).await?;
-    {
-        let mut out = std::io::stdout().lock();
-        for (name, addr) in &running.addresses {
-            writeln!(out, "quartet: {name} listening on http://{addr}")?;
+    fault::set_logger(log.clone());
+    for name in &args.surfaces {
+        if surfaces::find(name).is_none() {
+            bail!(
+                "surface {name:?} is not served by this build (served: {})",
+                surfaces::names()
+            );
         }
-        out.flush()?;
     }
+    let chosen: Vec<_> = SURFACES
+        .iter()
+        .filter(|s| args.surfaces.is_empty() || args.surfaces.iter().any(|n| n == s.name))
+        .collect();
+    let platform = super::platform(&platform, log.clone()).await?;
+    if let Err(e) = platform.db.ping().await {
+        slog::warn!(log, "the database is not reachable yet; requests get 503 until it is"; "error" => %e);
+    }
+
+    let mut starting = JoinSet::new();
+    for surface in chosen {
+        let port = args
+            .ports
+            .iter()
+            .rev()
+            .find(|(n, _)| n == surface.name)
+            .map_or(surface.default_port, |(_, p)| *p);
+        let addr = SocketAddr::new(args.bind, port);
+        let start = (surface.start)(platform.clone(), &matches, addr);
+        starting.spawn(async move { (surface.name, start.await) });
+    }
+    let mut servers = Vec::new();
+    while let Some(started) = starting.join_next().await {
+        let (name, server) = started?;
+        let server = server.map_err(|e| e.context(format!("starting {name}")))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "quartet: {name} listening on http://{}",
+            server.local_addr
+        )?;
+        out.flush()?;
+        servers.push(server);
+    }
+
     shutdown_signal().await;
     slog::info!(log, "shutting down");
-    running.close().await
+    for server in servers {
+        server.close().await.map_err(anyhow::Error::msg)?;
+    }
+    platform.db.close().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -14,12 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::types::{JsonRpcId, JsonRpcVersion};
+use crate::extractor::ExtractorFailure;
 
 /// Largest request body (bytes) any Bindu endpoint reads; larger bodies get 413 with -32600.
 pub const BODY_LIMIT_BYTES: usize = 1_048_576;
-
-/// Prefix of the message dropshot uses when a body exceeds `request_body_max_bytes`.
-const DROPSHOT_BODY_TOO_LARGE: &str = "request body exceeded maximum size";
 
 /// Every error code the Bindu surface defines, with its HTTP status and message.
 ///
@@ -293,7 +291,7 @@ impl From<HttpError> for JsonRpcErrorResponse {
     fn from(e: HttpError) -> Self {
         let status = e.status_code;
         if status.is_client_error() {
-            if e.external_message.starts_with(DROPSHOT_BODY_TOO_LARGE) {
+            if ExtractorFailure::classify(&e) == ExtractorFailure::BodyTooLarge {
                 return Self::payload_too_large();
             }
             let code = if status.as_u16() == 400 {

@@ -8,6 +8,8 @@
 //! conformance scenarios agree on them.
 
 use dropshot::{ErrorStatusCode, HttpError, HttpResponseError};
+
+use crate::extractor::ExtractorFailure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +21,8 @@ use serde::{Deserialize, Serialize};
 /// this worker or revoked), `insufficient_scope` (403: valid credential without the
 /// permission a route needs; used by the inference routes only), `certificate_required`
 /// (403: bound token without `X-Client-Cert`), `certificate_mismatch` (403: bound token
-/// with another certificate), `server_error` (5xx).
+/// with another certificate), `temporarily_unavailable` (503: the worker's storage cannot
+/// be reached; retry later), `server_error` (5xx).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OAuthErrorCode {
@@ -30,6 +33,7 @@ pub enum OAuthErrorCode {
     InsufficientScope,
     CertificateRequired,
     CertificateMismatch,
+    TemporarilyUnavailable,
     ServerError,
 }
 
@@ -44,6 +48,7 @@ impl OAuthErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::CertificateRequired => "certificate_required",
             Self::CertificateMismatch => "certificate_mismatch",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }
     }
@@ -56,6 +61,7 @@ impl OAuthErrorCode {
             Self::InsufficientScope | Self::CertificateRequired | Self::CertificateMismatch => {
                 ErrorStatusCode::FORBIDDEN
             }
+            Self::TemporarilyUnavailable => ErrorStatusCode::SERVICE_UNAVAILABLE,
             Self::ServerError => ErrorStatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +126,8 @@ pub mod messages {
         "X-Client-Cert does not match the certificate this token is bound to";
     /// `server_error`: the description of every 5xx answer.
     pub const INTERNAL: &str = "internal server error";
+    /// `temporarily_unavailable`: the worker's storage cannot be reached (or is too busy).
+    pub const UNAVAILABLE: &str = "storage is temporarily unavailable; retry later";
 }
 
 /// OAuth 2.0 error object (RFC 6749 §5.2, RFC 6750 §3.1): the body of every error the
@@ -202,7 +210,7 @@ impl std::error::Error for OAuthError {}
 /// `invalid_request`; a 5xx keeps its status with the generic `server_error` description.
 impl From<HttpError> for OAuthError {
     fn from(e: HttpError) -> Self {
-        if e.status_code.is_client_error() {
+        if !matches!(ExtractorFailure::classify(&e), ExtractorFailure::Server(_)) {
             Self {
                 error: OAuthErrorCode::InvalidRequest,
                 error_description: e.external_message,

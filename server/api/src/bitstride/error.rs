@@ -9,6 +9,8 @@
 use std::fmt;
 
 use dropshot::{ErrorStatusCode, HttpError, HttpResponseError};
+
+use crate::extractor::ExtractorFailure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -143,40 +145,30 @@ impl HttpResponseError for ErrorEnvelope {
     }
 }
 
-/// Prefix of dropshot's message when a body exceeds the endpoint's byte limit.
-const BODY_TOO_LARGE_PREFIX: &str = "request body exceeded maximum size";
-/// Prefixes of dropshot's messages for a JSON body that does not parse or has the wrong media type.
-const JSON_BODY_PREFIXES: [&str; 3] = [
-    "unable to parse JSON body",
-    "expected content type",
-    "unsupported content-type",
-];
-
 impl From<HttpError> for ErrorEnvelope {
     /// Folds dropshot's own errors (extractors, serialization) into the
     /// envelope: 4xx keep their meaning with the caller-facing message, an
     /// oversized body becomes `payload_too_large` (413), and every 5xx becomes
     /// `internal_error` with a generic message.
     fn from(e: HttpError) -> Self {
-        let status = e.status_code.as_status();
-        let msg = e.external_message;
-        if status.is_server_error() {
-            return match status.as_u16() {
-                503 => ErrorEnvelope::new(ErrorCode::NotReady, messages::NOT_READY),
-                _ => ErrorEnvelope::new(ErrorCode::InternalError, messages::INTERNAL_ERROR),
-            };
-        }
-        let code = match status.as_u16() {
-            401 => ErrorCode::Unauthorized,
-            403 => ErrorCode::Forbidden,
-            404 => ErrorCode::NotFound,
-            409 => ErrorCode::Conflict,
-            413 => ErrorCode::PayloadTooLarge,
-            _ if msg.starts_with(BODY_TOO_LARGE_PREFIX) => ErrorCode::PayloadTooLarge,
-            _ if JSON_BODY_PREFIXES.iter().any(|p| msg.starts_with(p)) => ErrorCode::InvalidJson,
+        let code = match ExtractorFailure::classify(&e) {
+            ExtractorFailure::Server(503) => {
+                return ErrorEnvelope::new(ErrorCode::NotReady, messages::NOT_READY)
+            }
+            ExtractorFailure::Server(_) => {
+                return ErrorEnvelope::new(ErrorCode::InternalError, messages::INTERNAL_ERROR)
+            }
+            ExtractorFailure::OtherClient(401) => ErrorCode::Unauthorized,
+            ExtractorFailure::OtherClient(403) => ErrorCode::Forbidden,
+            ExtractorFailure::OtherClient(409) => ErrorCode::Conflict,
+            ExtractorFailure::NotFound => ErrorCode::NotFound,
+            ExtractorFailure::BodyTooLarge => ErrorCode::PayloadTooLarge,
+            ExtractorFailure::MalformedJson | ExtractorFailure::UnsupportedMediaType => {
+                ErrorCode::InvalidJson
+            }
             _ => ErrorCode::InvalidRequest,
         };
-        ErrorEnvelope::new(code, msg)
+        ErrorEnvelope::new(code, e.external_message)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Brookmimir's one envelope for errors (and for the greeting of `GET /`).
 
 use dropshot::{ErrorStatusCode, HttpError, HttpResponseError};
+
+use crate::extractor::ExtractorFailure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -69,18 +71,9 @@ pub mod messages {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "Content-Type must be application/json";
     /// 5xx raised by dropshot itself (never expected).
     pub const INTERNAL: &str = "Internal server error";
-}
-
-/// Prefixes of dropshot extractor messages that [`From<HttpError>`] re-maps.
-pub mod dropshot_messages {
-    /// dropshot's 400 for a body over the operation's cap (we answer 413, message kept).
-    pub const BODY_TOO_LARGE_PREFIX: &str = "request body exceeded maximum size of ";
-    /// dropshot's 400s for a non-JSON `Content-Type` (we answer 415).
-    pub const CONTENT_TYPE_PREFIXES: [&str; 3] = [
-        "expected content type ",
-        "unsupported content-type: ",
-        "invalid content type: ",
-    ];
+    /// 503: the database cannot be reached (or is too busy); nothing was charged or changed.
+    pub const UNAVAILABLE: &str =
+        "Service temporarily unavailable: storage is not reachable, retry later";
 }
 
 impl StatusMessage {
@@ -147,21 +140,13 @@ impl HttpResponseError for StatusMessage {
 impl From<HttpError> for StatusMessage {
     fn from(e: HttpError) -> Self {
         let status = e.status_code.as_u16();
-        if e.status_code.is_server_error() {
-            return Self::new(status, messages::INTERNAL);
-        }
-        let msg = e.external_message;
-        if status == 400 {
-            if msg.starts_with(dropshot_messages::BODY_TOO_LARGE_PREFIX) {
-                return Self::new(413, msg);
+        match ExtractorFailure::classify(&e) {
+            ExtractorFailure::Server(_) => Self::new(status, messages::INTERNAL),
+            ExtractorFailure::BodyTooLarge => Self::new(413, e.external_message),
+            ExtractorFailure::UnsupportedMediaType => {
+                Self::new(415, messages::UNSUPPORTED_MEDIA_TYPE)
             }
-            if dropshot_messages::CONTENT_TYPE_PREFIXES
-                .iter()
-                .any(|p| msg.starts_with(p))
-            {
-                return Self::new(415, messages::UNSUPPORTED_MEDIA_TYPE);
-            }
+            _ => Self::new(status, e.external_message),
         }
-        Self::new(status, msg)
     }
 }

@@ -21,7 +21,7 @@
 mod error;
 mod types;
 
-pub use error::{dropshot_messages, messages, StatusMessage};
+pub use error::{messages, StatusMessage};
 pub use types::*;
 
 use dropshot::{Header, HttpResponseOk, RequestContext, TypedBody};

@@ -1,26 +1,24 @@
-//! `quartet admin brookmimir …`: keys, credits and the corpus.
+//! `quartet admin brookmimir …`: keys, credits and the corpus, which have no API of their own.
 
 use std::path::PathBuf;
 
+use super::corpus;
+use super::store::Store;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use quartet_server::brookmimir::{corpus, store::Store};
-use r2d2_sqlite::rusqlite::Connection;
 
+/// `quartet admin brookmimir …`.
 #[derive(Subcommand)]
-pub enum BrookmimirAdmin {
+pub enum Command {
     /// API keys and their credits.
-    Key {
-        #[command(subcommand)]
-        command: KeyCommand,
-    },
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// The searchable corpus.
-    Documents {
-        #[command(subcommand)]
-        command: DocumentsCommand,
-    },
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
 }
 
+/// `quartet admin brookmimir key …`.
 #[derive(Subcommand)]
 pub enum KeyCommand {
     /// Create a key; prints it once (only its hash is stored).
@@ -48,6 +46,7 @@ pub enum KeyCommand {
     },
 }
 
+/// `quartet admin brookmimir documents …`.
 #[derive(Subcommand)]
 pub enum DocumentsCommand {
     /// Import documents from a JSON Lines file (`-` for standard input); existing ids are replaced.
@@ -58,28 +57,24 @@ pub enum DocumentsCommand {
 }
 
 /// Runs one Brookmimir admin command.
-pub fn run(conn: &mut Connection, command: BrookmimirAdmin) -> Result<()> {
+pub async fn run(store: Store, command: Command) -> Result<()> {
     match command {
-        BrookmimirAdmin::Key {
-            command: KeyCommand::Create { credits, label },
-        } => {
+        Command::Key(KeyCommand::Create { credits, label }) => {
             if credits < 0 {
                 bail!("--credits must be 0 or more");
             }
-            let (key, info) = Store::create_key(conn, &label, credits)?;
+            let (key, info) = store.create_key(&label, credits).await?;
             eprintln!(
                 "created key {} with {} credits; it is shown only once:",
                 info.id, info.credits
             );
             println!("{key}");
         }
-        BrookmimirAdmin::Key {
-            command: KeyCommand::TopUp { key, credits },
-        } => {
+        Command::Key(KeyCommand::TopUp { key, credits }) => {
             if credits <= 0 {
                 bail!("--credits must be positive");
             }
-            match Store::top_up(conn, &key, credits)? {
+            match store.top_up(&key, credits).await? {
                 Some(info) => println!(
                     "key {} ({}…) now has {} credits",
                     info.id, info.prefix, info.credits
@@ -87,17 +82,15 @@ pub fn run(conn: &mut Connection, command: BrookmimirAdmin) -> Result<()> {
                 None => bail!("no key matches {key:?}"),
             }
         }
-        BrookmimirAdmin::Key {
-            command: KeyCommand::List { json },
-        } => {
-            let keys = Store::list_keys(conn)?;
+        Command::Key(KeyCommand::List { json }) => {
+            let keys = store.list_keys().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&keys)?);
             } else {
-                println!("{:>4}  {:<9}  {:>10}  label", "id", "prefix", "credits");
+                println!("{:<16}  {:<9}  {:>10}  label", "id", "prefix", "credits");
                 for k in keys {
                     println!(
-                        "{:>4}  {:<9}  {:>10}  {}",
+                        "{:<16}  {:<9}  {:>10}  {}",
                         k.id,
                         format!("{}…", k.prefix),
                         k.credits,
@@ -106,11 +99,9 @@ pub fn run(conn: &mut Connection, command: BrookmimirAdmin) -> Result<()> {
                 }
             }
         }
-        BrookmimirAdmin::Documents {
-            command: DocumentsCommand::Import { file },
-        } => {
-            let input: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
-                Box::new(std::io::stdin().lock())
+        Command::Documents(DocumentsCommand::Import { file }) => {
+            let input: Box<dyn std::io::BufRead + Send> = if file.as_os_str() == "-" {
+                Box::new(std::io::BufReader::new(std::io::stdin()))
             } else {
                 Box::new(std::io::BufReader::new(
                     std::fs::File::open(&file)
@@ -122,14 +113,14 @@ pub fn run(conn: &mut Connection, command: BrookmimirAdmin) -> Result<()> {
             for doc in corpus::parse_jsonl(input) {
                 batch.push(doc?);
                 if batch.len() == 1000 {
-                    Store::upsert_documents(conn, &batch)?;
+                    store.upsert_documents(&batch).await?;
                     total += batch.len();
                     batch.clear();
                     eprintln!("imported {total} documents…");
                 }
             }
             if !batch.is_empty() {
-                Store::upsert_documents(conn, &batch)?;
+                store.upsert_documents(&batch).await?;
                 total += batch.len();
             }
             println!("imported {total} documents; a running server re-indexes on its next query");

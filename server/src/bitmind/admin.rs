@@ -4,34 +4,31 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use quartet_server::bitmind::org_keys::OrgKeyStore;
-use quartet_server::oauth::{keys, ClientStore, TokenService};
-use r2d2_sqlite::rusqlite::Connection;
 
-use super::serve::TokenServiceArgs;
+use super::permissions::parse_permissions;
+use super::store::OrgKeyStore;
+use crate::platform::oauth::clients::is_client_id;
+use crate::platform::oauth::{certs, ClientStore, Confirmation, NewClient};
+use crate::platform::Platform;
 
+/// `quartet admin bitmind …`.
 #[derive(Subcommand)]
-pub enum BitmindAdmin {
+pub enum Command {
     /// OAuth clients (client-credentials grant).
-    Client {
-        #[command(subcommand)]
-        command: ClientCommand,
-    },
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Legacy organization API keys (`Bearer enterprise-<KEY>`).
-    OrgKey {
-        #[command(subcommand)]
-        command: OrgKeyCommand,
-    },
+    #[command(subcommand)]
+    OrgKey(OrgKeyCommand),
     /// Retire the current signing key and start signing with a new one; the old key stays
     /// published until its tokens expire.
     RotateKey,
     /// Sign an access token directly (for tests and operations), with chosen claims.
-    Token {
-        #[command(subcommand)]
-        command: TokenCommand,
-    },
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
+/// `quartet admin bitmind client …`.
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its id and (for secret-based clients) its secret, once.
@@ -64,6 +61,7 @@ pub enum ClientCommand {
     },
 }
 
+/// `quartet admin bitmind org-key …`.
 #[derive(Subcommand)]
 pub enum OrgKeyCommand {
     /// Create a key; prints `enterprise-<KEY>` once (only a hash is stored).
@@ -90,6 +88,7 @@ pub enum OrgKeyCommand {
     },
 }
 
+/// `quartet admin bitmind token …`.
 #[derive(Subcommand)]
 pub enum TokenCommand {
     /// Mint a token for a registered client with the current signing key.
@@ -103,11 +102,9 @@ pub enum TokenCommand {
         /// Not-before, in seconds from now.
         #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
         not_before: i64,
-        /// Audience to put in the token instead of the configured one.
+        /// Audience to put in the token instead of the client's.
         #[arg(long)]
         audience: Option<String>,
-        #[command(flatten)]
-        token_service: TokenServiceArgs,
     },
 }
 
@@ -123,45 +120,45 @@ fn print_row(id: &str, revoked_at: Option<i64>, kind: Option<&str>, tier: &str, 
 }
 
 /// Runs one BitMind admin command.
-pub fn run(
-    conn: &mut Connection,
-    pool: quartet_server::db::Pool,
-    command: BitmindAdmin,
-) -> Result<()> {
+pub async fn run(platform: Platform, command: Command) -> Result<()> {
+    let clients = ClientStore::new(platform.db.clone());
+    let org_keys = OrgKeyStore::new(platform.db.clone());
     let check_id = |id: &Option<String>| -> Result<()> {
         match id {
-            Some(id) if !quartet_server::oauth::clients::is_client_id(id) => {
-                bail!("--id must be 32 lowercase hex characters")
-            }
+            Some(id) if !is_client_id(id) => bail!("--id must be 32 lowercase hex characters"),
             _ => Ok(()),
         }
     };
     match command {
-        BitmindAdmin::Client {
-            command:
-                ClientCommand::Create {
-                    id,
-                    permissions,
-                    tier,
-                    mtls_cert,
-                    json,
-                },
-        } => {
+        Command::Client(ClientCommand::Create {
+            id,
+            permissions,
+            tier,
+            mtls_cert,
+            json,
+        }) => {
             check_id(&id)?;
-            let scopes = quartet_server::bitmind::parse_permissions(&permissions)
-                .map_err(anyhow::Error::msg)?;
-            let thumbprint = match &mtls_cert {
+            let scopes = parse_permissions(&permissions).map_err(anyhow::Error::msg)?;
+            let cert_thumbprint = match &mtls_cert {
                 None => None,
                 Some(path) => {
                     let pem = std::fs::read(path)
                         .with_context(|| format!("reading {}", path.display()))?;
                     Some(
-                        quartet_server::oauth::certs::thumbprint_of_pem(&pem)
+                        certs::thumbprint_of_pem(&pem)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
                     )
                 }
             };
-            let (client, secret) = ClientStore::create(conn, id, &scopes, &tier, thumbprint)?;
+            let (client, secret) = clients
+                .create(NewClient {
+                    id,
+                    scopes,
+                    tier,
+                    cert_thumbprint,
+                    ..Default::default()
+                })
+                .await?;
             if json {
                 println!(
                     "{}",
@@ -179,58 +176,45 @@ pub fn run(
                 eprintln!("the secret is shown only once");
             }
         }
-        BitmindAdmin::Client {
-            command: ClientCommand::List,
-        } => {
-            for c in ClientStore::list(conn)? {
+        Command::Client(ClientCommand::List) => {
+            for c in clients.list().await? {
                 let kind = if c.is_mtls() { "mtls" } else { "secret" };
                 print_row(&c.id, c.revoked_at, Some(kind), &c.tier, &c.scopes);
             }
         }
-        BitmindAdmin::Client {
-            command: ClientCommand::Revoke { id },
-        } => {
-            if !ClientStore::revoke(conn, &id)? {
+        Command::Client(ClientCommand::Revoke { id }) => {
+            if !clients.revoke(&id).await? {
                 bail!("no active client {id:?}");
             }
             println!("revoked client {id}");
         }
-        BitmindAdmin::OrgKey {
-            command:
-                OrgKeyCommand::Create {
-                    id,
-                    permissions,
-                    tier,
-                },
-        } => {
+        Command::OrgKey(OrgKeyCommand::Create {
+            id,
+            permissions,
+            tier,
+        }) => {
             check_id(&id)?;
-            let scopes = quartet_server::bitmind::parse_permissions(&permissions)
-                .map_err(anyhow::Error::msg)?;
-            let (key, credential) = OrgKeyStore::create(conn, id, &scopes, &tier)?;
+            let scopes = parse_permissions(&permissions).map_err(anyhow::Error::msg)?;
+            let (key, credential) = org_keys.create(id, &scopes, &tier).await?;
             eprintln!(
                 "created organization key {}; it is shown only once:",
                 key.id
             );
             println!("{}{credential}", quartet_api::bitmind::ORG_KEY_PREFIX);
         }
-        BitmindAdmin::OrgKey {
-            command: OrgKeyCommand::List,
-        } => {
-            for k in OrgKeyStore::list(conn)? {
+        Command::OrgKey(OrgKeyCommand::List) => {
+            for k in org_keys.list().await? {
                 print_row(&k.id, k.revoked_at, None, &k.tier, &k.scopes);
             }
         }
-        BitmindAdmin::OrgKey {
-            command: OrgKeyCommand::Revoke { id },
-        } => {
-            if !OrgKeyStore::revoke(conn, &id)? {
+        Command::OrgKey(OrgKeyCommand::Revoke { id }) => {
+            if !org_keys.revoke(&id).await? {
                 bail!("no active organization key {id:?}");
             }
             println!("revoked organization key {id}");
         }
-        BitmindAdmin::RotateKey => {
-            keys::Keyring::load_or_create(conn)?;
-            let (new, old) = keys::rotate(conn)?;
+        Command::RotateKey => {
+            let (new, old) = platform.tokens.keyring().rotate().await?;
             match old {
                 Some(old) => {
                     println!("signing with {new}; {old} stays published until its tokens expire")
@@ -238,38 +222,29 @@ pub fn run(
                 None => println!("signing with {new}"),
             }
         }
-        BitmindAdmin::Token {
-            command:
-                TokenCommand::Mint {
-                    client_id,
-                    lifetime,
-                    not_before,
-                    audience,
-                    token_service,
-                },
-        } => {
-            let Some(client) = ClientStore::get_in(conn, &client_id)? else {
+        Command::Token(TokenCommand::Mint {
+            client_id,
+            lifetime,
+            not_before,
+            audience,
+        }) => {
+            let Some(client) = clients.get(&client_id).await? else {
                 bail!("no client {client_id:?}");
             };
-            let service = TokenService::open(
-                conn,
-                pool,
-                token_service.token_issuer,
-                token_service.token_audience,
-            )?;
-            let (token, _) = service.sign_claims(|c| {
-                c.sub = client.id.clone();
-                c.scope = client.scopes.join(" ");
-                c.exp = c.iat + lifetime;
-                c.nbf = c.iat + not_before;
-                if let Some(a) = audience {
-                    c.aud = a;
-                }
-                c.cnf = client
-                    .cert_thumbprint
-                    .clone()
-                    .map(|x5t_s256| quartet_server::oauth::tokens::Confirmation { x5t_s256 });
-            })?;
+            let (token, _) = platform
+                .tokens
+                .sign_claims(&client, |c| {
+                    c.exp = c.iat + lifetime;
+                    c.nbf = c.iat + not_before;
+                    if let Some(a) = audience {
+                        c.aud = crate::platform::oauth::Audience::One(a);
+                    }
+                    c.cnf = client
+                        .cert_thumbprint
+                        .clone()
+                        .map(|x5t_s256| Confirmation { x5t_s256 });
+                })
+                .await?;
             println!("{token}");
         }
     }

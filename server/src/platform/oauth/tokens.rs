@@ -1,0 +1,270 @@
+//! Issuing and verifying access tokens: compact RS256 JWTs with a `kid`
+//! header, verified locally with the algorithm pinned to RS256.
+
+use std::sync::Arc;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::clients::Client;
+use super::keys::Keyring;
+use crate::platform::storage::{now, Db, DbError};
+
+/// The clock skew tolerated on `exp` and `nbf` unless configured otherwise, in seconds.
+pub const LEEWAY_SECS: i64 = 30;
+
+/// What every token of this service shares: who issues it, how long it lives,
+/// how much clock skew verification forgives, and the audience of clients that
+/// registered none.
+#[derive(Debug, Clone)]
+pub struct TokenPolicy {
+    /// `iss` of issued tokens, and the only one accepted.
+    pub issuer: String,
+    /// `aud` of tokens for clients registered without audiences.
+    pub default_audience: String,
+    /// Lifetime of an issued token, in seconds.
+    pub lifetime_secs: i64,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: i64,
+}
+
+/// The RFC 8705 confirmation claim of a certificate-bound token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// base64url SHA-256 thumbprint of the client certificate.
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
+}
+
+/// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// From a list; one element becomes a plain string.
+    pub fn from_list(mut list: Vec<String>) -> Self {
+        if list.len() == 1 {
+            Audience::One(list.remove(0))
+        } else {
+            Audience::Many(list)
+        }
+    }
+
+    /// Whether `audience` is among them.
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(a) => a == audience,
+            Audience::Many(list) => list.iter().any(|a| a == audience),
+        }
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience(s).
+    pub aud: Audience,
+    /// The client id.
+    pub sub: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expires at.
+    pub exp: i64,
+    /// Unique token id.
+    pub jti: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// The client id again (RFC 9068 `client_id`), so resource servers need not
+    /// know that `sub` is the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Certificate binding, for mTLS clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+impl Claims {
+    /// The scopes, one by one.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_whitespace()
+    }
+}
+
+/// Why a token is refused. Each maps to one documented message.
+#[derive(Debug, Clone, Copy, Error, PartialEq, Eq)]
+pub enum VerifyError {
+    /// Not a compact JWS, not JSON, not RS256, or missing claims.
+    #[error("malformed")]
+    Malformed,
+    /// No `kid`, or a `kid` not in the published set.
+    #[error("unknown kid")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// `iss` is not ours.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// `aud` does not name the verifier.
+    #[error("wrong audience")]
+    WrongAudience,
+    /// `exp` has passed (beyond the leeway).
+    #[error("expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("not yet valid")]
+    NotYetValid,
+    /// The keys could not be read (database down): not the token's fault.
+    #[error("signing keys unavailable")]
+    KeysUnavailable,
+}
+
+/// Signs and verifies tokens under one [`TokenPolicy`].
+pub struct TokenService {
+    keyring: Keyring,
+    policy: TokenPolicy,
+}
+
+impl TokenService {
+    /// The service over `db`; keys are read (and the first one made) on first use.
+    pub fn new(db: Db, policy: TokenPolicy) -> Arc<Self> {
+        Arc::new(Self {
+            keyring: Keyring::new(db, policy.lifetime_secs + policy.leeway_secs),
+            policy,
+        })
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    /// The published keys (call [`TokenService::refresh_keys`] first to see rotations).
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// Re-reads the keys if they changed, making the first one if there is none.
+    pub async fn refresh_keys(&self) -> Result<(), DbError> {
+        self.keyring.refresh().await
+    }
+
+    /// Signs a token for `client` with the policy's lifetime, bound to
+    /// `cert_thumbprint` when given. Returns the token and its claims.
+    pub async fn sign(
+        &self,
+        client: &Client,
+        cert_thumbprint: Option<String>,
+    ) -> Result<(String, Claims), DbError> {
+        self.sign_claims(client, |claims| {
+            claims.cnf = cert_thumbprint.map(|x5t_s256| Confirmation { x5t_s256 });
+        })
+        .await
+    }
+
+    /// Signs a token for `client` whose claims `edit` may change (admin minting for
+    /// tests and incident drills).
+    pub async fn sign_claims(
+        &self,
+        client: &Client,
+        edit: impl FnOnce(&mut Claims),
+    ) -> Result<(String, Claims), DbError> {
+        self.keyring.refresh().await?;
+        let key = self
+            .keyring
+            .current()
+            .ok_or_else(|| DbError::Corrupt("no current signing key".into()))?;
+        let now = now();
+        let audiences = if client.audiences.is_empty() {
+            vec![self.policy.default_audience.clone()]
+        } else {
+            client.audiences.clone()
+        };
+        let mut claims = Claims {
+            iss: self.policy.issuer.clone(),
+            aud: Audience::from_list(audiences),
+            sub: client.id.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + self.policy.lifetime_secs,
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope: client.scopes.join(" "),
+            client_id: Some(client.id.clone()),
+            cnf: None,
+        };
+        edit(&mut claims);
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+            .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))?;
+        Ok((token, claims))
+    }
+
+    /// Verifies a token for `audience`: RS256 only, a published `kid`, signature,
+    /// `iss`, `aud`, `exp`, `nbf`.
+    pub async fn verify(&self, token: &str, audience: &str) -> Result<Claims, VerifyError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(VerifyError::Malformed);
+        }
+        let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
+        let key = match self.keyring.get(&kid) {
+            Some(k) => k,
+            None => {
+                // Not loaded yet, or rotated (by `quartet admin` or another instance) since.
+                if let Err(e) = self.keyring.refresh().await {
+                    return Err(if e.is_unavailable() {
+                        VerifyError::KeysUnavailable
+                    } else {
+                        VerifyError::UnknownKey
+                    });
+                }
+                self.keyring.get(&kid).ok_or(VerifyError::UnknownKey)?
+            }
+        };
+        if key
+            .retired_at
+            .is_some_and(|at| at + self.policy.lifetime_secs + self.policy.leeway_secs < now())
+        {
+            return Err(VerifyError::UnknownKey);
+        }
+        self.check(token, &key.decoding, audience)
+    }
+
+    fn check(
+        &self,
+        token: &str,
+        key: &jsonwebtoken::DecodingKey,
+        audience: &str,
+    ) -> Result<Claims, VerifyError> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = self.policy.leeway_secs.unsigned_abs();
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.policy.issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+            Ok(data) => Ok(data.claims),
+            Err(e) => Err(match e.kind() {
+                ErrorKind::InvalidSignature => VerifyError::BadSignature,
+                ErrorKind::InvalidIssuer => VerifyError::WrongIssuer,
+                ErrorKind::InvalidAudience => VerifyError::WrongAudience,
+                ErrorKind::ExpiredSignature => VerifyError::Expired,
+                ErrorKind::ImmatureSignature => VerifyError::NotYetValid,
+                _ => VerifyError::Malformed,
+            }),
+        }
+    }
+}

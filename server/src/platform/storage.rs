@@ -1,0 +1,379 @@
+//! Storage for every surface: one database, embedded SQLite (WAL) by default or
+//! PostgreSQL for several instances, reached through sqlx's `Any` driver with
+//! queries checked at run time.
+//!
+//! Queries are written once with `$1`-style placeholders, which both backends
+//! accept; where the dialects differ (DDL, row locks, notifications) a store asks
+//! [`Db::backend`]. Migrations are applied lazily and at most once: the first use
+//! of the database, at start-up or later if the database was down then, applies
+//! what is missing under a lock, so several instances starting together on one
+//! PostgreSQL database do not race.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor as _};
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file under the data directory.
+    Sqlite,
+    /// A PostgreSQL server, possibly shared by several instances.
+    Postgres,
+}
+
+impl Backend {
+    /// The name used in logs and health reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Storage failures. They never reach a client verbatim.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// The database cannot be reached or is too busy to answer in time: a 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database error: a 500.
+    #[error("database: {0}")]
+    Query(sqlx::Error),
+    /// Stored data is not what the code expects.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database URL is not one quartet can use.
+    #[error("database configuration: {0}")]
+    Config(String),
+}
+
+impl DbError {
+    /// Whether the failure is the database being unreachable or busy (a 503), not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, DbError::Unavailable(_))
+    }
+
+    /// Whether the failure is a unique-constraint violation (a duplicate key).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Query(sqlx::Error::Database(e)) => {
+                e.kind() == sqlx::error::ErrorKind::UniqueViolation
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            DbError::Unavailable(e.to_string())
+        } else {
+            DbError::Query(e)
+        }
+    }
+}
+
+/// Connection-level failures, PostgreSQL's "cannot serve now" codes, and SQLite's
+/// lock contention beyond the busy timeout.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: class 08 (connection exception), 53 (insufficient resources),
+            // 57P01..57P03 (shutdown, crash, cannot connect now).
+            // SQLite: 5 = SQLITE_BUSY, 6 = SQLITE_LOCKED (and extended codes thereof).
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(&*code, "57P01" | "57P02" | "57P03")
+                || code
+                    .parse::<i64>()
+                    .is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6)
+        }
+        _ => false,
+    }
+}
+
+/// One versioned schema change of one surface.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The surface (or platform part) that owns the tables.
+    pub owner: &'static str,
+    /// Applied in increasing order per owner, once.
+    pub version: i64,
+    /// SQL for SQLite (several statements allowed).
+    pub sqlite: &'static str,
+    /// SQL for PostgreSQL (several statements allowed).
+    pub postgres: &'static str,
+}
+
+impl Migration {
+    /// A migration whose SQL is the same on both backends.
+    pub const fn portable(owner: &'static str, version: i64, sql: &'static str) -> Self {
+        Self {
+            owner,
+            version,
+            sqlite: sql,
+            postgres: sql,
+        }
+    }
+
+    fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+/// A boxed future borrowing a connection, for work done under [`Db::locked`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How long a request waits for a connection before the database counts as down.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    schema: Arc<Schema>,
+}
+
+/// The migrations to apply and whether they have been.
+struct Schema {
+    migrations: Vec<Migration>,
+    applied: std::sync::atomic::AtomicBool,
+    applying: Mutex<()>,
+}
+
+impl Db {
+    /// Connects to `url` (a `postgres://` URL), or to `quartet.db` in `data_dir`
+    /// when `url` is `None`. Nothing is read yet: a PostgreSQL server that is down
+    /// makes requests answer 503 until it is back, it does not stop the start.
+    pub async fn connect(
+        url: Option<&str>,
+        data_dir: &Path,
+        migrations: Vec<Migration>,
+    ) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                (u.to_owned(), Backend::Postgres)
+            }
+            Some(u) => {
+                return Err(DbError::Config(format!(
+                    "unsupported database URL {:?}: expected postgres://…",
+                    redact(u)
+                )))
+            }
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    DbError::Config(format!("creating {}: {e}", data_dir.display()))
+                })?;
+                let path = data_dir.join("quartet.db");
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Backend::Sqlite,
+                )
+            }
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| DbError::Config(format!("{}: {e}", redact(&url))))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        let db = Self {
+            pool,
+            backend,
+            schema: Arc::new(Schema {
+                migrations,
+                applied: std::sync::atomic::AtomicBool::new(false),
+                applying: Mutex::new(()),
+            }),
+        };
+        if backend == Backend::Sqlite {
+            // An embedded database that cannot be opened is a configuration error: say so now.
+            db.pool().await?;
+        }
+        Ok(db)
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, once every migration is applied (applying them first if needed).
+    pub async fn pool(&self) -> Result<&AnyPool, DbError> {
+        use std::sync::atomic::Ordering;
+        if !self.schema.applied.load(Ordering::Acquire) {
+            let _guard = self.schema.applying.lock().await;
+            if !self.schema.applied.load(Ordering::Acquire) {
+                let mut conn = self.pool.acquire().await?;
+                migrate(&mut conn, self.backend, &self.schema.migrations).await?;
+                self.schema.applied.store(true, Ordering::Release);
+            }
+        }
+        Ok(&self.pool)
+    }
+
+    /// Runs `work` in one transaction that holds the database-wide lock `lock`: a
+    /// PostgreSQL advisory lock (other instances wait for it), or SQLite's write lock.
+    /// Commits if `work` succeeds, rolls back otherwise.
+    pub async fn locked<T, F>(&self, lock: i64, work: F) -> Result<T, DbError>
+    where
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
+    {
+        self.pool().await?;
+        let mut conn = self.pool.acquire().await?;
+        locked(&mut conn, self.backend, lock, work).await
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let pool = self.pool().await?;
+        sqlx::query("SELECT 1").execute(pool).await?;
+        Ok(())
+    }
+
+    /// A dedicated connection (for `LISTEN`, or for work that must stay on one connection).
+    pub async fn connection(&self) -> Result<AnyConnection, DbError> {
+        self.pool().await?;
+        Ok(self.pool.acquire().await?.detach())
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The advisory lock migrations are applied under ("quartet" in ASCII).
+const MIGRATION_LOCK: i64 = 0x71_75_61_72_74_65_74;
+
+async fn locked<T, F>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    lock: i64,
+    work: F,
+) -> Result<T, DbError>
+where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
+{
+    conn.execute(match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    })
+    .await?;
+    let result = async {
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock)
+                .execute(&mut *conn)
+                .await?;
+        }
+        work(&mut *conn).await
+    }
+    .await;
+    match result {
+        Ok(value) => {
+            conn.execute("COMMIT").await?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Applies the missing migrations in one transaction, under a lock that other
+/// instances wait on.
+async fn migrate(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    migrations: &[Migration],
+) -> Result<(), DbError> {
+    let migrations = migrations.to_vec();
+    locked(conn, backend, MIGRATION_LOCK, move |conn| {
+        Box::pin(async move {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     surface TEXT NOT NULL,
+                     version BIGINT NOT NULL,
+                     PRIMARY KEY (surface, version)
+                 )",
+            )
+            .await?;
+            for m in &migrations {
+                let done: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE surface = $1 AND version = $2",
+                )
+                .bind(m.owner)
+                .bind(m.version)
+                .fetch_one(&mut *conn)
+                .await?;
+                if done == 0 {
+                    sqlx::raw_sql(m.sql(backend)).execute(&mut *conn).await?;
+                    sqlx::query("INSERT INTO schema_migrations (surface, version) VALUES ($1, $2)")
+                        .bind(m.owner)
+                        .bind(m.version)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
