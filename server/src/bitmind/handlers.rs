@@ -45,6 +45,8 @@ impl BitmindApi for BitmindImpl {
 
     async fn get_health(rqctx: Ctx) -> Result<HttpResponseOk<HealthResponse>, OAuthError> {
         let bm = rqctx.context();
+        // Healthy means able to serve: a worker whose storage is down answers 503.
+        bm.db.ping().await?;
         Ok(HttpResponseOk(HealthResponse {
             status: HealthStatus::Healthy,
             service: SERVICE_NAME.to_owned(),
@@ -117,7 +119,12 @@ impl BitmindApi for BitmindImpl {
 
     async fn get_jwks(rqctx: Ctx) -> Result<HttpResponseOk<JsonWebKeySet>, OAuthError> {
         let bm = rqctx.context();
-        bm.tokens.refresh_keys().await?;
+        if let Err(e) = bm.tokens.refresh_keys().await {
+            // Keys already read stay published while storage is away; none read yet is a 503.
+            if bm.tokens.keyring().published().is_empty() {
+                return Err(e.into());
+            }
+        }
         let keys = bm
             .tokens
             .keyring()

@@ -27,6 +27,7 @@ use store::OrgKeyStore;
 
 /// Everything a BitMind handler needs.
 pub struct Bitmind {
+    db: crate::platform::Db,
     tokens: Arc<TokenService>,
     clients: ClientStore,
     org_keys: OrgKeyStore,
@@ -44,6 +45,7 @@ impl crate::surfaces::LiveSurface for Service {
     async fn start(platform: Platform, config: Config, addr: SocketAddr) -> anyhow::Result<Server> {
         let log = platform.log.new(slog::o!("surface" => "bitmind"));
         let context = Arc::new(Bitmind {
+            db: platform.db.clone(),
             tokens: platform.tokens.clone(),
             clients: ClientStore::new(platform.db.clone()),
             org_keys: OrgKeyStore::new(platform.db.clone()),

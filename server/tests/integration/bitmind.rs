@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use quartet_conformance::server::{admin, ServerProcess};
+use quartet_conformance::server::{admin, stored_bytes, ServerProcess};
 use serde_json::{json, Value};
 
 fn bin() -> PathBuf {
@@ -413,14 +413,11 @@ async fn organization_keys_work_until_revoked_and_are_stored_hashed() {
     assert!(body["client"].get("token_expires_at").is_none());
 
     let secret = key.rsplit('.').next().unwrap();
-    let db = std::fs::read(f.dir.join("quartet.db")).unwrap();
-    let wal = std::fs::read(f.dir.join("quartet.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "the secret is not stored in clear"
-        );
-    }
+    let stored = stored_bytes(&f.dir).await.unwrap();
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is not stored in clear"
+    );
     let wrong = format!("{}x", key);
     assert_eq!(
         f.status_with(&wrong, None).await,

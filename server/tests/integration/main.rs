@@ -4,3 +4,4 @@
 mod bitmind;
 mod brookmimir;
 mod conformance;
+mod postgres;
