@@ -3,5 +3,6 @@
 
 mod bitmind;
 mod brookmimir;
+mod client_examples;
 mod conformance;
 mod postgres;
