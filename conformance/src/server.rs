@@ -142,6 +142,23 @@ pub async fn admin(bin: &Path, data_dir: &Path, args: &[&str]) -> Result<String>
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// The surfaces `bin` serves, as `quartet surfaces` lists them (the server's registry).
+pub async fn served_surfaces(bin: &Path) -> Result<Vec<String>> {
+    let out = Command::new(bin).arg("surfaces").output().await?;
+    if !out.status.success() {
+        bail!(
+            "{} surfaces failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect())
+}
+
 /// A free loopback port with nothing listening on it (for "unreachable" targets).
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding loopback");

@@ -61,15 +61,7 @@ fn build_server(root: &Path) -> Result<PathBuf> {
 
 /// Runs the requested surfaces; returns the printed text and the exit code (0 all passed, 1 otherwise).
 pub fn run(root: &Path, args: &Args) -> Result<(String, i32)> {
-    let surfaces: Vec<String> = if args.surfaces.is_empty() {
-        quartet_conformance::scenarios::SURFACES
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        args.surfaces.clone()
-    };
-    if args.base_url.is_some() && surfaces.len() != 1 {
+    if args.base_url.is_some() && args.surfaces.len() != 1 {
         bail!("--base-url needs exactly one --surface");
     }
     let bin = match (&args.base_url, &args.bin) {
@@ -80,6 +72,11 @@ pub fn run(root: &Path, args: &Args) -> Result<(String, i32)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Without --surface: every surface the binary serves (its registry says which).
+    let surfaces: Vec<String> = match (&bin, args.surfaces.is_empty()) {
+        (Some(bin), true) => runtime.block_on(quartet_conformance::server::served_surfaces(bin))?,
+        _ => args.surfaces.clone(),
+    };
     let mut all = Report::default();
     for surface in &surfaces {
         let target = match (&args.base_url, &bin) {

@@ -46,6 +46,3 @@ pub async fn local_setup(
         other => bail!("no local setup for {other:?}"),
     }
 }
-
-/// Surfaces that have conformance scenarios.
-pub const SURFACES: [&str; 2] = ["brookmimir", "bitmind"];
