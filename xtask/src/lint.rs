@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::document::{escape, Document};
 use crate::examples::ExampleValidator;
@@ -57,23 +57,30 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
         }
     }
 
-    if let Some(schemas) = doc
-        .value
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    {
-        for (name, schema) in schemas {
-            check_shapes(
-                schema,
-                &format!("/components/schemas/{}", escape(name)),
-                &mut |ptr, msg| top(&mut out, ptr, msg),
-            );
+    if let Some(components) = doc.value.get("components").and_then(Value::as_object) {
+        for (section, entries) in components {
+            let at = format!("/components/{}", escape(section));
+            match (section.as_str(), entries) {
+                ("schemas", Value::Object(schemas)) => {
+                    for (name, schema) in schemas {
+                        check_schema(
+                            schema,
+                            &format!("{at}/{}", escape(name)),
+                            &mut |ptr, msg| top(&mut out, ptr, msg),
+                        );
+                    }
+                }
+                // Parameters, request bodies, responses and headers hold schemas inline.
+                _ => for_each_inline_schema(entries, &at, &mut |schema, ptr| {
+                    check_schema(schema, ptr, &mut |p, msg| top(&mut out, p, msg))
+                }),
+            }
         }
     }
     for_each_inline_schema(
         doc.value.get("paths").unwrap_or(&Value::Null),
         "/paths",
-        &mut |schema, ptr| check_shapes(schema, ptr, &mut |p, msg| top(&mut out, p, msg)),
+        &mut |schema, ptr| check_schema(schema, ptr, &mut |p, msg| top(&mut out, p, msg)),
     );
 
     let contract = Contract::from_document(doc);
@@ -390,10 +397,15 @@ fn for_each_inline_schema(v: &Value, ptr: &str, f: &mut impl FnMut(&Value, &str)
     }
 }
 
-/// Reports `type: object` schemas that say nothing about their members: the shape must be
-/// described (`properties`, composition), or declared free-form (`additionalProperties`).
-fn check_shapes(schema: &Value, ptr: &str, report: &mut impl FnMut(&str, String)) {
+/// Checks one schema and every schema inside it:
+/// - `type: object` schemas that say nothing about their members: the shape must be
+///   described (`properties`, composition), or declared free-form (`additionalProperties`);
+/// - `nullable` without `type` in the same schema object (see [`nullable_without_type`]).
+fn check_schema(schema: &Value, ptr: &str, report: &mut impl FnMut(&str, String)) {
     let Value::Object(map) = schema else { return };
+    if let Some(msg) = nullable_without_type(map) {
+        report(ptr, msg);
+    }
     let described = [
         "properties",
         "additionalProperties",
@@ -413,24 +425,56 @@ fn check_shapes(schema: &Value, ptr: &str, report: &mut impl FnMut(&str, String)
     }
     if let Some(Value::Object(props)) = map.get("properties") {
         for (name, p) in props {
-            check_shapes(p, &format!("{ptr}/properties/{}", escape(name)), report);
+            check_schema(p, &format!("{ptr}/properties/{}", escape(name)), report);
         }
     }
     for key in ["items", "additionalProperties", "not"] {
         if let Some(child @ Value::Object(_)) = map.get(key) {
-            check_shapes(child, &format!("{ptr}/{key}"), report);
+            check_schema(child, &format!("{ptr}/{key}"), report);
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(members)) = map.get(key) {
             for (i, m) in members.iter().enumerate() {
-                check_shapes(m, &format!("{ptr}/{key}/{i}"), report);
+                check_schema(m, &format!("{ptr}/{key}/{i}"), report);
             }
         }
     }
 }
 
-/// Reports every `$ref` that does not resolve, and non-annotation siblings of a `$ref`.
+/// The finding for a schema object that has `nullable` but no `type`, if it is one.
+///
+/// OpenAPI 3.0.3: `nullable: true` adds null to the `type` of the same schema object and
+/// does nothing else, so without a `type` it has no effect (it does not make a `$ref`, an
+/// `allOf` member or a `oneOf` nullable). Spectral (ajv) refuses to compile such a schema
+/// and every example that reaches it fails; openapi-schema-validator ignores the keyword
+/// and rejects null. `nullable: false` without `type` is refused by ajv just the same.
+fn nullable_without_type(map: &Map<String, Value>) -> Option<String> {
+    let nullable = map.get("nullable")?;
+    if map.contains_key("type") {
+        return None;
+    }
+    Some(if nullable == &Value::Bool(false) {
+        "`nullable: false` without `type` in the same schema: it has no effect and \
+         validators such as Spectral reject the schema; remove it"
+            .into()
+    } else {
+        let beside = if map.contains_key("$ref") {
+            "beside `$ref`"
+        } else {
+            "without `type`"
+        };
+        format!(
+            "`nullable` {beside} has no effect in OpenAPI 3.0.3 (it only adds null to a `type` \
+             in the same schema; a `$ref` or `allOf`/`oneOf` member is not widened), and \
+             validators such as Spectral reject the schema; state `type` here, or allow null \
+             in a `oneOf` member that has `type` and `nullable: true`"
+        )
+    })
+}
+
+/// Reports every `$ref` that does not resolve, and non-annotation siblings of a `$ref`
+/// (except `nullable`, which [`nullable_without_type`] reports with its own advice).
 fn check_refs(v: &Value, ptr: &str, doc: &Document, report: &mut impl FnMut(&str, String)) {
     match v {
         Value::Object(map) => {
@@ -447,7 +491,7 @@ fn check_refs(v: &Value, ptr: &str, doc: &Document, report: &mut impl FnMut(&str
                     ),
                 }
                 for k in map.keys() {
-                    if !["$ref", "description", "summary"].contains(&k.as_str()) {
+                    if !["$ref", "description", "summary", "nullable"].contains(&k.as_str()) {
                         report(ptr, format!("`{k}` beside `$ref` is ignored in OpenAPI 3.0; wrap the reference in `allOf`"));
                     }
                 }

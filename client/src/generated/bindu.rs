@@ -840,22 +840,14 @@ pub mod types {
 in errors where the request could not be read and on REST routes.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct JsonRpcId(pub ::std::option::Option<JsonRpcIdValue>);
-    impl ::std::ops::Deref for JsonRpcId {
-        type Target = ::std::option::Option<JsonRpcIdValue>;
-        fn deref(&self) -> &::std::option::Option<JsonRpcIdValue> {
-            &self.0
-        }
+    #[serde(untagged)]
+    pub enum JsonRpcId {
+        Variant0(JsonRpcIdValue),
+        Variant1,
     }
-    impl ::std::convert::From<JsonRpcId> for ::std::option::Option<JsonRpcIdValue> {
-        fn from(value: JsonRpcId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::option::Option<JsonRpcIdValue>> for JsonRpcId {
-        fn from(value: ::std::option::Option<JsonRpcIdValue>) -> Self {
-            Self(value)
+    impl ::std::convert::From<JsonRpcIdValue> for JsonRpcId {
+        fn from(value: JsonRpcIdValue) -> Self {
+            Self::Variant0(value)
         }
     }
     ///A JSON-RPC id that is present, a string or an integer.

@@ -111,6 +111,73 @@ of `client_id`.
             Default::default()
         }
     }
+    ///`GetStatusXClientCert`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetStatusXClientCert(::std::string::String);
+    impl ::std::ops::Deref for GetStatusXClientCert {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetStatusXClientCert> for ::std::string::String {
+        fn from(value: GetStatusXClientCert) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetStatusXClientCert {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetStatusXClientCert {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetStatusXClientCert {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetStatusXClientCert {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Public health report of the worker.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HealthResponse {
@@ -183,6 +250,73 @@ of `client_id`.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`IssueTokenXClientCert`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct IssueTokenXClientCert(::std::string::String);
+    impl ::std::ops::Deref for IssueTokenXClientCert {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<IssueTokenXClientCert> for ::std::string::String {
+        fn from(value: IssueTokenXClientCert) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for IssueTokenXClientCert {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IssueTokenXClientCert {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for IssueTokenXClientCert {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IssueTokenXClientCert {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///One public token-signing key (RFC 7517).
@@ -1848,7 +1982,9 @@ not a bearer credential (see the document description): it replaces
 `client_secret` for clients registered for mTLS on the token endpoint, and it
 must accompany tokens bound to it on protected routes. Matched by the SHA-256
 thumbprint of the DER certificate; ignored where no binding applies, but always
-syntax-checked when present.
+syntax-checked when present. Standard base64 with `=` padding on one line (as
+`base64 -w 0` prints it); an empty value, or one of whitespace only, is present
+and not a certificate: `400 invalid_request`.
 
 ```ignore
 let response = client.get_status()
@@ -1906,7 +2042,9 @@ not a bearer credential (see the document description): it replaces
 `client_secret` for clients registered for mTLS on the token endpoint, and it
 must accompany tokens bound to it on protected routes. Matched by the SHA-256
 thumbprint of the DER certificate; ignored where no binding applies, but always
-syntax-checked when present.
+syntax-checked when present. Standard base64 with `=` padding on one line (as
+`base64 -w 0` prints it); an empty value, or one of whitespace only, is present
+and not a certificate: `400 invalid_request`.
 
 - `body`
 ```ignore
@@ -2003,7 +2141,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetStatus<'a> {
         client: &'a super::Client,
-        x_client_cert: Result<Option<::std::string::String>, String>,
+        x_client_cert: Result<Option<types::GetStatusXClientCert>, String>,
     }
     impl<'a> GetStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2014,13 +2152,13 @@ pub mod builder {
         }
         pub fn x_client_cert<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::GetStatusXClientCert>,
         {
             self.x_client_cert = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_client_cert failed"
+                    "conversion to `GetStatusXClientCert` for x_client_cert failed"
                         .to_string()
                 });
             self
@@ -2093,7 +2231,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct IssueToken<'a> {
         client: &'a super::Client,
-        x_client_cert: Result<Option<::std::string::String>, String>,
+        x_client_cert: Result<Option<types::IssueTokenXClientCert>, String>,
         body: Result<types::builder::TokenRequest, String>,
     }
     impl<'a> IssueToken<'a> {
@@ -2106,13 +2244,13 @@ pub mod builder {
         }
         pub fn x_client_cert<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::IssueTokenXClientCert>,
         {
             self.x_client_cert = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_client_cert failed"
+                    "conversion to `IssueTokenXClientCert` for x_client_cert failed"
                         .to_string()
                 });
             self

@@ -351,6 +351,64 @@ async fn certificate_bound_tokens_need_their_certificate() {
     );
 }
 
+/// The document's `X-Client-Cert` schema rejects the values the worker cannot decode, the
+/// empty value and one of whitespace only among them, and the worker answers each of them
+/// `400 invalid_request`. Base64 that is not a PEM certificate passes the schema (no pattern
+/// can tell) and is answered 400 too; the document says so in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_cert_values_the_document_rejects_are_answered_400() {
+    let f = Fixture::new().await;
+    let token = f.token().await;
+    let doc = quartet_contract::document::Document::load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/bitmind.yaml"),
+    )
+    .unwrap();
+    let validator = quartet_contract::examples::ExampleValidator::new(&doc);
+    let parameter = |path: &str, method: &str| {
+        doc.value["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "X-Client-Cert")
+            .unwrap()
+            .clone()
+    };
+    let status = parameter("/status", "get");
+    assert_eq!(
+        status["schema"],
+        parameter("/v1/oauth/token", "post")["schema"]
+    );
+    let documented = status["example"].as_str().unwrap().to_owned();
+    let accepts = |value: &str| {
+        validator
+            .validate(&status["schema"], &Value::String(value.to_owned()))
+            .is_empty()
+    };
+    let not_base64 = "X-Client-Cert is not valid base64";
+    let not_pem = "X-Client-Cert does not contain a PEM-encoded certificate";
+    let cases: [(&str, &str, bool, (u16, &str)); 8] = [
+        ("empty", "", false, (400, not_pem)),
+        ("spaces", "   ", false, (400, not_pem)),
+        ("tab and space", "\t ", false, (400, not_pem)),
+        ("not base64", "%%%", false, (400, not_base64)),
+        ("unpadded", "aGVsbG8", false, (400, not_base64)),
+        ("inner space", "aGVs bG8=", false, (400, not_base64)),
+        (
+            "base64, not a certificate",
+            "aGVsbG8=",
+            true,
+            (400, not_pem),
+        ),
+        // An unbound token ignores a well-formed certificate.
+        ("the documented certificate", &documented, true, (200, "")),
+    ];
+    for (what, value, schema_accepts, answer) in cases {
+        assert_eq!(accepts(value), schema_accepts, "{what}: document schema");
+        let (code, description) = f.status_with(&token, Some(value)).await;
+        assert_eq!((code, description.as_str()), answer, "{what}: worker");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     let f = Fixture::new().await;

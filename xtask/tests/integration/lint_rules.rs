@@ -213,3 +213,93 @@ fn a_bare_object_is_a_finding_and_a_free_form_one_is_not() {
         lint(&inline)
     );
 }
+
+#[test]
+fn nullable_without_type_is_a_finding_and_typed_nullable_is_not() {
+    let untyped = BASE
+        .replace(
+            "id: {type: integer, format: int64}\n    Oops",
+            "id: {type: integer, format: int64}\n        note: {nullable: true, allOf: [{type: string}]}\n    Oops",
+        );
+    let findings = lint(&untyped);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].pointer,
+        "/components/schemas/Thing/properties/note"
+    );
+    assert!(findings[0].message.contains("`nullable` without `type`"));
+    assert!(findings[0].message.contains("no effect in OpenAPI 3.0.3"));
+
+    let typed = untyped.replace(
+        "note: {nullable: true, allOf: [{type: string}]}",
+        "note: {type: string, nullable: true}",
+    );
+    assert!(lint(&typed).is_empty(), "{:#?}", lint(&typed));
+    let null_member = untyped.replace(
+        "note: {nullable: true, allOf: [{type: string}]}",
+        "note: {oneOf: [{type: integer}, {type: string, nullable: true}]}",
+    );
+    assert!(lint(&null_member).is_empty(), "{:#?}", lint(&null_member));
+}
+
+#[test]
+fn nullable_beside_a_ref_and_in_an_inline_schema_is_one_finding_each() {
+    let text = BASE
+        .replace(
+            "id: {type: integer, format: int64}\n    Oops",
+            "id: {type: integer, format: int64}\n        oops: {$ref: \"#/components/schemas/Oops\", nullable: true}\n    Oops",
+        )
+        .replace(
+            "schema: {type: integer, format: int64}, example: 7}",
+            "schema: {nullable: false, allOf: [{type: integer, format: int64}]}, example: 7}",
+        );
+    let findings = lint(&text);
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    let at = |ptr: &str| {
+        findings
+            .iter()
+            .find(|f| f.pointer == ptr)
+            .unwrap_or_else(|| panic!("no finding at {ptr} in {findings:#?}"))
+    };
+    assert!(at("/components/schemas/Thing/properties/oops")
+        .message
+        .contains("`nullable` beside `$ref`"));
+    assert!(at("/paths/~1things~1{id}/get/parameters/0/schema")
+        .message
+        .contains("`nullable: false` without `type`"));
+}
+
+#[test]
+fn null_is_valid_only_where_nullable_has_a_type_beside_it() {
+    // `nullable` on an `allOf` wrapper does not make the member nullable: the example is
+    // wrong as well as the schema.
+    let text = BASE
+        .replace(
+            "id: {type: integer, format: int64}\n    Oops",
+            "id: {nullable: true, allOf: [{type: integer, format: int64}]}\n    Oops",
+        )
+        .replace("example: {id: 7}", "example: {id: null}");
+    let findings = lint(&text);
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(findings
+        .iter()
+        .any(|f| f.pointer == "/components/schemas/Thing/properties/id"
+            && f.message.contains("`nullable` without `type`")));
+    assert!(findings.iter().any(|f| f.pointer
+        == "/paths/~1things~1{id}/get/responses/200/content/application~1json/example/id"
+        && f.message.contains("does not match the schema")));
+    // A typed `nullable` with an `enum` still needs null among the values.
+    let enumerated = BASE
+        .replace(
+            "id: {type: integer, format: int64}\n    Oops",
+            "id: {type: integer, format: int64, enum: [7], nullable: true}\n    Oops",
+        )
+        .replace("example: {id: 7}", "example: {id: null}");
+    let findings = lint(&enumerated);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].pointer.ends_with("/example/id"),
+        "{findings:#?}"
+    );
+    assert!(lint(&enumerated.replace("enum: [7]", "enum: [7, null]")).is_empty());
+}

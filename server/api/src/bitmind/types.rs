@@ -141,7 +141,14 @@ pub struct Features {
 pub struct ClientCertHeader {
     /// Base64 (standard alphabet) of the client's PEM certificate: proof of possession
     /// for mTLS clients and certificate-bound tokens.
+    // The bounds say what the worker can decode (`server/src/oauth/certs.rs`): standard
+    // base64 with `=` padding, on one line, and not empty; an empty or whitespace-only
+    // value is answered 400. That the bytes are a PEM certificate is checked after decoding.
     #[serde(rename = "X-Client-Cert", default)]
+    #[schemars(
+        length(min = 1),
+        regex(pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+    )]
     pub x_client_cert: Option<String>,
 }
 

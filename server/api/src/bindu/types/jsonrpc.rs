@@ -1,7 +1,7 @@
 //! Bindu wire types: JSON-RPC framing.
 
 use schemars::gen::SchemaGenerator;
-use schemars::schema::{Schema, SchemaObject, SubschemaValidation};
+use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -52,17 +52,28 @@ impl JsonSchema for JsonRpcId {
         "JsonRpcId".to_string()
     }
 
+    /// `oneOf: [JsonRpcIdValue, null]`. OpenAPI 3.0.3 has no null type, and `nullable`
+    /// only adds null to a `type` in the same schema object (beside an `allOf` or `$ref`
+    /// it has no effect), so null is a member of its own: a typed, nullable schema whose
+    /// `enum` leaves null as the only value.
     fn json_schema(gen: &mut SchemaGenerator) -> Schema {
-        let mut obj = SchemaObject {
+        let mut null = SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            enum_values: Some(vec![Value::Null]),
+            ..Default::default()
+        };
+        null.extensions
+            .insert("nullable".to_string(), Value::Bool(true));
+        Schema::Object(SchemaObject {
             subschemas: Some(Box::new(SubschemaValidation {
-                all_of: Some(vec![gen.subschema_for::<JsonRpcIdValue>()]),
+                one_of: Some(vec![
+                    gen.subschema_for::<JsonRpcIdValue>(),
+                    Schema::Object(null),
+                ]),
                 ..Default::default()
             })),
             ..Default::default()
-        };
-        obj.extensions
-            .insert("nullable".to_string(), Value::Bool(true));
-        Schema::Object(obj)
+        })
     }
 }
 
