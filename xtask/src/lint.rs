@@ -231,7 +231,6 @@ pub fn lint(surface: &str, doc: &Document) -> Vec<Finding> {
                     );
                 }
                 check_media(
-                    doc,
                     &validator,
                     &format!("{}/content/{}", body.pointer, escape(mt)),
                     mt,
@@ -252,7 +251,6 @@ fn is_json(mt: &str) -> bool {
 
 /// Schema, examples and encoding of one media type.
 fn check_media(
-    doc: &Document,
     validator: &ExampleValidator,
     ptr: &str,
     mt: &str,
@@ -265,7 +263,7 @@ fn check_media(
             "`encoding` is not supported by progenitor".into(),
         );
     }
-    let written = doc.value.pointer(&format!("{ptr}/schema")).cloned();
+    let written = media.schema_as_written.clone();
     if written.is_none() && is_json(mt) {
         f(ptr.to_owned(), "JSON media type has no schema".into());
     }
@@ -348,7 +346,6 @@ fn check_responses(
         }
         for (mt, media) in &r.content {
             check_media(
-                doc,
                 validator,
                 &format!("{}/content/{}", r.pointer, escape(mt)),
                 mt,

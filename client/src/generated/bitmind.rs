@@ -532,6 +532,8 @@ for the token endpoint, RFC 6750 §3.1 for protected routes).
   describe;
 - `certificate_required` (403): a certificate-bound token without `X-Client-Cert`;
 - `certificate_mismatch` (403): a certificate-bound token with another certificate;
+- `temporarily_unavailable` (503): the worker's storage cannot be reached; retry
+  later (the code RFC 6749 §4.1.2.1 defines for this case);
 - `server_error` (5xx): an unexpected failure of the worker.
 */
     #[derive(
@@ -561,6 +563,8 @@ for the token endpoint, RFC 6750 §3.1 for protected routes).
         CertificateRequired,
         #[serde(rename = "certificate_mismatch")]
         CertificateMismatch,
+        #[serde(rename = "temporarily_unavailable")]
+        TemporarilyUnavailable,
         #[serde(rename = "server_error")]
         ServerError,
     }
@@ -574,6 +578,7 @@ for the token endpoint, RFC 6750 §3.1 for protected routes).
                 Self::InsufficientScope => f.write_str("insufficient_scope"),
                 Self::CertificateRequired => f.write_str("certificate_required"),
                 Self::CertificateMismatch => f.write_str("certificate_mismatch"),
+                Self::TemporarilyUnavailable => f.write_str("temporarily_unavailable"),
                 Self::ServerError => f.write_str("server_error"),
             }
         }
@@ -591,6 +596,7 @@ for the token endpoint, RFC 6750 §3.1 for protected routes).
                 "insufficient_scope" => Ok(Self::InsufficientScope),
                 "certificate_required" => Ok(Self::CertificateRequired),
                 "certificate_mismatch" => Ok(Self::CertificateMismatch),
+                "temporarily_unavailable" => Ok(Self::TemporarilyUnavailable),
                 "server_error" => Ok(Self::ServerError),
                 _ => Err("invalid value".into()),
             }
@@ -1848,6 +1854,12 @@ the private key, and sets this header (overwriting any value the client sent); t
 worker trusts the header as that proxy's statement. Without such a proxy in front,
 anyone who knows a client's certificate can present it.
 
+**Storage.** Clients, organization keys and signing keys live in a database
+(embedded SQLite, or PostgreSQL shared by several workers). While it cannot be
+reached, `/health`, `/status` and the token endpoint answer `503`
+`temporarily_unavailable` within a few seconds, and the JWK Set keeps publishing the
+keys already read; service resumes by itself when storage is back.
+
 **Errors.** Every error of every operation has one shape, the OAuth 2.0 error
 object `{error, error_description}` (RFC 6749 §5.2, RFC 6750 §3.1); see the
 `OAuthError` schema. The descriptions quoted in this document are the exact
@@ -1907,8 +1919,10 @@ impl ClientHooks<()> for &Client {}
 impl Client {
     /**Report that the worker is up
 
-Public: needs no credentials. Answers `200` with `status: healthy` whenever
-the worker is running; a worker that cannot answer is unhealthy by definition.
+Public: needs no credentials. Answers `200` with `status: healthy` when the
+worker can serve: it is running and its storage (clients, keys) answers. When
+storage cannot be reached it answers `503` `temporarily_unavailable` instead, so
+that a load balancer takes the worker out of rotation until storage is back.
 `region` is the region the worker was configured with (default `eu-west`);
 `auth_methods` always lists the three credential kinds `/status` accepts.
 `timestamp` is the time of the answer in Unix seconds with a fractional part.
@@ -2101,7 +2115,7 @@ pub mod builder {
         ///Sends a `GET` request to `/health`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::HealthResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::HealthResponse>, Error<types::OAuthError>> {
             let Self { client } = self;
             let url = format!("{}/health", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -2131,6 +2145,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2215,6 +2236,13 @@ pub mod builder {
                     )
                 }
                 403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2334,6 +2362,13 @@ pub mod builder {
                         ),
                     )
                 }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2352,7 +2387,7 @@ pub mod builder {
         ///Sends a `GET` request to `/.well-known/jwks.json`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JsonWebKeySet>, Error<()>> {
+        ) -> Result<ResponseValue<types::JsonWebKeySet>, Error<types::OAuthError>> {
             let Self { client } = self;
             let url = format!("{}/.well-known/jwks.json", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -2382,6 +2417,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -2043,6 +2043,12 @@ type (415), JSON syntax and shape and required headers (400); then the key (400,
 then the route's own rules (400); then, for `/face/search`, the face-search configuration
 (502); then the balance (402) and the charge; then the work.
 
+**Storage.** Keys, balances and the corpus live in a database (embedded SQLite, or
+PostgreSQL shared by several instances). When it cannot be reached, or is too busy to
+answer within a few seconds, every route that needs it answers 503 within that bound,
+nothing is charged and nothing changes; the service resumes by itself when the
+database is back. The public routes keep answering.
+
 **Errors.** Every error this API produces is a `StatusMessage` `{status, message}` whose
 `status` repeats the HTTP status code; the messages shown in the examples are the exact
 strings the server sends. All request bodies are JSON and must be sent as
@@ -2487,6 +2493,13 @@ pub mod builder {
                         ),
                     )
                 }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2571,6 +2584,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2686,6 +2706,13 @@ pub mod builder {
                     )
                 }
                 415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2813,6 +2840,13 @@ pub mod builder {
                     )
                 }
                 502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -175,6 +175,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
     put("other_cert", b64(OTHER_CERT_PEM.as_bytes()));
     add_bearer_fixtures(&mut setup);
     setup.variants.push(("default", Vec::new()));
+    setup.variants.push(super::storage_down_variant());
     Ok(setup)
 }
 
@@ -197,7 +198,19 @@ pub fn scenarios() -> Vec<Scenario> {
             ("client_secret", secret),
         ]
     };
+    let down = |s: Scenario| {
+        s.variant("storage-down")
+            .local_only(super::NEEDS_STORAGE_DOWN)
+    };
     vec![
+        down(Scenario::new("get_health", "503", "example")),
+        down(Scenario::new("get_jwks", "503", "example")),
+        down(bearer("bearer_dae")(Scenario::new(
+            "get_status",
+            "503",
+            "example",
+        ))),
+        down(token("503", "example").form(&secret_form(fx("secret_dae")))),
         Scenario::new("get_health", "200", "example").volatile(&["/timestamp"]),
         Scenario::new("get_jwks", "200", "example").volatile(&["/keys/0/kid", "/keys/0/n"]),
         status("oauth_jwt").header("authorization", fx("bearer_dae")),

@@ -123,6 +123,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
             "1000".into(),
         ],
     ));
+    setup.variants.push(super::storage_down_variant());
     setup.guards.push(Box::new(mock));
     Ok(setup)
 }
@@ -191,7 +192,11 @@ pub fn scenarios() -> Vec<Scenario> {
         "query_documents",
         "search_faces",
     ] {
-        for s in key_errors(op) {
+        let down = Scenario::new(op, "503", "example")
+            .header("x-api-key", lit(UNKNOWN_KEY))
+            .variant("storage-down")
+            .local_only(super::NEEDS_STORAGE_DOWN);
+        for s in key_errors(op).into_iter().chain([down]) {
             // Operations with a body send their documented request.
             let s = if op == "query_documents" {
                 s.body_example("dsl_query")

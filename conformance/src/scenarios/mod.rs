@@ -13,6 +13,24 @@ use crate::scenario::Scenario;
 pub mod bitmind;
 pub mod brookmimir;
 
+/// Why storage-outage scenarios only run against a spawned server.
+pub const NEEDS_STORAGE_DOWN: &str = "needs a server whose database is down";
+
+/// The `storage-down` server variant: a PostgreSQL URL nothing listens on, so
+/// every route that needs the database answers 503.
+pub fn storage_down_variant() -> (&'static str, Vec<String>) {
+    (
+        "storage-down",
+        vec![
+            "--database-url".into(),
+            format!(
+                "postgres://quartet@127.0.0.1:{}/quartet",
+                crate::server::closed_port()
+            ),
+        ],
+    )
+}
+
 /// What a spawned server needs before the scenarios run.
 #[derive(Default)]
 pub struct LocalSetup {

@@ -108,7 +108,7 @@ impl Store {
         Ok(
             sqlx::query_scalar("SELECT credits FROM brookmimir_balances WHERE credential_id = $1")
                 .bind(id)
-                .fetch_optional(self.db.pool().await?)
+                .fetch_optional(&mut *self.db.conn().await?)
                 .await?
                 .unwrap_or(0),
         )
@@ -121,7 +121,7 @@ impl Store {
              WHERE credential_id = $1 AND credits > 0",
         )
         .bind(id)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
         Ok(changed == 1)
@@ -134,7 +134,7 @@ impl Store {
         credits: i64,
     ) -> Result<(String, KeyInfo), DbError> {
         let key = random_hex(32);
-        let mut tx = self.db.pool().await?.begin().await?;
+        let mut tx = self.db.begin().await?;
         let credential = self
             .keys
             .insert(
@@ -185,7 +185,7 @@ impl Store {
         )
         .bind(credits)
         .bind(&id)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
         if changed == 0 {
@@ -199,7 +199,7 @@ impl Store {
         let credentials = self.keys.list(None).await?;
         let balances: Vec<(String, i64)> =
             sqlx::query_as("SELECT credential_id, credits FROM brookmimir_balances")
-                .fetch_all(self.db.pool().await?)
+                .fetch_all(&mut *self.db.conn().await?)
                 .await?;
         let balances: std::collections::HashMap<_, _> = balances.into_iter().collect();
         Ok(credentials
@@ -219,7 +219,7 @@ impl Store {
         let source: Option<String> =
             sqlx::query_scalar("SELECT source FROM brookmimir_documents WHERE id = $1")
                 .bind(id)
-                .fetch_optional(self.db.pool().await?)
+                .fetch_optional(&mut *self.db.conn().await?)
                 .await?;
         source
             .map(|s| {
@@ -231,7 +231,7 @@ impl Store {
 
     /// Inserts or replaces `docs` in one transaction and bumps the corpus version.
     pub async fn upsert_documents(&self, docs: &[Document]) -> Result<(), DbError> {
-        let mut tx = self.db.pool().await?.begin().await?;
+        let mut tx = self.db.begin().await?;
         for d in docs {
             let source = serde_json::to_string(d).expect("documents always serialise");
             sqlx::query(
@@ -254,7 +254,7 @@ impl Store {
     pub async fn corpus_version(&self) -> Result<i64, DbError> {
         Ok(
             sqlx::query_scalar("SELECT value FROM brookmimir_meta WHERE name = 'corpus_version'")
-                .fetch_one(self.db.pool().await?)
+                .fetch_one(&mut *self.db.conn().await?)
                 .await?,
         )
     }
@@ -264,7 +264,7 @@ impl Store {
     pub async fn snapshot(&self) -> Result<(i64, Vec<Document>), DbError> {
         let version = self.corpus_version().await?;
         let rows = sqlx::query("SELECT source FROM brookmimir_documents ORDER BY id")
-            .fetch_all(self.db.pool().await?)
+            .fetch_all(&mut *self.db.conn().await?)
             .await?;
         let docs = rows
             .iter()
@@ -278,7 +278,7 @@ impl Store {
     pub async fn count_documents(&self) -> Result<i64, DbError> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM brookmimir_documents")
-                .fetch_one(self.db.pool().await?)
+                .fetch_one(&mut *self.db.conn().await?)
                 .await?,
         )
     }

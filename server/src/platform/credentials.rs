@@ -165,7 +165,7 @@ impl CredentialStore {
 
     /// Creates a credential.
     pub async fn create(&self, new: NewCredential) -> Result<Credential, DbError> {
-        let mut conn = self.db.pool().await?.acquire().await?;
+        let mut conn = self.db.conn().await?;
         self.insert(&mut conn, new).await
     }
 
@@ -213,13 +213,13 @@ impl CredentialStore {
     /// Checks a presented secret, and records its use.
     pub async fn authenticate(&self, secret: &str) -> Result<Lookup, DbError> {
         let digest = sha256(secret.as_bytes());
-        let pool = self.db.pool().await?;
+        let mut conn = self.db.conn().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM credentials WHERE kind = $1 AND secret_hash = $2"
         )))
         .bind(self.kind)
         .bind(digest.to_vec())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else {
             return Ok(Lookup::Unknown);
@@ -242,7 +242,7 @@ impl CredentialStore {
             sqlx::query("UPDATE credentials SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&credential.id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
         }
         Ok(Lookup::Valid(credential))
@@ -255,7 +255,7 @@ impl CredentialStore {
         )))
         .bind(self.kind)
         .bind(id)
-        .fetch_optional(self.db.pool().await?)
+        .fetch_optional(&mut *self.db.conn().await?)
         .await?;
         Ok(match row {
             Some(row) => {
@@ -274,7 +274,7 @@ impl CredentialStore {
         )))
         .bind(self.kind)
         .bind(owner)
-        .fetch_all(self.db.pool().await?)
+        .fetch_all(&mut *self.db.conn().await?)
         .await?;
         rows.iter().map(|r| Ok(from_row(r)?.0)).collect()
     }
@@ -296,7 +296,7 @@ impl CredentialStore {
         .bind(self.kind)
         .bind(id)
         .bind(owner)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
         if changed == 0 {
@@ -315,7 +315,7 @@ impl CredentialStore {
         .bind(self.kind)
         .bind(id)
         .bind(owner)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
         Ok(changed == 1)
@@ -330,7 +330,7 @@ impl CredentialStore {
         .bind(now())
         .bind(self.kind)
         .bind(owner)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected())
     }

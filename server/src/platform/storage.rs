@@ -148,12 +148,19 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// How long a request waits for a connection before the database counts as down.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// After the database was found unreachable, how long requests fail at once
+/// instead of each waiting [`ACQUIRE_TIMEOUT`] for it.
+pub const FAIL_FAST_FOR: Duration = Duration::from_secs(1);
+
 /// A handle on the database, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
     schema: Arc<Schema>,
+    /// Until when (milliseconds since start) requests fail fast; 0 when the database answers.
+    down_until: Arc<std::sync::atomic::AtomicU64>,
+    epoch: std::time::Instant,
 }
 
 /// The migrations to apply and whether they have been.
@@ -219,6 +226,8 @@ impl Db {
         let db = Self {
             pool,
             backend,
+            down_until: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            epoch: std::time::Instant::now(),
             schema: Arc::new(Schema {
                 migrations,
                 applied: std::sync::atomic::AtomicBool::new(false),
@@ -227,7 +236,7 @@ impl Db {
         };
         if backend == Backend::Sqlite {
             // An embedded database that cannot be opened is a configuration error: say so now.
-            db.pool().await?;
+            db.conn().await?;
         }
         Ok(db)
     }
@@ -237,18 +246,68 @@ impl Db {
         self.backend
     }
 
-    /// The pool, once every migration is applied (applying them first if needed).
-    pub async fn pool(&self) -> Result<&AnyPool, DbError> {
+    /// A pooled connection to the migrated database (migrations are applied first if
+    /// needed). While the database is known to be down this fails at once.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, DbError> {
+        self.ensure_migrated().await?;
+        self.acquire().await
+    }
+
+    /// A transaction on the migrated database; commit it, or it rolls back when dropped.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        self.ensure_migrated().await?;
+        self.fail_fast()?;
+        self.pool.begin().await.map_err(|e| self.observe(e))
+    }
+
+    async fn ensure_migrated(&self) -> Result<(), DbError> {
         use std::sync::atomic::Ordering;
         if !self.schema.applied.load(Ordering::Acquire) {
             let _guard = self.schema.applying.lock().await;
             if !self.schema.applied.load(Ordering::Acquire) {
-                let mut conn = self.pool.acquire().await?;
+                let mut conn = self.acquire().await?;
                 migrate(&mut conn, self.backend, &self.schema.migrations).await?;
                 self.schema.applied.store(true, Ordering::Release);
             }
         }
-        Ok(&self.pool)
+        Ok(())
+    }
+
+    /// A connection from the pool, failing fast while the database is known to be down.
+    async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, DbError> {
+        self.fail_fast()?;
+        match self.pool.acquire().await {
+            Ok(conn) => {
+                self.down_until
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
+                Ok(conn)
+            }
+            Err(e) => Err(self.observe(e)),
+        }
+    }
+
+    /// Unavailable at once while a recent failure says the database is down.
+    fn fail_fast(&self) -> Result<(), DbError> {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        if now < self.down_until.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(DbError::Unavailable(
+                "the database was unreachable moments ago".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Converts a failure, starting a fail-fast window if it means the database is down.
+    fn observe(&self, e: sqlx::Error) -> DbError {
+        let e = DbError::from(e);
+        if e.is_unavailable() {
+            let until = self.epoch.elapsed() + FAIL_FAST_FOR;
+            self.down_until.store(
+                until.as_millis() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        e
     }
 
     /// Runs `work` in one transaction that holds the database-wide lock `lock`: a
@@ -258,22 +317,20 @@ impl Db {
     where
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
     {
-        self.pool().await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.conn().await?;
         locked(&mut conn, self.backend, lock, work).await
     }
 
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), DbError> {
-        let pool = self.pool().await?;
-        sqlx::query("SELECT 1").execute(pool).await?;
+        let mut conn = self.conn().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
         Ok(())
     }
 
-    /// A dedicated connection (for `LISTEN`, or for work that must stay on one connection).
+    /// A dedicated connection, outside the pool (for `LISTEN`, say).
     pub async fn connection(&self) -> Result<AnyConnection, DbError> {
-        self.pool().await?;
-        Ok(self.pool.acquire().await?.detach())
+        Ok(self.conn().await?.detach())
     }
 
     /// Closes every connection (at shutdown).

@@ -136,7 +136,7 @@ impl ClientStore {
             "SELECT {COLUMNS} FROM oauth_clients WHERE id = $1"
         )))
         .bind(id)
-        .fetch_optional(self.db.pool().await?)
+        .fetch_optional(&mut *self.db.conn().await?)
         .await?;
         row.as_ref().map(from_row).transpose()
     }
@@ -159,7 +159,7 @@ impl ClientStore {
         .bind(new.tier)
         .bind(serde_json::Value::Object(new.attributes).to_string())
         .bind(now())
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?;
         let client = self
             .get(&id)
@@ -175,7 +175,7 @@ impl ClientStore {
         )
         .bind(now())
         .bind(id)
-        .execute(self.db.pool().await?)
+        .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
         Ok(changed == 1)
@@ -186,7 +186,7 @@ impl ClientStore {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM oauth_clients ORDER BY created_at, id"
         )))
-        .fetch_all(self.db.pool().await?)
+        .fetch_all(&mut *self.db.conn().await?)
         .await?;
         rows.iter().map(from_row).collect()
     }

@@ -99,10 +99,10 @@ impl Keyring {
     /// Makes sure a current key exists, and re-reads the published keys if they
     /// changed (a rotation, here or by another instance).
     pub async fn refresh(&self) -> Result<(), DbError> {
-        let pool = self.db.pool().await?;
+        let mut conn = self.db.conn().await?;
         let current: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM oauth_signing_keys WHERE retired_at IS NULL")
-                .fetch_one(pool)
+                .fetch_one(&mut *conn)
                 .await?;
         if current == 0 {
             self.db
@@ -117,7 +117,7 @@ impl Keyring {
              ORDER BY retired_at IS NOT NULL, created_at DESC",
         )
         .bind(now() - self.retention_secs)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         let unchanged = {
             let keys = self.keys.read().expect("keyring lock");
@@ -135,7 +135,7 @@ impl Keyring {
             let der: Vec<u8> =
                 sqlx::query_scalar("SELECT pkcs8_der FROM oauth_signing_keys WHERE kid = $1")
                     .bind(&kid)
-                    .fetch_one(pool)
+                    .fetch_one(&mut *conn)
                     .await?;
             keys.push(Arc::new(SigningKey::from_pkcs8(&der, retired_at)?));
         }
