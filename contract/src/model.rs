@@ -8,6 +8,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::document::{pointer, Document, METHODS};
+use crate::wire::{ParamKey, Serialization};
 
 /// Identifies an operation: upper-case method and path template.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,6 +120,18 @@ pub struct Parameter {
     pub deprecated: bool,
 }
 
+impl Parameter {
+    /// What tells it apart from the operation's other parameters (see [`ParamKey::new`]).
+    pub fn key(&self) -> ParamKey {
+        ParamKey::new(&self.location, &self.name)
+    }
+
+    /// Its `style` and `explode`, with the location's defaults filled in.
+    pub fn serialization(&self) -> Serialization {
+        Serialization::of(&self.location, self.style.as_deref(), self.explode)
+    }
+}
+
 /// A request body.
 #[derive(Debug, Clone)]
 pub struct RequestBody {
@@ -206,10 +219,9 @@ impl Contract {
                         p,
                         format!("{}/parameters/{i}", pointer(["paths", path.as_str()])),
                     );
-                    if !parameters
-                        .iter()
-                        .any(|q| q.location == param.location && q.name == param.name)
-                    {
+                    // An operation's own parameter overrides the path's (header names in
+                    // any case: `X-Foo` and `x-foo` are one header).
+                    if !parameters.iter().any(|q| q.key() == param.key()) {
                         parameters.push(param);
                     }
                 }
@@ -405,4 +417,48 @@ fn resolve_in(doc: &Document, v: &Value, stack: &mut Vec<String>) -> Value {
         out.insert(k.clone(), resolved);
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(yaml: &str) -> Contract {
+        Contract::from_document(&Document::parse("test", yaml).unwrap())
+    }
+
+    #[test]
+    fn an_operation_header_overrides_the_path_header_whatever_its_case() {
+        let c = contract(
+            r#"
+paths:
+  /things/{id}:
+    parameters:
+      - {in: path, name: id, required: true, schema: {type: string}}
+      - {in: header, name: X-Tenant, required: true, schema: {type: string}}
+      - {in: query, name: Limit, schema: {type: integer}}
+    get:
+      parameters:
+        - {in: header, name: x-tenant, schema: {type: string}}
+        - {in: query, name: limit, schema: {type: integer}}
+      responses: {'200': {description: ok}}
+"#,
+        );
+        let op = c.operations.values().next().unwrap();
+        let names: Vec<(&str, &str, bool)> = op
+            .parameters
+            .iter()
+            .map(|p| (p.location.as_str(), p.name.as_str(), p.required))
+            .collect();
+        // The header is one parameter, the operation's; query names stay case-sensitive.
+        assert_eq!(
+            names,
+            [
+                ("header", "x-tenant", false),
+                ("query", "limit", false),
+                ("path", "id", true),
+                ("query", "Limit", false),
+            ]
+        );
+    }
 }

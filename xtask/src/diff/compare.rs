@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::document::{escape, Document};
 use crate::model::{Contract, Media, OpKey, Operation, Parameter};
+use crate::wire::{covering, find_status, ParamKey};
 
 use super::change::{Change, Found};
 use super::rules::{Rule, Side};
@@ -313,24 +314,21 @@ fn security(old: Option<&Value>, new: Option<&Value>, ptr: &str, out: &mut Vec<F
     }
 }
 
-/// How parameters are matched: location and name, header names without regard to case,
-/// path parameters by their position in the template (so a rename is seen as one).
-fn param_key(op: &Operation, p: &Parameter) -> (String, String) {
-    match p.location.as_str() {
-        "header" => (p.location.clone(), p.name.to_ascii_lowercase()),
-        "path" => {
-            let position = op.key.path_parameters().iter().position(|n| n == &p.name);
-            match position {
-                Some(i) => (p.location.clone(), format!("#{i}")),
-                None => (p.location.clone(), p.name.clone()),
-            }
-        }
-        _ => (p.location.clone(), p.name.clone()),
+/// How parameters are matched: [`Parameter::key`] (header names without regard to case),
+/// except that path parameters match by their position in the template, so a rename is
+/// seen as one.
+fn param_key(op: &Operation, p: &Parameter) -> ParamKey {
+    let position = (p.location == "path")
+        .then(|| op.key.path_parameters().iter().position(|n| n == &p.name))
+        .flatten();
+    match position {
+        Some(i) => ParamKey::exact("path", &format!("#{i}")),
+        None => p.key(),
     }
 }
 
 fn parameters(o: &Operation, n: &Operation, out: &mut Vec<Found>) {
-    let find = |op: &Operation, key: &(String, String)| -> Option<Parameter> {
+    let find = |op: &Operation, key: &ParamKey| -> Option<Parameter> {
         op.parameters
             .iter()
             .find(|p| &param_key(op, p) == key)
@@ -391,14 +389,13 @@ fn parameter(o: &Parameter, n: &Parameter, out: &mut Vec<Found>) {
             format!("{what} became {state}"),
         ));
     }
-    if effective_style(o) != effective_style(n) {
-        let (os, oe) = effective_style(o);
-        let (ns, ne) = effective_style(n);
+    let (os, ns) = (o.serialization(), n.serialization());
+    if os != ns {
         out.push(Found::new(
             Rule::ParameterStyleChanged,
             Side::Request,
             at("style"),
-            format!("{what}: serialization changed from style `{os}`, explode `{oe}` to style `{ns}`, explode `{ne}`"),
+            format!("{what}: serialization changed from {os} to {ns}"),
         ));
     }
     if o.description != n.description {
@@ -440,18 +437,6 @@ fn parameter(o: &Parameter, n: &Parameter, out: &mut Vec<Found>) {
     let mut found = Vec::new();
     Walk::new(Side::Request, what, true, &mut found).run(&o.schema, &n.schema, &at("schema"));
     out.extend(found);
-}
-
-/// `style` and `explode` with the location's defaults filled in.
-fn effective_style(p: &Parameter) -> (String, bool) {
-    let default = if p.location == "query" || p.location == "cookie" {
-        "form"
-    } else {
-        "simple"
-    };
-    let style = p.style.clone().unwrap_or_else(|| default.to_owned());
-    let explode = p.explode.unwrap_or(style == "form");
-    (style, explode)
 }
 
 fn request_body(o: &Operation, n: &Operation, out: &mut Vec<Found>) {
@@ -607,20 +592,10 @@ fn is_success(status: &str) -> bool {
     status.starts_with('2')
 }
 
-/// `4XX` for `404`; `None` for a range, `default` or anything odd.
-fn range_of(status: &str) -> Option<String> {
-    let first = status.chars().next()?;
-    (status.len() == 3 && status.chars().all(|c| c.is_ascii_digit())).then(|| format!("{first}XX"))
-}
-
 fn responses(o: &Operation, n: &Operation, out: &mut Vec<Found>) {
     for (status, or) in &o.responses {
         // A specific code now covered by its range (`404` → `4XX`) is compared with the range.
-        let covering = n
-            .responses
-            .get(status)
-            .or_else(|| range_of(status).and_then(|r| n.responses.get(&r)));
-        let Some(nr) = covering else {
+        let Some(nr) = covering(&n.responses, status) else {
             let (rule, kind) = if is_success(status) {
                 (Rule::SuccessStatusRemoved, "success")
             } else {
@@ -657,7 +632,7 @@ fn responses(o: &Operation, n: &Operation, out: &mut Vec<Found>) {
         );
     }
     for (status, nr) in &n.responses {
-        if o.responses.contains_key(status) {
+        if find_status(&o.responses, status).is_some() {
             continue;
         }
         let (rule, kind) = if is_success(status) {

@@ -1170,6 +1170,42 @@ fn changes_name_the_operation_and_point_into_the_new_document() {
 }
 
 #[test]
+fn a_header_parameter_spelled_in_another_case_is_the_same_parameter() {
+    // `X-Trace` → `x-TRACE`: not removed and added, not changed at all.
+    let (old, new) = from_base(|d| set(d, &format!("{LIST}/parameters/2/name"), json!("x-TRACE")));
+    let changes = diff(&old, &new);
+    assert!(changes.is_empty(), "{changes:#?}");
+    // A path-level header overridden by the operation in another case is one parameter:
+    // dropping the override only changes `required` back to the path's.
+    let header = |name: &str, required: bool| json!({"in": "header", "name": name, "required": required, "schema": {"type": "string"}});
+    let overridden = edit(|d| {
+        push(
+            d,
+            "/paths/~1things~1{id}/parameters",
+            header("X-Tenant", true),
+        );
+        set(
+            d,
+            &format!("{DELETE}/parameters"),
+            json!([header("x-tenant", false)]),
+        );
+    });
+    let plain = edit(|d| {
+        push(
+            d,
+            "/paths/~1things~1{id}/parameters",
+            header("X-Tenant", true),
+        )
+    });
+    let changes = diff(&overridden, &plain);
+    assert_eq!(
+        rules(&changes),
+        BTreeSet::from([Rule::ParameterBecameRequired]),
+        "{changes:#?}"
+    );
+}
+
+#[test]
 fn breaking_changes_come_first_within_an_operation() {
     let (old, new) = from_base(|d| {
         set(d, &format!("{LIST}/summary"), json!("Lists things."));
