@@ -7,7 +7,10 @@
 //! change by a [`rules::Rule`] with a stable id, a severity and a side.
 //!
 //! - [`rules`]: the catalogue;
-//! - [`compare`]: operations, security, parameters, bodies, responses;
+//! - [`change`]: one classified change, on an operation or at the document level;
+//! - [`compare`]: old → new, document-level changes then operation by operation, with
+//!   `schemes` (security schemes), `servers`, `security` (requirements), `parameters`,
+//!   `bodies` (request bodies, content), `responses` and `headers` (response headers);
 //! - `walk`: the directional schema comparison (`allOf` flattened, `oneOf` paired);
 //! - [`acknowledge`]: the per-document file of accepted changes;
 //! - [`render`]: text, Markdown and JSON;
@@ -15,12 +18,19 @@
 //! - [`cli`]: the command line.
 
 pub mod acknowledge;
+mod bodies;
 pub mod change;
 pub mod cli;
 pub mod compare;
 pub mod git;
+mod headers;
+mod parameters;
 pub mod render;
+mod responses;
 pub mod rules;
+mod schemes;
+mod security;
+mod servers;
 mod walk;
 
 use serde::Serialize;
@@ -28,7 +38,7 @@ use serde::Serialize;
 use crate::document::Document;
 
 pub use acknowledge::Acknowledgement;
-pub use change::Change;
+pub use change::{Change, OpRef};
 pub use rules::{Rule, Severity, Side};
 
 /// Whether a document exists on both sides.
