@@ -9,7 +9,7 @@ use crate::document::escape;
 use crate::model::{Media, Operation};
 
 use super::change::Found;
-use super::compare::text_verb;
+use super::compare::{requiredness, text_verb};
 use super::rules::{Rule, Side};
 use super::walk::{Root, Walk};
 
@@ -37,19 +37,17 @@ pub(super) fn request_body(o: &Operation, n: &Operation, out: &mut Vec<Found>) {
             ));
         }
         (Some(ob), Some(nb)) => {
-            if ob.required != nb.required {
-                let (rule, state) = if nb.required {
-                    (Rule::RequestBodyBecameRequired, "required")
-                } else {
-                    (Rule::RequestBodyBecameOptional, "optional")
-                };
-                out.push(Found::new(
-                    rule,
-                    Side::Request,
-                    format!("{}/required", nb.pointer),
-                    format!("request body became {state}"),
-                ));
-            }
+            requiredness(
+                Side::Request,
+                "request body",
+                &nb.pointer,
+                (ob.required, nb.required),
+                (
+                    Rule::RequestBodyBecameRequired,
+                    Rule::RequestBodyBecameOptional,
+                ),
+                out,
+            );
             if ob.description != nb.description {
                 out.push(Found::new(
                     Rule::DescriptionChanged,

@@ -112,6 +112,11 @@ impl Found {
         }
     }
 
+    /// A change on the request side (servers, security, parameters, request bodies).
+    pub fn request(rule: Rule, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(rule, Side::Request, pointer, message)
+    }
+
     /// The change of operation `op`.
     pub fn on(self, op: &Operation) -> Change {
         self.placed(Some(OpRef::of(op)), Vec::new())

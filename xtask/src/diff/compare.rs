@@ -198,6 +198,32 @@ pub(super) fn text_verb(a: &Option<String>, b: &Option<String>) -> &'static str 
     }
 }
 
+/// `required` of a request body, parameter or header (`what`) at `base`, when it changed:
+/// `rules` are the rules for "became required" and "became optional".
+pub(super) fn requiredness(
+    side: Side,
+    what: &str,
+    base: &str,
+    (was, is): (bool, bool),
+    rules: (Rule, Rule),
+    out: &mut Vec<Found>,
+) {
+    if was == is {
+        return;
+    }
+    let (rule, state) = if is {
+        (rules.0, "required")
+    } else {
+        (rules.1, "optional")
+    };
+    out.push(Found::new(
+        rule,
+        side,
+        format!("{base}/required"),
+        format!("{what} became {state}"),
+    ));
+}
+
 /// The `description` and `deprecated` of a parameter or header (`what`) at `base`.
 pub(super) fn documented(
     side: Side,

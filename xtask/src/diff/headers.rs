@@ -7,7 +7,7 @@ use crate::model::{Header, Response};
 
 use super::bodies::examples;
 use super::change::Found;
-use super::compare::documented;
+use super::compare::{documented, requiredness};
 use super::rules::{Rule, Side};
 use super::walk::{Root, Walk};
 
@@ -46,19 +46,17 @@ pub(super) fn compare(subject: &str, old: &Response, new: &Response, out: &mut V
 
 fn header(subject: &str, o: &Header, n: &Header, out: &mut Vec<Found>) {
     let what = format!("{subject} header `{}`", n.name);
-    if o.required != n.required {
-        let (rule, state) = if n.required {
-            (Rule::ResponseHeaderBecameRequired, "required")
-        } else {
-            (Rule::ResponseHeaderBecameOptional, "optional")
-        };
-        out.push(Found::new(
-            rule,
-            Side::Response,
-            format!("{}/required", n.pointer),
-            format!("{what} became {state}"),
-        ));
-    }
+    requiredness(
+        Side::Response,
+        &what,
+        &n.pointer,
+        (o.required, n.required),
+        (
+            Rule::ResponseHeaderBecameRequired,
+            Rule::ResponseHeaderBecameOptional,
+        ),
+        out,
+    );
     let (os, ns) = (o.serialization(), n.serialization());
     if os != ns {
         let key = if os.style == ns.style {

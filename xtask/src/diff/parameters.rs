@@ -5,7 +5,7 @@ use crate::model::{Operation, Parameter};
 use crate::wire::ParamKey;
 
 use super::change::Found;
-use super::compare::documented;
+use super::compare::{documented, requiredness};
 use super::rules::{Rule, Side};
 use super::walk::{show, Root, Walk};
 
@@ -72,19 +72,14 @@ fn parameter(o: &Parameter, n: &Parameter, out: &mut Vec<Found>) {
             ),
         ));
     }
-    if o.required != n.required {
-        let (rule, state) = if n.required {
-            (Rule::ParameterBecameRequired, "required")
-        } else {
-            (Rule::ParameterBecameOptional, "optional")
-        };
-        out.push(Found::new(
-            rule,
-            Side::Request,
-            at("required"),
-            format!("{what} became {state}"),
-        ));
-    }
+    requiredness(
+        Side::Request,
+        &what,
+        &n.pointer,
+        (o.required, n.required),
+        (Rule::ParameterBecameRequired, Rule::ParameterBecameOptional),
+        out,
+    );
     let (os, ns) = (o.serialization(), n.serialization());
     if os != ns {
         out.push(Found::new(

@@ -17,7 +17,7 @@ use crate::model::Contract;
 use crate::wire::header_key;
 
 use super::change::{Change, Found, OpRef};
-use super::rules::{Rule, Side};
+use super::rules::Rule;
 use super::security::{self, Renames};
 use super::servers::same_url;
 use super::walk::show;
@@ -69,8 +69,7 @@ pub(super) fn compare(old: &Contract, new: &Contract) -> (Vec<Change>, Renames) 
             let message =
                 format!("security scheme `{name}` renamed to `{to}`, definition unchanged");
             out.push(
-                Found::new(Rule::SecuritySchemeRenamed, Side::Request, at(to), message)
-                    .shared(used.clone()),
+                Found::request(Rule::SecuritySchemeRenamed, at(to), message).shared(used.clone()),
             );
             changed(to, o, &ns[to], used, &mut out);
         } else {
@@ -84,15 +83,14 @@ pub(super) fn compare(old: &Contract, new: &Contract) -> (Vec<Change>, Renames) 
                 (Rule::SecuritySchemeRemoved, "operations still require it")
             };
             let message = format!("security scheme `{name}` was removed; {why}");
-            out.push(Found::new(rule, Side::Request, at(name), message).shared(used));
+            out.push(Found::request(rule, at(name), message).shared(used));
         }
     }
     for name in added {
         let kind = ns[name].get("type").and_then(Value::as_str).unwrap_or("?");
         let message = format!("new security scheme `{name}` (`{kind}`)");
         out.push(
-            Found::new(Rule::SecuritySchemeAdded, Side::Request, at(name), message)
-                .shared(users(new, name)),
+            Found::request(Rule::SecuritySchemeAdded, at(name), message).shared(users(new, name)),
         );
     }
     (out, renames)
@@ -151,9 +149,8 @@ fn object(v: &Value, key: &str) -> Map<String, Value> {
 fn scheme(name: &str, o: &Value, n: &Value, ptr: &str, out: &mut Vec<Found>) {
     let subject = format!("security scheme `{name}`");
     let push = |out: &mut Vec<Found>, rule, key: &str, what: String| {
-        out.push(Found::new(
+        out.push(Found::request(
             rule,
-            Side::Request,
             format!("{ptr}/{key}"),
             format!("{subject}: {what}"),
         ));
@@ -244,17 +241,12 @@ fn flows(subject: &str, o: &Value, n: &Value, ptr: &str, out: &mut Vec<Found>) {
             (Some(a), Some(b)) => (a, b),
             (Some(_), None) => {
                 let message = format!("{subject} was removed");
-                out.push(Found::new(
-                    Rule::OAuthFlowRemoved,
-                    Side::Request,
-                    at,
-                    message,
-                ));
+                out.push(Found::request(Rule::OAuthFlowRemoved, at, message));
                 continue;
             }
             (None, _) => {
                 let message = format!("{subject} is new");
-                out.push(Found::new(Rule::OAuthFlowAdded, Side::Request, at, message));
+                out.push(Found::request(Rule::OAuthFlowAdded, at, message));
                 continue;
             }
         };
@@ -266,12 +258,7 @@ fn flows(subject: &str, o: &Value, n: &Value, ptr: &str, out: &mut Vec<Found>) {
                     quoted(x),
                     quoted(y)
                 );
-                out.push(Found::new(
-                    rule,
-                    Side::Request,
-                    format!("{at}/{key}"),
-                    message,
-                ));
+                out.push(Found::request(rule, format!("{at}/{key}"), message));
             }
         }
         let (sa, sb) = (object(a, "scopes"), object(b, "scopes"));
@@ -280,21 +267,11 @@ fn flows(subject: &str, o: &Value, n: &Value, ptr: &str, out: &mut Vec<Found>) {
             match sb.get(scope) {
                 None => {
                     let message = format!("{subject}: scope `{scope}` was removed");
-                    out.push(Found::new(
-                        Rule::OAuthScopeRemoved,
-                        Side::Request,
-                        scope_at,
-                        message,
-                    ));
+                    out.push(Found::request(Rule::OAuthScopeRemoved, scope_at, message));
                 }
                 Some(d) if d != description => {
                     let message = format!("{subject}: scope `{scope}`: description changed");
-                    out.push(Found::new(
-                        Rule::DescriptionChanged,
-                        Side::Request,
-                        scope_at,
-                        message,
-                    ));
+                    out.push(Found::request(Rule::DescriptionChanged, scope_at, message));
                 }
                 Some(_) => {}
             }
@@ -302,12 +279,7 @@ fn flows(subject: &str, o: &Value, n: &Value, ptr: &str, out: &mut Vec<Found>) {
         for scope in sb.keys().filter(|s| !sa.contains_key(*s)) {
             let scope_at = format!("{at}/scopes/{}", escape(scope));
             let message = format!("{subject}: new scope `{scope}`");
-            out.push(Found::new(
-                Rule::OAuthScopeAdded,
-                Side::Request,
-                scope_at,
-                message,
-            ));
+            out.push(Found::request(Rule::OAuthScopeAdded, scope_at, message));
         }
         others(&subject, a, b, &FLOW_KEYS, &at, out);
     }
@@ -336,7 +308,7 @@ fn others(subject: &str, o: &Value, n: &Value, known: &[&str], ptr: &str, out: &
             (Rule::SchemaKeywordChanged, message)
         };
         let at = format!("{ptr}/{}", escape(key));
-        out.push(Found::new(rule, Side::Request, at, message));
+        out.push(Found::request(rule, at, message));
     }
 }
 

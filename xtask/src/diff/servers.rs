@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::model::{Contract, Operation, Servers};
 
 use super::change::{Change, Found, OpRef};
-use super::rules::{Rule, Side};
+use super::rules::Rule;
 
 /// How many URLs one server may expand to before only its defaults are read.
 const MAX_URLS: usize = 64;
@@ -152,9 +152,8 @@ fn compare(old: Option<&Servers>, new: Option<&Servers>) -> Vec<Found> {
             (Some(p), _) | (None, Some(p)) => format!("{p}/url"),
             (None, None) => "/servers".to_owned(),
         };
-        out.push(Found::new(
+        out.push(Found::request(
             Rule::ServerUrlChanged,
-            Side::Request,
             pointer,
             format!(
                 "server `{}` became `{}` ({})",
@@ -166,17 +165,15 @@ fn compare(old: Option<&Servers>, new: Option<&Servers>) -> Vec<Found> {
     }
     let paired = gone.len().min(added.len());
     for a in &gone[paired..] {
-        out.push(Found::new(
+        out.push(Found::request(
             Rule::ServerRemoved,
-            Side::Request,
             at(a),
             format!("server `{}` is no longer listed", a.url),
         ));
     }
     for b in &added[paired..] {
-        out.push(Found::new(
+        out.push(Found::request(
             Rule::ServerAdded,
-            Side::Request,
             at(b),
             format!("new server `{}`", b.url),
         ));
