@@ -70,6 +70,9 @@ pub struct DocumentReport {
     pub changes: Vec<Change>,
     /// Acknowledgements that matched no change.
     pub stale: Vec<Acknowledgement>,
+    /// How many operations the document has (the new version's, else the old one's): a
+    /// document-level change used by all of them says so instead of listing them.
+    pub operations: usize,
 }
 
 /// How many changes of each kind a report holds.
@@ -132,6 +135,7 @@ impl DocumentReport {
             ack_file,
             changes,
             stale,
+            operations: operation_count(new.1.or(old.1).unwrap_or(&empty)),
         }
     }
 
@@ -154,6 +158,25 @@ impl DocumentReport {
         }
         c
     }
+}
+
+/// How many operations a document has.
+fn operation_count(doc: &Document) -> usize {
+    doc.value
+        .get("paths")
+        .and_then(serde_json::Value::as_object)
+        .map(|paths| {
+            paths
+                .values()
+                .map(|item| {
+                    crate::document::METHODS
+                        .iter()
+                        .filter(|m| item.get(**m).is_some())
+                        .count()
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Exit code: nothing at or above `--fail-on` that is not accepted.

@@ -79,14 +79,17 @@ fn by_operation(changes: &[Change]) -> Vec<(String, Vec<&Change>)> {
     groups
 }
 
-/// Who a document-level change concerns: `used by: GET /a (get_a), POST /b`, or that no
-/// operation uses it. `label` names each operation.
-fn used_by(c: &Change, label: impl Fn(&OpRef) -> String) -> String {
-    if c.used_by.is_empty() {
-        return "used by no operation".to_owned();
+/// Who a document-level change of `d` concerns: `used by: GET /a (get_a), POST /b`, every
+/// operation, or none. `label` names each operation.
+fn used_by(d: &DocumentReport, c: &Change, label: impl Fn(&OpRef) -> String) -> String {
+    match c.used_by.len() {
+        0 => "used by no operation".to_owned(),
+        n if n == d.operations && n > 1 => format!("used by every operation ({n})"),
+        _ => {
+            let ops: Vec<String> = c.used_by.iter().map(label).collect();
+            format!("used by: {}", ops.join(", "))
+        }
     }
-    let ops: Vec<String> = c.used_by.iter().map(label).collect();
-    format!("used by: {}", ops.join(", "))
 }
 
 /// Text: per document a header, then document-level changes (`document`, each with the
@@ -129,7 +132,7 @@ pub fn text(report: &Report) -> String {
                 }
                 out.push('\n');
                 if c.operation.is_none() {
-                    let _ = writeln!(out, "{:12}{}", "", used_by(c, OpRef::label));
+                    let _ = writeln!(out, "{:12}{}", "", used_by(d, c, OpRef::label));
                 }
             }
         }
@@ -179,10 +182,10 @@ fn op_ref_cell(op: &OpRef) -> String {
     }
 }
 
-fn op_cell(c: &Change) -> String {
+fn op_cell(d: &DocumentReport, c: &Change) -> String {
     match &c.operation {
         Some(op) => op_ref_cell(op),
-        None => format!("{DOCUMENT}; {}", used_by(c, op_ref_cell)),
+        None => format!("{DOCUMENT}; {}", used_by(d, c, op_ref_cell)),
     }
 }
 
@@ -228,7 +231,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} | `{}` |",
-                    op_cell(c),
+                    op_cell(d, c),
                     c.rule.id(),
                     cell(&c.message),
                     cell(&c.pointer)
@@ -244,7 +247,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} | {} | {} |",
-                    op_cell(c),
+                    op_cell(d, c),
                     c.rule.id(),
                     c.severity(),
                     cell(&c.message),
