@@ -175,3 +175,38 @@ pub fn apply(acks: &[Acknowledgement], changes: &mut [Change]) -> Vec<Acknowledg
         .map(|(a, _)| a.clone())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::change::Found;
+    use crate::diff::rules::Side;
+
+    fn entry(operation: Option<&str>) -> Acknowledgement {
+        Acknowledgement {
+            rule: "server-url-changed".to_owned(),
+            operation: operation.map(str::to_owned),
+            pointer: Some("/servers/0/url".to_owned()),
+            reason: "moved".to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_entry_without_an_operation_accepts_document_level_changes_only() {
+        let found = Found::new(Rule::ServerUrlChanged, Side::Request, "/servers/0/url", "m");
+        let shared = found.clone().shared(Vec::new());
+        assert!(entry(None).matches(&shared));
+        assert!(!entry(Some("GET /things")).matches(&shared));
+        let entries = parse(
+            Path::new("t.toml"),
+            "[[accept]]\nrule = \"server-url-changed\"\nreason = \"moved\"\n",
+        )
+        .unwrap();
+        assert_eq!(entries[0].place(), "document");
+        let malformed = parse(
+            Path::new("t.toml"),
+            "[[accept]]\nrule = \"server-url-changed\"\noperation = \"things\"\nreason = \"x\"\n",
+        );
+        assert!(malformed.is_err());
+    }
+}
