@@ -9,7 +9,8 @@
 //! - [`shape`]: reading a resolved schema for comparison (keyword classes, `allOf` flattened);
 //! - [`equivalences`]: the reviewed list of differences the drift check tolerates;
 //! - [`examples`]: validating instances against OpenAPI 3.0 schemas;
-//! - [`finding`]: what checks report.
+//! - [`finding`]: what checks report;
+//! - [`wire`]: how HTTP matches parameters, headers and status ranges.
 
 pub mod document;
 pub mod equivalences;
@@ -18,3 +19,4 @@ pub mod finding;
 pub mod model;
 pub mod schema;
 pub mod shape;
+pub mod wire;

@@ -8,6 +8,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::document::{pointer, Document, METHODS};
+use crate::wire::{header_key, ParamKey, Serialization};
 
 /// Identifies an operation: upper-case method and path template.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,6 +75,9 @@ pub struct Operation {
     pub responses: BTreeMap<String, Response>,
     /// The operation's `security`, or `None` when it inherits the document's.
     pub security: Option<Value>,
+    /// The `servers` written on the operation, else on its path item; `None` when it
+    /// inherits the document's.
+    pub servers: Option<Servers>,
     /// The operation's tags.
     pub tags: Vec<String>,
     /// Its `summary`, when written.
@@ -119,6 +123,18 @@ pub struct Parameter {
     pub deprecated: bool,
 }
 
+impl Parameter {
+    /// What tells it apart from the operation's other parameters (see [`ParamKey::new`]).
+    pub fn key(&self) -> ParamKey {
+        ParamKey::new(&self.location, &self.name)
+    }
+
+    /// Its `style` and `explode`, with the location's defaults filled in.
+    pub fn serialization(&self) -> Serialization {
+        Serialization::of(&self.location, self.style.as_deref(), self.explode)
+    }
+}
+
 /// A request body.
 #[derive(Debug, Clone)]
 pub struct RequestBody {
@@ -141,6 +157,49 @@ pub struct Response {
     pub pointer: String,
     /// Its `description`, when written.
     pub description: Option<String>,
+    /// Its headers by [`header_key`] (lower-case name). A `Content-Type` entry is left
+    /// out: OpenAPI says it is ignored (the media type says it).
+    pub headers: BTreeMap<String, Header>,
+}
+
+/// A response header.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The name as written.
+    pub name: String,
+    /// Whether it is `required` (absent: not).
+    pub required: bool,
+    /// Its schema, resolved: `schema`, else the schema of its `content` entry (`{}` when
+    /// neither is written).
+    pub schema: Value,
+    /// `style`, when written (headers only know `simple`).
+    pub style: Option<String>,
+    /// `explode`, when written.
+    pub explode: Option<bool>,
+    /// `example` plus every `examples.*.value`, by name (`example` for the single form).
+    pub examples: Vec<(String, Value)>,
+    /// JSON pointer of the header in its document.
+    pub pointer: String,
+    /// Its `description`, when written.
+    pub description: Option<String>,
+    /// Whether it is marked `deprecated: true`.
+    pub deprecated: bool,
+}
+
+impl Header {
+    /// Its `style` and `explode`, with a header's defaults filled in.
+    pub fn serialization(&self) -> Serialization {
+        Serialization::of("header", self.style.as_deref(), self.explode)
+    }
+}
+
+/// A `servers` list and where it is written.
+#[derive(Debug, Clone)]
+pub struct Servers {
+    /// JSON pointer of the list in its document (`/servers`, `/paths/~1x/servers`, …).
+    pub pointer: String,
+    /// The Server Objects as written.
+    pub list: Vec<Value>,
 }
 
 /// The content of one media type.
@@ -163,22 +222,37 @@ pub struct Contract {
     pub operations: BTreeMap<OpKey, Operation>,
     /// The document-level `security`, which operations without their own inherit.
     pub security: Option<Value>,
+    /// The document-level `servers`, which operations without their own inherit.
+    pub servers: Option<Servers>,
+    /// `components.securitySchemes` by name, `$ref`s resolved.
+    pub security_schemes: BTreeMap<String, Value>,
 }
 
 impl Contract {
     /// Reads the operations of a document. Unresolvable `$ref`s become `{"$unresolved": ref}`
     /// (the lint reports them) so that the model can always be built.
     pub fn from_document(doc: &Document) -> Self {
-        let mut operations = BTreeMap::new();
-        let security = doc.value.get("security").cloned();
+        let mut contract = Self {
+            operations: BTreeMap::new(),
+            security: doc.value.get("security").cloned(),
+            servers: read_servers(&doc.value, "/servers".to_owned()),
+            security_schemes: doc
+                .value
+                .pointer("/components/securitySchemes")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(name, s)| (name.clone(), deref(doc, s).clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         let Some(paths) = doc.value.get("paths").and_then(Value::as_object) else {
-            return Self {
-                operations,
-                security,
-            };
+            return contract;
         };
         for (path, item) in paths {
             let item = deref(doc, item);
+            let path_servers = read_servers(item, pointer(["paths", path.as_str(), "servers"]));
             let shared_params = item
                 .get("parameters")
                 .and_then(Value::as_array)
@@ -206,10 +280,9 @@ impl Contract {
                         p,
                         format!("{}/parameters/{i}", pointer(["paths", path.as_str()])),
                     );
-                    if !parameters
-                        .iter()
-                        .any(|q| q.location == param.location && q.name == param.name)
-                    {
+                    // An operation's own parameter overrides the path's (header names in
+                    // any case: `X-Foo` and `x-foo` are one header).
+                    if !parameters.iter().any(|q| q.key() == param.key()) {
                         parameters.push(param);
                     }
                 }
@@ -226,20 +299,22 @@ impl Contract {
                 if let Some(rs) = op.get("responses").and_then(Value::as_object) {
                     for (status, r) in rs {
                         let r = deref(doc, r);
+                        let r_ptr =
+                            format!("{op_ptr}/responses/{}", crate::document::escape(status));
                         responses.insert(
                             status.clone(),
                             Response {
                                 content: read_content(doc, r),
-                                pointer: format!(
-                                    "{op_ptr}/responses/{}",
-                                    crate::document::escape(status)
-                                ),
+                                headers: read_headers(doc, r, &r_ptr),
+                                pointer: r_ptr,
                                 description: text_of(r, "description"),
                             },
                         );
                     }
                 }
-                operations.insert(
+                let servers =
+                    read_servers(op, format!("{op_ptr}/servers")).or_else(|| path_servers.clone());
+                contract.operations.insert(
                     key.clone(),
                     Operation {
                         key,
@@ -252,6 +327,7 @@ impl Contract {
                         request_body,
                         responses,
                         security: op.get("security").cloned(),
+                        servers,
                         tags: op
                             .get("tags")
                             .and_then(Value::as_array)
@@ -269,10 +345,13 @@ impl Contract {
                 );
             }
         }
-        Self {
-            operations,
-            security,
-        }
+        contract
+    }
+
+    /// The servers that apply to `op`: its own (or its path item's), else the document's.
+    /// `None` when neither says anything (the base is the document's own location, `/`).
+    pub fn servers_of<'a>(&'a self, op: &'a Operation) -> Option<&'a Servers> {
+        op.servers.as_ref().or(self.servers.as_ref())
     }
 
     /// The security that applies to `op`: its own, else the document's. `None` when neither
@@ -317,34 +396,86 @@ fn flag(holder: &Value, key: &str) -> bool {
     holder.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// `example` plus every `examples.*.value` of a media type or header, by name.
+fn read_examples(doc: &Document, holder: &Value) -> Vec<(String, Value)> {
+    let mut examples = Vec::new();
+    if let Some(e) = holder.get("example") {
+        examples.push(("example".to_owned(), e.clone()));
+    }
+    if let Some(map) = holder.get("examples").and_then(Value::as_object) {
+        for (name, e) in map {
+            let e = deref(doc, e);
+            if let Some(v) = e.get("value") {
+                examples.push((name.clone(), v.clone()));
+            }
+        }
+    }
+    examples
+}
+
 fn read_content(doc: &Document, holder: &Value) -> BTreeMap<String, Media> {
     let mut out = BTreeMap::new();
     if let Some(content) = holder.get("content").and_then(Value::as_object) {
         for (media_type, media) in content {
-            let mut examples = Vec::new();
-            if let Some(e) = media.get("example") {
-                examples.push(("example".to_owned(), e.clone()));
-            }
-            if let Some(map) = media.get("examples").and_then(Value::as_object) {
-                for (name, e) in map {
-                    let e = deref(doc, e);
-                    if let Some(v) = e.get("value") {
-                        examples.push((name.clone(), v.clone()));
-                    }
-                }
-            }
             out.insert(
                 media_type.clone(),
                 Media {
                     schema: media.get("schema").map(|s| resolve_schema(doc, s)),
                     schema_as_written: media.get("schema").cloned(),
-                    examples,
+                    examples: read_examples(doc, media),
                     has_encoding: media.get("encoding").is_some(),
                 },
             );
         }
     }
     out
+}
+
+fn read_headers(doc: &Document, response: &Value, response_ptr: &str) -> BTreeMap<String, Header> {
+    let mut out = BTreeMap::new();
+    let Some(headers) = response.get("headers").and_then(Value::as_object) else {
+        return out;
+    };
+    for (name, h) in headers {
+        let key = header_key(name);
+        if key == "content-type" {
+            continue;
+        }
+        let h = deref(doc, h);
+        let schema = h
+            .get("schema")
+            .or_else(|| {
+                h.get("content")
+                    .and_then(Value::as_object)
+                    .and_then(|c| c.values().next())
+                    .and_then(|m| m.get("schema"))
+            })
+            .map(|s| resolve_schema(doc, s))
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        let header = Header {
+            name: name.clone(),
+            required: flag(h, "required"),
+            schema,
+            style: text_of(h, "style"),
+            explode: h.get("explode").and_then(Value::as_bool),
+            examples: read_examples(doc, h),
+            pointer: format!("{response_ptr}/headers/{}", crate::document::escape(name)),
+            description: text_of(h, "description"),
+            deprecated: flag(h, "deprecated"),
+        };
+        out.insert(key, header);
+    }
+    out
+}
+
+/// The `servers` of a document, path item or operation; `None` when absent or empty
+/// (an empty list says nothing either).
+fn read_servers(holder: &Value, pointer: String) -> Option<Servers> {
+    let list = holder.get("servers")?.as_array()?;
+    (!list.is_empty()).then(|| Servers {
+        pointer,
+        list: list.clone(),
+    })
 }
 
 /// Follows a `$ref` at the top of a non-schema object (response, parameter, body, example).
@@ -405,4 +536,48 @@ fn resolve_in(doc: &Document, v: &Value, stack: &mut Vec<String>) -> Value {
         out.insert(k.clone(), resolved);
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(yaml: &str) -> Contract {
+        Contract::from_document(&Document::parse("test", yaml).unwrap())
+    }
+
+    #[test]
+    fn an_operation_header_overrides_the_path_header_whatever_its_case() {
+        let c = contract(
+            r#"
+paths:
+  /things/{id}:
+    parameters:
+      - {in: path, name: id, required: true, schema: {type: string}}
+      - {in: header, name: X-Tenant, required: true, schema: {type: string}}
+      - {in: query, name: Limit, schema: {type: integer}}
+    get:
+      parameters:
+        - {in: header, name: x-tenant, schema: {type: string}}
+        - {in: query, name: limit, schema: {type: integer}}
+      responses: {'200': {description: ok}}
+"#,
+        );
+        let op = c.operations.values().next().unwrap();
+        let names: Vec<(&str, &str, bool)> = op
+            .parameters
+            .iter()
+            .map(|p| (p.location.as_str(), p.name.as_str(), p.required))
+            .collect();
+        // The header is one parameter, the operation's; query names stay case-sensitive.
+        assert_eq!(
+            names,
+            [
+                ("header", "x-tenant", false),
+                ("query", "limit", false),
+                ("path", "id", true),
+                ("query", "Limit", false),
+            ]
+        );
+    }
 }

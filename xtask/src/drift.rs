@@ -11,6 +11,7 @@ use crate::equivalences::{Equivalences, Kind};
 use crate::finding::{Check, Finding};
 use crate::model::{Contract, Media, Operation, Parameter};
 use crate::schema::SchemaComparator;
+use crate::wire::{find_status, is_range, range_of, ParamKey, Serialization};
 
 /// Compares the hand-written document of `surface` with the document derived from its trait.
 pub fn compare(
@@ -117,13 +118,14 @@ fn compare_operation(
     compare_responses(&ctx, hop, dop, out);
 }
 
-fn param_key(ctx: &Ctx, p: &Parameter) -> (String, String) {
-    let name = if p.location == "header" && ctx.eq.allows(Kind::HeaderNameCase, &ctx.scope) {
-        p.name.to_ascii_lowercase()
+/// Header names match without regard to case only where `header-name-case` is declared:
+/// the server's spelling should otherwise be the document's.
+fn param_key(ctx: &Ctx, p: &Parameter) -> ParamKey {
+    if ctx.eq.allows(Kind::HeaderNameCase, &ctx.scope) {
+        p.key()
     } else {
-        p.name.clone()
-    };
-    (p.location.clone(), name)
+        ParamKey::exact(&p.location, &p.name)
+    }
 }
 
 fn compare_parameters(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<Finding>) {
@@ -190,15 +192,10 @@ fn compare_parameters(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec
 
 /// `style`/`explode` with the location's defaults filled in when `parameter-style` is declared.
 fn effective_style(ctx: &Ctx, p: &Parameter) -> (Option<String>, Option<bool>) {
-    let default_style = if p.location == "query" || p.location == "cookie" {
-        "form"
-    } else {
-        "simple"
-    };
+    let default = Serialization::default_for(&p.location);
     let (mut style, mut explode) = (p.style.clone(), p.explode);
-    let default_explode = default_style == "form";
-    let fill = style.as_deref().is_none_or(|s| s == default_style)
-        && explode.is_none_or(|e| e == default_explode);
+    let fill = style.as_deref().is_none_or(|s| s == default.style)
+        && explode.is_none_or(|e| e == default.explode);
     if fill
         && (style.is_some() || explode.is_some())
         && ctx.eq.apply(Kind::ParameterStyle, &ctx.scope)
@@ -293,13 +290,10 @@ fn compare_content(
     }
 }
 
-/// `4XX` for `404`, `5XX` for `502`; `None` for anything else.
-fn range_of(status: &str) -> Option<String> {
-    let first = status.chars().next()?;
-    (status.len() == 3
-        && status.chars().all(|c| c.is_ascii_digit())
-        && (first == '4' || first == '5'))
-        .then(|| format!("{first}XX"))
+/// The error range (`4XX`, `5XX`) dropshot documents a specific error code under; the
+/// `error-ranges` equivalence covers errors only.
+fn error_range_of(status: &str) -> Option<String> {
+    range_of(status).filter(|r| r.starts_with('4') || r.starts_with('5'))
 }
 
 fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<Finding>) {
@@ -328,8 +322,8 @@ fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<
         // The same status, or (declared) the range dropshot documents errors with.
         let counterpart = match dop.responses.get(status) {
             Some(dr) => Some(dr),
-            None => range_of(status)
-                .and_then(|r| dop.responses.get(&r))
+            None => error_range_of(status)
+                .and_then(|r| find_status(&dop.responses, &r))
                 .filter(|_| ctx.eq.apply(Kind::ErrorRanges, &ctx.scope)),
         };
         match counterpart {
@@ -354,8 +348,7 @@ fn compare_responses(ctx: &Ctx, hop: &Operation, dop: &Operation, out: &mut Vec<
         if hop.responses.contains_key(status) {
             continue;
         }
-        let is_range = status.len() == 3 && status.ends_with("XX");
-        if is_range && ctx.eq.allows(Kind::ErrorRanges, &ctx.scope) {
+        if is_range(status) && ctx.eq.allows(Kind::ErrorRanges, &ctx.scope) {
             continue;
         }
         out.push(ctx.finding(

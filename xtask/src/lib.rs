@@ -14,7 +14,7 @@ pub mod drift;
 pub mod generate;
 pub mod lint;
 
-pub use quartet_contract::{document, equivalences, examples, finding, model, schema, shape};
+pub use quartet_contract::{document, equivalences, examples, finding, model, schema, shape, wire};
 
 use std::path::PathBuf;
 

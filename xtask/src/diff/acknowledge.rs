@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `pointer` is optional: without it the entry accepts every change of that rule on that
-//! operation.
+//! operation. A document-level change (a security scheme, a server list) has no
+//! operation: its entry leaves `operation` out.
 
 use std::path::{Path, PathBuf};
 
@@ -59,8 +60,9 @@ pub enum AckError {
 pub struct Acknowledgement {
     /// The rule id, e.g. `response-property-removed`.
     pub rule: String,
-    /// `METHOD /path` as in the new document.
-    pub operation: String,
+    /// `METHOD /path` as in the new document; absent for a document-level change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
     /// The change's JSON pointer; absent: any pointer in that operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
@@ -78,14 +80,22 @@ struct File {
 impl Acknowledgement {
     /// Whether this entry accepts `change`.
     pub fn matches(&self, change: &Change) -> bool {
-        let (method, path) = self
-            .operation
-            .split_once(' ')
-            .unwrap_or((self.operation.as_str(), ""));
+        let same_place = match (&self.operation, change.operation_key()) {
+            (None, None) => true,
+            (Some(op), Some(key)) => {
+                let (method, path) = op.split_once(' ').unwrap_or((op.as_str(), ""));
+                method.eq_ignore_ascii_case(&key.method) && path.trim() == key.path
+            }
+            _ => false,
+        };
         self.rule == change.rule.id()
-            && method.eq_ignore_ascii_case(&change.operation.method)
-            && path.trim() == change.operation.path
+            && same_place
             && self.pointer.as_deref().is_none_or(|p| p == change.pointer)
+    }
+
+    /// `METHOD /path`, or `document` for an entry about a document-level change.
+    pub fn place(&self) -> &str {
+        self.operation.as_deref().unwrap_or(super::change::DOCUMENT)
     }
 }
 
@@ -131,15 +141,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Acknowledgement>, AckError> 
         if a.reason.trim().is_empty() {
             return Err(fail("a reason is required".to_owned()));
         }
-        let well_formed = a
-            .operation
-            .split_once(' ')
-            .is_some_and(|(m, p)| !m.is_empty() && p.starts_with('/'));
-        if !well_formed {
-            return Err(fail(format!(
-                "operation `{}` is not `METHOD /path`",
-                a.operation
-            )));
+        if let Some(op) = &a.operation {
+            let well_formed = op
+                .split_once(' ')
+                .is_some_and(|(m, p)| !m.is_empty() && p.starts_with('/'));
+            if !well_formed {
+                return Err(fail(format!(
+                    "operation `{op}` is not `METHOD /path` (leave it out for a document-level change)"
+                )));
+            }
         }
     }
     Ok(file.accept)
@@ -164,4 +174,39 @@ pub fn apply(acks: &[Acknowledgement], changes: &mut [Change]) -> Vec<Acknowledg
         .filter(|(_, u)| !u)
         .map(|(a, _)| a.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::change::Found;
+    use crate::diff::rules::Side;
+
+    fn entry(operation: Option<&str>) -> Acknowledgement {
+        Acknowledgement {
+            rule: "server-url-changed".to_owned(),
+            operation: operation.map(str::to_owned),
+            pointer: Some("/servers/0/url".to_owned()),
+            reason: "moved".to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_entry_without_an_operation_accepts_document_level_changes_only() {
+        let found = Found::new(Rule::ServerUrlChanged, Side::Request, "/servers/0/url", "m");
+        let shared = found.clone().shared(Vec::new());
+        assert!(entry(None).matches(&shared));
+        assert!(!entry(Some("GET /things")).matches(&shared));
+        let entries = parse(
+            Path::new("t.toml"),
+            "[[accept]]\nrule = \"server-url-changed\"\nreason = \"moved\"\n",
+        )
+        .unwrap();
+        assert_eq!(entries[0].place(), "document");
+        let malformed = parse(
+            Path::new("t.toml"),
+            "[[accept]]\nrule = \"server-url-changed\"\noperation = \"things\"\nreason = \"x\"\n",
+        );
+        assert!(malformed.is_err());
+    }
 }

@@ -1,8 +1,44 @@
 //! One classified change between two versions of a contract.
 
-use crate::model::OpKey;
+use std::fmt;
+
+use crate::model::{OpKey, Operation};
 
 use super::rules::{Rule, Severity, Side};
+
+/// An operation as reports name it: method and path, and its operationId.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpRef {
+    /// Method and path.
+    pub key: OpKey,
+    /// The operationId, if any.
+    pub id: Option<String>,
+}
+
+impl OpRef {
+    /// The reference to `op`.
+    pub fn of(op: &Operation) -> Self {
+        Self {
+            key: op.key.clone(),
+            id: op.operation_id.clone(),
+        }
+    }
+
+    /// `METHOD path (operationId)`, the way every report names an operation.
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{} ({id})", self.key),
+            None => self.key.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for OpRef {
+    /// `METHOD path`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.key.fmt(f)
+    }
+}
 
 /// A change found by the comparison, classified by a [`Rule`].
 #[derive(Debug, Clone, PartialEq)]
@@ -11,11 +47,14 @@ pub struct Change {
     pub rule: Rule,
     /// Where it happened: request or response.
     pub side: Side,
-    /// The operation it belongs to (method and path as in the new document; as in the old
-    /// one when the operation was removed).
-    pub operation: OpKey,
-    /// The operation's operationId (new document first, old one when removed).
-    pub operation_id: Option<String>,
+    /// The operation it belongs to (as in the new document; as in the old one when the
+    /// operation was removed). `None` for a document-level change: one to something
+    /// operations share (a security scheme, a server list), reported once, with the
+    /// operations concerned in [`Change::used_by`].
+    pub operation: Option<OpRef>,
+    /// For a document-level change, the operations that use what changed, in path order
+    /// (empty when none does); empty for an operation's own change.
+    pub used_by: Vec<OpRef>,
     /// JSON pointer into the new document (into the old one for what was removed), through
     /// resolved `$ref`s, as the drift check reports them.
     pub pointer: String,
@@ -25,22 +64,31 @@ pub struct Change {
     pub accepted: Option<String>,
 }
 
+/// How reports name the place of a document-level change.
+pub const DOCUMENT: &str = "document";
+
 impl Change {
     /// The rule's severity.
     pub fn severity(&self) -> Severity {
         self.rule.severity()
     }
 
-    /// `METHOD path (operationId)`, the way every report names an operation.
+    /// `METHOD path (operationId)`, or [`DOCUMENT`] for a document-level change.
     pub fn operation_label(&self) -> String {
-        match &self.operation_id {
-            Some(id) => format!("{} ({id})", self.operation),
-            None => self.operation.to_string(),
+        match &self.operation {
+            Some(op) => op.label(),
+            None => DOCUMENT.to_owned(),
         }
+    }
+
+    /// The operation's method and path, unless the change is document-level.
+    pub fn operation_key(&self) -> Option<&OpKey> {
+        self.operation.as_ref().map(|op| &op.key)
     }
 }
 
-/// A change found inside one operation, before it is attached to it.
+/// A change found inside one operation, or in what operations share, before it is
+/// attached to its place.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Found {
     pub rule: Rule,
@@ -61,6 +109,33 @@ impl Found {
             side,
             pointer: pointer.into(),
             message: message.into(),
+        }
+    }
+
+    /// A change on the request side (servers, security, parameters, request bodies).
+    pub fn request(rule: Rule, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(rule, Side::Request, pointer, message)
+    }
+
+    /// The change of operation `op`.
+    pub fn on(self, op: &Operation) -> Change {
+        self.placed(Some(OpRef::of(op)), Vec::new())
+    }
+
+    /// A document-level change, concerning the operations in `used_by`.
+    pub fn shared(self, used_by: Vec<OpRef>) -> Change {
+        self.placed(None, used_by)
+    }
+
+    fn placed(self, operation: Option<OpRef>, used_by: Vec<OpRef>) -> Change {
+        Change {
+            rule: self.rule,
+            side: self.side,
+            operation,
+            used_by,
+            pointer: self.pointer,
+            message: self.message,
+            accepted: None,
         }
     }
 }

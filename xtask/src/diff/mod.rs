@@ -7,7 +7,10 @@
 //! change by a [`rules::Rule`] with a stable id, a severity and a side.
 //!
 //! - [`rules`]: the catalogue;
-//! - [`compare`]: operations, security, parameters, bodies, responses;
+//! - [`change`]: one classified change, on an operation or at the document level;
+//! - [`compare`]: old → new, document-level changes then operation by operation, with
+//!   `schemes` (security schemes), `servers`, `security` (requirements), `parameters`,
+//!   `bodies` (request bodies, content), `responses` and `headers` (response headers);
 //! - `walk`: the directional schema comparison (`allOf` flattened, `oneOf` paired);
 //! - [`acknowledge`]: the per-document file of accepted changes;
 //! - [`render`]: text, Markdown and JSON;
@@ -15,12 +18,19 @@
 //! - [`cli`]: the command line.
 
 pub mod acknowledge;
+mod bodies;
 pub mod change;
 pub mod cli;
 pub mod compare;
 pub mod git;
+mod headers;
+mod parameters;
 pub mod render;
+mod responses;
 pub mod rules;
+mod schemes;
+mod security;
+mod servers;
 mod walk;
 
 use serde::Serialize;
@@ -28,7 +38,7 @@ use serde::Serialize;
 use crate::document::Document;
 
 pub use acknowledge::Acknowledgement;
-pub use change::Change;
+pub use change::{Change, OpRef};
 pub use rules::{Rule, Severity, Side};
 
 /// Whether a document exists on both sides.
@@ -60,6 +70,9 @@ pub struct DocumentReport {
     pub changes: Vec<Change>,
     /// Acknowledgements that matched no change.
     pub stale: Vec<Acknowledgement>,
+    /// How many operations the document has (the new version's, else the old one's): a
+    /// document-level change used by all of them says so instead of listing them.
+    pub operations: usize,
 }
 
 /// How many changes of each kind a report holds.
@@ -122,6 +135,7 @@ impl DocumentReport {
             ack_file,
             changes,
             stale,
+            operations: operation_count(new.1.or(old.1).unwrap_or(&empty)),
         }
     }
 
@@ -144,6 +158,25 @@ impl DocumentReport {
         }
         c
     }
+}
+
+/// How many operations a document has.
+fn operation_count(doc: &Document) -> usize {
+    doc.value
+        .get("paths")
+        .and_then(serde_json::Value::as_object)
+        .map(|paths| {
+            paths
+                .values()
+                .map(|item| {
+                    crate::document::METHODS
+                        .iter()
+                        .filter(|m| item.get(**m).is_some())
+                        .count()
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Exit code: nothing at or above `--fail-on` that is not accepted.

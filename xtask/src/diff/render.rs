@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::change::Change;
+use super::change::{Change, OpRef, DOCUMENT};
 use super::rules::Severity;
 use super::{Counts, DocumentReport, Presence, Report};
 
@@ -79,7 +79,21 @@ fn by_operation(changes: &[Change]) -> Vec<(String, Vec<&Change>)> {
     groups
 }
 
-/// Text: per document a header, then per operation `METHOD path (operationId)` and one
+/// Who a document-level change of `d` concerns: `used by: GET /a (get_a), POST /b`, every
+/// operation, or none. `label` names each operation.
+fn used_by(d: &DocumentReport, c: &Change, label: impl Fn(&OpRef) -> String) -> String {
+    match c.used_by.len() {
+        0 => "used by no operation".to_owned(),
+        n if n == d.operations && n > 1 => format!("used by every operation ({n})"),
+        _ => {
+            let ops: Vec<String> = c.used_by.iter().map(label).collect();
+            format!("used by: {}", ops.join(", "))
+        }
+    }
+}
+
+/// Text: per document a header, then document-level changes (`document`, each with the
+/// operations that use what changed) and per operation `METHOD path (operationId)` one
 /// line per change (severity, rule id, JSON pointer, message), then stale
 /// acknowledgements and a summary line; a final verdict.
 pub fn text(report: &Report) -> String {
@@ -117,6 +131,9 @@ pub fn text(report: &Report) -> String {
                     let _ = write!(out, "  [accepted: {reason}]");
                 }
                 out.push('\n');
+                if c.operation.is_none() {
+                    let _ = writeln!(out, "{:12}{}", "", used_by(d, c, OpRef::label));
+                }
             }
         }
         if !d.stale.is_empty() {
@@ -130,7 +147,7 @@ pub fn text(report: &Report) -> String {
                     out,
                     "  {}  {}  {}  ({})",
                     a.rule,
-                    a.operation,
+                    a.place(),
                     a.pointer.as_deref().unwrap_or("*"),
                     a.reason
                 );
@@ -158,10 +175,17 @@ fn heading(s: Severity) -> &'static str {
     }
 }
 
-fn op_cell(c: &Change) -> String {
-    match &c.operation_id {
-        Some(id) => format!("`{}` (`{id}`)", c.operation),
-        None => format!("`{}`", c.operation),
+fn op_ref_cell(op: &OpRef) -> String {
+    match &op.id {
+        Some(id) => format!("`{}` (`{id}`)", op.key),
+        None => format!("`{}`", op.key),
+    }
+}
+
+fn op_cell(d: &DocumentReport, c: &Change) -> String {
+    match &c.operation {
+        Some(op) => op_ref_cell(op),
+        None => format!("{DOCUMENT}; {}", used_by(d, c, op_ref_cell)),
     }
 }
 
@@ -207,7 +231,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} | `{}` |",
-                    op_cell(c),
+                    op_cell(d, c),
                     c.rule.id(),
                     cell(&c.message),
                     cell(&c.pointer)
@@ -223,7 +247,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} | {} | {} |",
-                    op_cell(c),
+                    op_cell(d, c),
                     c.rule.id(),
                     c.severity(),
                     cell(&c.message),
@@ -244,7 +268,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| `{}` | `{}` | `{}` | {} |",
-                    cell(&a.operation),
+                    cell(a.place()),
                     a.rule,
                     cell(a.pointer.as_deref().unwrap_or("*")),
                     cell(&a.reason)
@@ -320,10 +344,13 @@ pub struct JsonChange<'a> {
     pub severity: Severity,
     /// `request` or `response`.
     pub side: super::Side,
-    /// `METHOD path`.
-    pub operation: String,
+    /// `METHOD path`; `null` for a document-level change.
+    pub operation: Option<String>,
     /// The operationId, or `null`.
     pub operation_id: Option<&'a str>,
+    /// For a document-level change, the operations that use what changed (`METHOD path`);
+    /// empty otherwise.
+    pub used_by: Vec<String>,
     /// JSON pointer.
     pub pointer: &'a str,
     /// What changed.
@@ -353,8 +380,9 @@ pub fn json(report: &Report) -> Result<String, serde_json::Error> {
                     rule: c.rule.id(),
                     severity: c.severity(),
                     side: c.side,
-                    operation: c.operation.to_string(),
-                    operation_id: c.operation_id.as_deref(),
+                    operation: c.operation.as_ref().map(OpRef::to_string),
+                    operation_id: c.operation.as_ref().and_then(|op| op.id.as_deref()),
+                    used_by: c.used_by.iter().map(OpRef::to_string).collect(),
                     pointer: &c.pointer,
                     message: &c.message,
                     accepted: c.accepted.is_some(),

@@ -43,9 +43,9 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
-    /// The request: paths, methods, security, parameters, request bodies.
+    /// The request: servers, paths, methods, security, parameters, request bodies.
     Request,
-    /// The response: status codes, response bodies.
+    /// The response: status codes, response headers and bodies.
     Response,
 }
 
@@ -119,6 +119,46 @@ catalogue! {
         "An operation that required credentials now accepts anonymous calls.";
     SecurityAlternativeAdded = "security-alternative-added", Info, request,
         "A new way of authenticating is accepted besides the old ones.";
+    // Security schemes (document-level, with the operations that require them).
+    SecuritySchemeAdded = "api-security-component-added", Info, request,
+        "A new security scheme.";
+    SecuritySchemeRemoved = "api-security-component-removed", Breaking, request,
+        "A security scheme was removed while operations still require it: the document no longer says how to authenticate them.";
+    SecuritySchemeRenamed = "api-security-component-renamed", Info, request,
+        "A security scheme was renamed: the same definition under another name, and the requirements follow it, so nothing changes on the wire.";
+    SecuritySchemeTypeChanged = "api-security-component-type-changed", Breaking, request,
+        "A security scheme's `type` changed (`apiKey`, `http`, `oauth2`, `openIdConnect`): clients send a credential the server no longer reads.";
+    SecuritySchemeApiKeyChanged = "api-security-component-api-key-changed", Breaking, request,
+        "An API key's `in` or `name` changed: clients send the key where the server no longer looks (header names compare without case).";
+    SecuritySchemeHttpSchemeChanged = "api-security-component-http-scheme-changed", Breaking, request,
+        "An HTTP scheme's `scheme` changed (`basic` → `bearer`, compared without case): clients send the wrong kind of credential.";
+    SecuritySchemeBearerFormatChanged = "api-security-component-bearer-format-changed", Warning, request,
+        "A bearer scheme's `bearerFormat` changed: documentation only, but it announces another kind of token, which clients that inspect or mint tokens notice.";
+    OAuthFlowRemoved = "api-security-component-oauth-flow-removed", Breaking, request,
+        "An OAuth flow was removed: clients that obtain tokens through it no longer can.";
+    OAuthFlowAdded = "api-security-component-oauth-flow-added", Info, request,
+        "A new OAuth flow.";
+    OAuthAuthorizationUrlChanged = "api-security-component-oauth-url-changed", Warning, request,
+        "An OAuth flow's `authorizationUrl` changed: clients that send users to the old one must move before it stops answering. Like a server URL, a deployment change the document cannot prove breaking.";
+    OAuthTokenUrlChanged = "api-security-component-oauth-token-url-changed", Warning, request,
+        "An OAuth flow's `tokenUrl` changed: clients configured with the old one must move before it stops answering. Like a server URL, a deployment change the document cannot prove breaking (a token endpoint among the document's own paths that moves is `path-removed`).";
+    OAuthRefreshUrlChanged = "api-security-component-oauth-refresh-url-changed", Warning, request,
+        "An OAuth flow's `refreshUrl` changed (or appeared, or went): clients that refresh tokens at the old one must move.";
+    OAuthScopeRemoved = "api-security-component-oauth-scope-removed", Breaking, request,
+        "A scope was removed from an OAuth flow: clients that request it are refused (`invalid_scope`).";
+    OAuthScopeAdded = "api-security-component-oauth-scope-added", Info, request,
+        "A new scope in an OAuth flow.";
+    OpenIdConnectUrlChanged = "api-security-component-openid-connect-url-changed", Warning, request,
+        "An OpenID Connect scheme's `openIdConnectUrl` changed: clients discover the provider at the old one until they are reconfigured.";
+    SecuritySchemeUnusedChanged = "api-security-component-unused-changed", Info, request,
+        "A security scheme that no operation requires changed or was removed: no client authenticates with it, so it is reported once, used by no operation.";
+    // Servers (document-level when inherited, with the operations they serve).
+    ServerUrlChanged = "server-url-changed", Warning, request,
+        "A server URL (host or base path) changed: clients configured with the old one must move; paths below it are unchanged.";
+    ServerRemoved = "server-removed", Warning, request,
+        "A server is no longer listed: clients configured with it must move.";
+    ServerAdded = "server-added", Info, request,
+        "A new server.";
     // Parameters.
     NewRequiredParameter = "new-required-request-parameter", Breaking, request,
         "A new required parameter (path, query, header or cookie).";
@@ -195,6 +235,19 @@ catalogue! {
         "A response media type was removed.";
     ResponseMediaTypeAdded = "response-media-type-added", Info, response,
         "A new response media type.";
+    // Response headers (names compare without case; `Content-Type` is not a header here).
+    RequiredResponseHeaderRemoved = "required-response-header-removed", Breaking, response,
+        "A required response header was removed.";
+    OptionalResponseHeaderRemoved = "optional-response-header-removed", Breaking, response,
+        "An optional response header was removed: clients read it when it is there (a redirect's `Location` is seldom marked required), and the server may now stop sending it.";
+    ResponseHeaderBecameOptional = "response-header-became-optional", Breaking, response,
+        "A required response header became optional.";
+    ResponseHeaderBecameRequired = "response-header-became-required", Info, response,
+        "An optional response header became required.";
+    ResponseHeaderTypeChanged = "response-header-type-changed", Breaking, response,
+        "A response header's type, format or serialization (`explode`) changed (or a schema inside it).";
+    ResponseHeaderAdded = "response-header-added", Info, response,
+        "A new response header.";
     // Response schemas.
     ResponsePropertyRemoved = "response-property-removed", Breaking, response,
         "A response property was removed (required or optional).";
@@ -234,7 +287,7 @@ catalogue! {
     AnnotationChanged = "annotation-changed", Info, any,
         "Another annotation changed (`title`, a response `default`, `x-*` extensions, `externalDocs`, `xml`).";
     SchemaKeywordChanged = "schema-keyword-changed", Warning, any,
-        "A schema keyword the diff does not classify changed (`not`, `discriminator`, `oneOf` ↔ `anyOf`, unknown keywords): review it by hand.";
+        "A keyword the diff does not classify changed (in a schema `not`, `discriminator`, `oneOf` ↔ `anyOf` or an unknown keyword; an unknown key of a security scheme): review it by hand.";
 }
 
 impl Rule {

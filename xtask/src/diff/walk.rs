@@ -39,28 +39,35 @@ const STRUCTURAL: [&str; 10] = [
     "anyOf",
 ];
 
-/// A directional walk over one pair of schemas (a parameter's, a body's).
+/// What a walk's root schema describes: it picks the rule for a type change and how
+/// nested values are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// A request or response body.
+    Body,
+    /// A parameter.
+    Parameter,
+    /// A response header.
+    ResponseHeader,
+}
+
+/// A directional walk over one pair of schemas (a parameter's, a body's, a header's).
 pub(crate) struct Walk<'a> {
     side: Side,
     /// How the root is named in messages: `request body`, "query parameter `limit`".
     root: String,
-    /// Whether the root is a parameter (type changes use the parameter rule).
-    parameter: bool,
+    /// What the root is.
+    kind: Root,
     out: &'a mut Vec<Found>,
 }
 
 impl<'a> Walk<'a> {
     /// A walk on `side` whose root is called `root` in messages.
-    pub fn new(
-        side: Side,
-        root: impl Into<String>,
-        parameter: bool,
-        out: &'a mut Vec<Found>,
-    ) -> Self {
+    pub fn new(side: Side, root: impl Into<String>, kind: Root, out: &'a mut Vec<Found>) -> Self {
         Self {
             side,
             root: root.into(),
-            parameter,
+            kind,
             out,
         }
     }
@@ -88,17 +95,19 @@ impl<'a> Walk<'a> {
 
     /// How the value at `path` is named in messages.
     fn subject(&self, path: &str) -> String {
-        match (path.is_empty(), self.parameter) {
+        match (path.is_empty(), self.kind) {
             (true, _) => self.root.clone(),
-            (false, true) => format!("{}, property `{path}`", self.root),
-            (false, false) => format!("{} property `{path}`", self.side.as_str()),
+            (false, Root::Parameter | Root::ResponseHeader) => {
+                format!("{}, property `{path}`", self.root)
+            }
+            (false, Root::Body) => format!("{} property `{path}`", self.side.as_str()),
         }
     }
 
     /// A walk of the same kind whose findings are thrown away: are two schemas equal?
     fn equal(&self, old: &Value, new: &Value) -> bool {
         let mut scratch = Vec::new();
-        Walk::new(self.side, self.root.clone(), self.parameter, &mut scratch).run(old, new, "");
+        Walk::new(self.side, self.root.clone(), self.kind, &mut scratch).run(old, new, "");
         scratch.is_empty()
     }
 
@@ -160,13 +169,13 @@ impl<'a> Walk<'a> {
     }
 
     fn type_rule(&self) -> Rule {
-        if self.parameter {
-            Rule::ParameterTypeChanged
-        } else {
-            self.pick(
+        match self.kind {
+            Root::Parameter => Rule::ParameterTypeChanged,
+            Root::ResponseHeader => Rule::ResponseHeaderTypeChanged,
+            Root::Body => self.pick(
                 Rule::RequestPropertyTypeChanged,
                 Rule::ResponsePropertyTypeChanged,
-            )
+            ),
         }
     }
 

@@ -330,3 +330,112 @@ fn on_main_the_base_is_head_and_without_main_it_is_head_too() {
         assert!(out.contains("response-enum-value-added"), "{branch}: {out}");
     }
 }
+
+/// A copy of a real document under `openapi/`, edited by `f`, as `old.yaml` → `new.yaml`.
+fn real_pair(surface: &str, f: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
+    let path = xtask::workspace_root().join(format!("openapi/{surface}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut doc: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    f(&mut doc);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.yaml"), text).unwrap();
+    std::fs::write(
+        dir.path().join("new.yaml"),
+        serde_norway::to_string(&doc).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+/// `METHOD path (operationId)` of every operation of `doc` whose security names `scheme`.
+fn operations_requiring(doc: &serde_json::Value, scheme: &str) -> Vec<String> {
+    let contract = xtask::model::Contract::from_document(&xtask::document::Document::from_value(
+        "d",
+        doc.clone(),
+    ));
+    contract
+        .operations
+        .values()
+        .filter(|op| {
+            contract
+                .security_of(op)
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|alts| alts.iter().any(|alt| alt.get(scheme).is_some()))
+        })
+        .map(|op| op.label())
+        .collect()
+}
+
+#[test]
+fn renaming_brookmimirs_api_key_header_breaks_every_operation_that_sends_it() {
+    let dir = real_pair("brookmimir", |d| {
+        let name = d
+            .pointer_mut("/components/securitySchemes/ApiKey/name")
+            .unwrap();
+        assert_eq!(
+            name, "x-api-key",
+            "the test expects Brookmimir's key header"
+        );
+        *name = serde_json::json!("x-token");
+    });
+    let (code, out, err) = diff_pair(dir.path(), &[]);
+    assert_eq!(code, EXIT_FAIL, "{out}{err}");
+    assert!(
+        out.contains("breaking  api-security-component-api-key-changed  /components/securitySchemes/ApiKey/name  security scheme `ApiKey`: the key moved from header `x-api-key` to header `x-token`"),
+        "{out}"
+    );
+    let doc: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(dir.path().join("new.yaml")).unwrap())
+            .unwrap();
+    let users = operations_requiring(&doc, "ApiKey");
+    assert!(users.len() >= 2, "{users:?}");
+    let used_by = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("used by: "))
+        .unwrap_or_else(|| panic!("no used-by line:\n{out}"));
+    assert_eq!(used_by, users.join(", "), "{out}");
+    // The JSON names the same operations.
+    let (_, json, _) = diff_pair(dir.path(), &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let change = &v["documents"][0]["changes"][0];
+    assert_eq!(change["rule"], "api-security-component-api-key-changed");
+    assert!(change["operation"].is_null());
+    assert_eq!(change["used_by"].as_array().unwrap().len(), users.len());
+    // A reviewer accepts it with an entry that names no operation.
+    std::fs::write(
+        dir.path().join("new.changes.toml"),
+        "[[accept]]\nrule = \"api-security-component-api-key-changed\"\nreason = \"Announced in 2.0.\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = diff_pair(dir.path(), &[]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("[accepted: Announced in 2.0.]"), "{out}");
+}
+
+#[test]
+fn removing_the_location_of_bitstrides_oauth_redirect_is_breaking() {
+    let login = "/paths/~1v1~1auth~1login~1{provider}/get/responses/302/headers";
+    let dir = real_pair("bitstride", |d| {
+        let headers = d
+            .pointer_mut(login)
+            .and_then(serde_json::Value::as_object_mut)
+            .expect("Bitstride's OAuth login answers 302 with headers");
+        assert!(
+            headers.remove("Location").is_some(),
+            "no Location on the 302"
+        );
+    });
+    let (code, out, err) = diff_pair(dir.path(), &[]);
+    assert_eq!(code, EXIT_FAIL, "{out}{err}");
+    assert!(
+        out.contains("GET /v1/auth/login/{provider} (login_with_provider)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "breaking  optional-response-header-removed  {login}/Location  response 302: optional header `Location` was removed"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 breaking, 0 warning, 0 info"), "{out}");
+}

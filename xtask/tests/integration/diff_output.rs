@@ -79,7 +79,7 @@ fn json_output() {
 fn the_fixture_exercises_accepted_and_stale_acknowledgements() {
     let r = report(Severity::Breaking);
     let c = r.counts();
-    assert_eq!(c.accepted, 2, "{c:?}");
+    assert_eq!(c.accepted, 3, "{c:?}");
     assert_eq!(c.stale, 1, "{c:?}");
     assert!(c.breaking > 0 && c.warning > 0 && c.info > 0, "{c:?}");
     assert!(r.failed());
@@ -124,10 +124,30 @@ fn json_has_the_documented_shape() {
         "pointer",
         "message",
         "reason",
+        "used_by",
     ] {
         assert!(accepted.get(key).is_some(), "changes[].{key}");
     }
     assert!(accepted["reason"].is_string());
+    // A document-level change names no operation and lists the ones it concerns.
+    let scheme = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "api-security-component-api-key-changed")
+        .expect("the security scheme change");
+    assert!(scheme["operation"].is_null() && scheme["operation_id"].is_null());
+    assert_eq!(
+        scheme["used_by"],
+        serde_json::json!(["GET /widgets", "POST /widgets", "GET /widgets/{widget_id}"])
+    );
+    let operation = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operation"] == "POST /widgets")
+        .unwrap();
+    assert_eq!(operation["used_by"], serde_json::json!([]));
     let stale = &doc["stale"][0];
     for key in ["rule", "operation", "pointer", "reason"] {
         assert!(stale.get(key).is_some(), "stale[].{key}");
