@@ -141,6 +141,7 @@ async fn platform(args: &PlatformArgs, log: slog::Logger) -> Result<Platform> {
     Ok(Platform {
         db,
         tokens,
+        changes: None,
         data_dir: args.data_dir.clone(),
         log,
     })

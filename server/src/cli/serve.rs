@@ -79,7 +79,11 @@ pub async fn serve(platform: PlatformArgs, args: ServeArgs, matches: ArgMatches)
         .iter()
         .filter(|s| args.surfaces.is_empty() || args.surfaces.iter().any(|n| n == s.name))
         .collect();
-    let platform = super::platform(&platform, log.clone()).await?;
+    let mut platform = super::platform(&platform, log.clone()).await?;
+    platform.changes = Some(quartet_server::platform::changes::Changes::start(
+        platform.db.clone(),
+        log.new(slog::o!("component" => "changes")),
+    ));
     if let Err(e) = platform.db.ping().await {
         slog::warn!(log, "the database is not reachable yet; requests get 503 until it is"; "error" => %e);
     }

@@ -302,7 +302,13 @@ impl CredentialStore {
         if changed == 0 {
             return Ok(None);
         }
+        self.db.publish(&self.channel(), id).await?;
         self.get(id, owner).await
+    }
+
+    /// The change channel announcing revocations and updates of this kind.
+    pub fn channel(&self) -> String {
+        format!("credentials.{}", self.kind)
     }
 
     /// Revokes a credential; `false` if there is no such live credential.
@@ -318,12 +324,15 @@ impl CredentialStore {
         .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
+        if changed == 1 {
+            self.db.publish(&self.channel(), id).await?;
+        }
         Ok(changed == 1)
     }
 
     /// Revokes every live credential of `owner`; returns how many.
     pub async fn revoke_owner(&self, owner: &str) -> Result<u64, DbError> {
-        Ok(sqlx::query(
+        let revoked = sqlx::query(
             "UPDATE credentials SET revoked_at = $1
              WHERE kind = $2 AND owner = $3 AND revoked_at IS NULL",
         )
@@ -332,6 +341,10 @@ impl CredentialStore {
         .bind(owner)
         .execute(&mut *self.db.conn().await?)
         .await?
-        .rows_affected())
+        .rows_affected();
+        if revoked > 0 {
+            self.db.publish(&self.channel(), owner).await?;
+        }
+        Ok(revoked)
     }
 }

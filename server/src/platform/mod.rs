@@ -3,6 +3,7 @@
 //! the mapping of internal failures, and starting a dropshot server.
 
 pub mod bearer;
+pub mod changes;
 pub mod credentials;
 pub mod fault;
 pub mod http;
@@ -25,6 +26,8 @@ pub struct Platform {
     pub db: Db,
     /// The token service (one per process, shared by every surface that accepts its tokens).
     pub tokens: Arc<oauth::TokenService>,
+    /// Changes made by other processes and instances (`None` in admin commands, which only publish).
+    pub changes: Option<Arc<changes::Changes>>,
     /// The data directory (the SQLite file, search indexes).
     pub data_dir: PathBuf,
     /// The process logger.
@@ -33,5 +36,10 @@ pub struct Platform {
 
 /// Migrations of the platform's own tables, applied before any surface's.
 pub fn migrations() -> Vec<Migration> {
-    [&credentials::MIGRATIONS[..], &oauth::MIGRATIONS[..]].concat()
+    [
+        &changes::MIGRATIONS[..],
+        &credentials::MIGRATIONS[..],
+        &oauth::MIGRATIONS[..],
+    ]
+    .concat()
 }

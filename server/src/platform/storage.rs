@@ -161,6 +161,8 @@ pub struct Db {
     /// Until when (milliseconds since start) requests fail fast; 0 when the database answers.
     down_until: Arc<std::sync::atomic::AtomicU64>,
     epoch: std::time::Instant,
+    /// The PostgreSQL URL, for connections outside the pool (`LISTEN`).
+    postgres_url: Option<Arc<str>>,
 }
 
 /// The migrations to apply and whether they have been.
@@ -228,6 +230,7 @@ impl Db {
             backend,
             down_until: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             epoch: std::time::Instant::now(),
+            postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
             schema: Arc::new(Schema {
                 migrations,
                 applied: std::sync::atomic::AtomicBool::new(false),
@@ -244,6 +247,11 @@ impl Db {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The PostgreSQL URL (`None` on SQLite).
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     /// A pooled connection to the migrated database (migrations are applied first if

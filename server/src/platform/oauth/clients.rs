@@ -11,6 +11,9 @@ use sqlx::Row as _;
 use crate::platform::secrets::{random_hex, random_secret};
 use crate::platform::storage::{now, Db, DbError};
 
+/// The change channel announcing revoked clients (payload: the client id).
+pub const CLIENTS_CHANNEL: &str = "oauth.clients";
+
 /// A registered client.
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -178,6 +181,9 @@ impl ClientStore {
         .execute(&mut *self.db.conn().await?)
         .await?
         .rows_affected();
+        if changed == 1 {
+            self.db.publish(CLIENTS_CHANNEL, id).await?;
+        }
         Ok(changed == 1)
     }
 

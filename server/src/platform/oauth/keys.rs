@@ -18,6 +18,9 @@ use crate::platform::storage::{now, Db, DbError};
 /// together agree on one current key.
 const KEY_LOCK: i64 = 0x6b_65_79_73;
 
+/// The change channel announcing rotations (payload: the new kid).
+pub const KEYS_CHANNEL: &str = "oauth.keys";
+
 /// A key that can verify tokens (and, if current, sign them).
 pub struct SigningKey {
     /// RFC 7638 thumbprint, used as `kid`.
@@ -171,6 +174,7 @@ impl Keyring {
     /// Retires the current key and starts signing with a new one. Returns
     /// `(new kid, retired kid)`.
     pub async fn rotate(&self) -> Result<(String, Option<String>), DbError> {
+        let backend = self.db.backend();
         let rotated = self
             .db
             .locked(KEY_LOCK, |c| {
@@ -186,7 +190,9 @@ impl Keyring {
                     .bind(now())
                     .execute(&mut *c)
                     .await?;
-                    Ok((insert_new(c).await?, old))
+                    let new = insert_new(c).await?;
+                    crate::platform::changes::publish(c, backend, KEYS_CHANNEL, &new).await?;
+                    Ok((new, old))
                 })
             })
             .await?;
