@@ -6,6 +6,7 @@
 //! folder, laid out the same way; what they share is in [`platform`]; which
 //! surfaces exist is [`surfaces`].
 
+pub mod bindu;
 pub mod bitmind;
 pub mod brookmimir;
 pub mod platform;
