@@ -4,7 +4,7 @@
 //!
 //! Deliveries of one task go out in order: an event is sent only when every
 //! earlier event of the task was delivered or given up. A failed delivery is
-//! retried with exponential backoff (1 s, 2 s, 4 s … at most 5 min apart) up to
+//! retried with exponential backoff (1 s, 2 s, 4 s … at most 512 s apart) up to
 //! [`MAX_ATTEMPTS`] times. Each POST carries the event with `event_id`,
 //! `sequence` and `timestamp`, `X-A2A-Notification-Token: <token>` and, with
 //! `authentication`, `Authorization: <first scheme> <credentials>`.
@@ -218,7 +218,7 @@ impl Push {
             }
             Err(reason) => {
                 let attempts = attempts + 1;
-                let backoff = 1000i64 << attempts.min(9);
+                let backoff = 1000i64 << (attempts - 1).clamp(0, 9);
                 let failed = (attempts >= MAX_ATTEMPTS).then(now_ms);
                 slog::info!(self.log, "webhook delivery will be retried"; "outbox" => id, "attempts" => attempts, "reason" => &reason);
                 sqlx::query(

@@ -1,6 +1,7 @@
 //! quartet-server's integration tests: one binary, one module per area. Each
 //! test spawns the real `quartet` binary on loopback with a fresh data directory.
 
+mod bindu;
 mod bitmind;
 mod brookmimir;
 mod client_examples;
