@@ -11,12 +11,17 @@ use quartet_client::bindu_rpc::AgentClient;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or_else(|| "http://127.0.0.1:3773".into());
+    let base = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:3773".into());
     let token = args.next();
     let agent = AgentClient::new(&base, token.as_deref());
 
     let task = agent
-        .send_message(AgentClient::text_message("hello from the typed client"), true)
+        .send_message(
+            AgentClient::text_message("hello from the typed client"),
+            true,
+        )
         .await?;
     println!("sent: task {} is {:?}", task.id, task.status.state);
 
@@ -34,12 +39,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     while let Some(event) = events.next().await {
         match event? {
-            types::StreamEvent::StatusUpdateEvent(s) => println!("event: status {:?}", s.status.state),
-            types::StreamEvent::ArtifactUpdateEvent(a) => println!("event: artifact {}", a.artifact.artifact_id),
+            types::StreamEvent::StatusUpdateEvent(s) => {
+                println!("event: status {:?}", s.status.state)
+            }
+            types::StreamEvent::ArtifactUpdateEvent(a) => {
+                println!("event: artifact {}", a.artifact.artifact_id)
+            }
         }
     }
 
-    match agent.get_task("00000000-0000-4000-8000-000000000000", None).await {
+    match agent
+        .get_task("00000000-0000-4000-8000-000000000000", None)
+        .await
+    {
         Err(e) => println!("unknown task: code {:?}", e.code()),
         Ok(_) => println!("unknown task found?"),
     }

@@ -127,8 +127,10 @@ impl AgentClient {
 
     /// A user message with one text part and a fresh message id.
     pub fn text_message(text: &str) -> types::MessageSendParams {
-        decode(json!({"message": {"messageId": format!("msg-{}", uuid::Uuid::new_v4()),
-            "kind": "message", "role": "user", "parts": [{"kind": "text", "text": text}]}}))
+        decode(
+            json!({"message": {"messageId": format!("msg-{}", uuid::Uuid::new_v4()),
+            "kind": "message", "role": "user", "parts": [{"kind": "text", "text": text}]}}),
+        )
         .expect("a text message is a valid MessageSendParams")
     }
 
@@ -145,7 +147,11 @@ impl AgentClient {
     }
 
     /// Calls `method` and decodes its result.
-    pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, RpcError> {
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, RpcError> {
         let response = self.request(method, params).send().await?;
         let status = response.status().as_u16();
         let body: Value = response.json().await?;
@@ -174,9 +180,16 @@ impl AgentClient {
     }
 
     /// `tasks/get`.
-    pub async fn get_task(&self, id: &str, history_length: Option<i64>) -> Result<types::Task, RpcError> {
-        self.call("tasks/get", json!({"taskId": id, "historyLength": history_length}))
-            .await
+    pub async fn get_task(
+        &self,
+        id: &str,
+        history_length: Option<i64>,
+    ) -> Result<types::Task, RpcError> {
+        self.call(
+            "tasks/get",
+            json!({"taskId": id, "historyLength": history_length}),
+        )
+        .await
     }
 
     /// `tasks/list`: the caller's newest tasks.
@@ -196,8 +209,11 @@ impl AgentClient {
         feedback: &str,
         rating: Option<i64>,
     ) -> Result<types::FeedbackResult, RpcError> {
-        self.call("tasks/feedback", json!({"taskId": id, "feedback": feedback, "rating": rating}))
-            .await
+        self.call(
+            "tasks/feedback",
+            json!({"taskId": id, "feedback": feedback, "rating": rating}),
+        )
+        .await
     }
 
     /// `tasks/pushNotificationConfig/set`.
@@ -214,13 +230,19 @@ impl AgentClient {
     }
 
     /// `tasks/pushNotificationConfig/get`.
-    pub async fn get_webhook(&self, id: &str) -> Result<types::TaskPushNotificationConfig, RpcError> {
+    pub async fn get_webhook(
+        &self,
+        id: &str,
+    ) -> Result<types::TaskPushNotificationConfig, RpcError> {
         self.call("tasks/pushNotificationConfig/get", json!({"taskId": id}))
             .await
     }
 
     /// `tasks/pushNotificationConfig/list` (one per task).
-    pub async fn list_webhooks(&self, id: &str) -> Result<types::TaskPushNotificationConfig, RpcError> {
+    pub async fn list_webhooks(
+        &self,
+        id: &str,
+    ) -> Result<types::TaskPushNotificationConfig, RpcError> {
         self.call("tasks/pushNotificationConfig/list", json!({"taskId": id}))
             .await
     }
@@ -239,24 +261,34 @@ impl AgentClient {
     }
 
     /// `contexts/list`.
-    pub async fn list_contexts(&self, length: Option<i64>) -> Result<Vec<types::ContextSummary>, RpcError> {
+    pub async fn list_contexts(
+        &self,
+        length: Option<i64>,
+    ) -> Result<Vec<types::ContextSummary>, RpcError> {
         self.call("contexts/list", json!({"length": length})).await
     }
 
     /// `contexts/clear`.
-    pub async fn clear_context(&self, context_id: &str) -> Result<types::ContextsClearResult, RpcError> {
+    pub async fn clear_context(
+        &self,
+        context_id: &str,
+    ) -> Result<types::ContextsClearResult, RpcError> {
         self.call("contexts/clear", json!({"contextId": context_id}))
             .await
     }
 
     /// `message/stream`: the task's events until its final one.
-    pub async fn stream_message(&self, params: types::MessageSendParams) -> Result<EventStream, RpcError> {
+    pub async fn stream_message(
+        &self,
+        params: types::MessageSendParams,
+    ) -> Result<EventStream, RpcError> {
         self.stream("message/stream", Self::params(&params)).await
     }
 
     /// `tasks/resubscribe`: the task's current status, then its events.
     pub async fn resubscribe(&self, id: &str) -> Result<EventStream, RpcError> {
-        self.stream("tasks/resubscribe", json!({"taskId": id})).await
+        self.stream("tasks/resubscribe", json!({"taskId": id}))
+            .await
     }
 
     async fn stream(&self, method: &str, params: Value) -> Result<EventStream, RpcError> {
@@ -293,7 +325,9 @@ impl AgentClient {
                     }
                     match bytes.next().await {
                         Some(Ok(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk)),
-                        Some(Err(e)) => return Some((Err(RpcError::Transport(e)), (bytes, buffer))),
+                        Some(Err(e)) => {
+                            return Some((Err(RpcError::Transport(e)), (bytes, buffer)))
+                        }
                         None => return None,
                     }
                 }

@@ -110,8 +110,16 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
                         ),
                     },
                     Some(base) => {
-                        judge(&client, &contract, &validator, (base, &bases), s, example, &fixtures)
-                            .await
+                        judge(
+                            &client,
+                            &contract,
+                            &validator,
+                            (base, &bases),
+                            s,
+                            example,
+                            &fixtures,
+                        )
+                        .await
                     }
                 }
             }
@@ -225,7 +233,10 @@ async fn judge(
     }
     if base_type(&example.media_type) == "text/event-stream" {
         let expected = example.value.as_str().unwrap_or_default();
-        match (sse_events(expected), sse_events(&String::from_utf8_lossy(&body))) {
+        match (
+            sse_events(expected),
+            sse_events(&String::from_utf8_lossy(&body)),
+        ) {
             (Ok(e), Ok(a)) => mismatches.extend(compare(&e, &a, &scenario.volatile)),
             (Err(e), _) => mismatches.push(Mismatch {
                 pointer: String::new(),

@@ -140,7 +140,14 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
         bin,
         data_dir,
         &[
-            "identity", "import", "--seed", SEED_HEX, "--agent-id", AGENT_ID, "--created", CREATED,
+            "identity",
+            "import",
+            "--seed",
+            SEED_HEX,
+            "--agent-id",
+            AGENT_ID,
+            "--created",
+            CREATED,
         ],
     )
     .await?;
@@ -148,7 +155,9 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
     for (name, scopes) in CLIENTS {
         let id = client(bin, data_dir, scopes, &[]).await?;
         let token = mint(bin, data_dir, &id, &[]).await?;
-        setup.fixtures.insert(name.into(), format!("Bearer {token}"));
+        setup
+            .fixtures
+            .insert(name.into(), format!("Bearer {token}"));
         if name == "main" {
             let expired = mint(bin, data_dir, &id, &["--lifetime", "-120"]).await?;
             setup
@@ -167,7 +176,9 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
     )
     .await?;
     let token = mint(bin, data_dir, &did, &[]).await?;
-    setup.fixtures.insert("did".into(), format!("Bearer {token}"));
+    setup
+        .fixtures
+        .insert("did".into(), format!("Bearer {token}"));
     pending_session(data_dir).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -188,7 +199,11 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
         .push(("a2a", common(&["--bindu-protocol", "a2a"])));
     setup.variants.push((
         "limited",
-        common(&["--bindu-no-push", "--bindu-no-streaming", "--bindu-no-worker"]),
+        common(&[
+            "--bindu-no-push",
+            "--bindu-no-streaming",
+            "--bindu-no-worker",
+        ]),
     ));
     setup.variants.push((
         "bad-agent",

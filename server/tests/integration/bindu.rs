@@ -41,7 +41,8 @@ async fn rpc(base: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
 }
 
 fn send(text: &str, extra: Value) -> Value {
-    let mut message = json!({"messageId": uuid(), "role": "user", "parts": [{"kind": "text", "text": text}]});
+    let mut message =
+        json!({"messageId": uuid(), "role": "user", "parts": [{"kind": "text", "text": text}]});
     if let (Some(m), Some(e)) = (message.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             m.insert(k.clone(), v.clone());
@@ -66,7 +67,13 @@ async fn get_task(base: &str, token: Option<&str>, id: &str) -> Value {
 }
 
 /// Polls the task until `done` says so (at most `secs`).
-async fn wait_task(base: &str, token: Option<&str>, id: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+async fn wait_task(
+    base: &str,
+    token: Option<&str>,
+    id: &str,
+    secs: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let t = get_task(base, token, id).await;
@@ -87,11 +94,15 @@ async fn client_token(dir: &Path, scopes: &str, extra: &[&str]) -> (String, Stri
     args.extend_from_slice(extra);
     let out: Value = serde_json::from_str(&admin(&bin(), dir, &args).await.unwrap()).unwrap();
     let id = out["client_id"].as_str().unwrap().to_owned();
-    let token = admin(&bin(), dir, &["bitmind", "token", "mint", "--client-id", &id])
-        .await
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = admin(
+        &bin(),
+        dir,
+        &["bitmind", "token", "mint", "--client-id", &id],
+    )
+    .await
+    .unwrap()
+    .trim()
+    .to_owned();
     (id, token)
 }
 
@@ -111,29 +122,69 @@ async fn a_task_runs_through_its_lifecycle_and_terminal_tasks_are_immutable() {
     let id = task["id"].as_str().unwrap();
     let context = task["context_id"].as_str().unwrap();
     let (_, body) = rpc(base, None, &send("now with text", json!({"taskId": id}))).await;
-    assert_eq!(body["result"]["context_id"], context, "the task's context is kept");
+    assert_eq!(
+        body["result"]["context_id"], context,
+        "the task's context is kept"
+    );
     let done = wait_task(base, None, id, 10, |t| state(t) == "completed").await;
     assert_eq!(done["artifacts"][0]["parts"][0]["text"], "now with text");
     assert_eq!(done["history"].as_array().unwrap().len(), 4, "{done}");
     // historyLength 0 is an empty history.
-    let (_, trimmed) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/get",
-        "params": {"taskId": id, "historyLength": 0}})).await;
+    let (_, trimmed) = rpc(
+        base,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/get",
+        "params": {"taskId": id, "historyLength": 0}}),
+    )
+    .await;
     assert_eq!(trimmed["result"]["history"], json!([]));
     // Terminal: immutable and not cancelable.
     let (status, body) = rpc(base, None, &send("again", json!({"taskId": id}))).await;
-    assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32008)));
-    let (status, body) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/cancel", "params": {"id": id}})).await;
-    assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32002)));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32008))
+    );
+    let (status, body) = rpc(
+        base,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/cancel", "params": {"id": id}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32002))
+    );
     // A new task that references it sees its artifacts; the context groups both.
-    let (_, body) = rpc(base, None, &send("follow-up", json!({"contextId": context, "referenceTaskIds": [id]}))).await;
+    let (_, body) = rpc(
+        base,
+        None,
+        &send(
+            "follow-up",
+            json!({"contextId": context, "referenceTaskIds": [id]}),
+        ),
+    )
+    .await;
     let second = body["result"]["id"].as_str().unwrap().to_owned();
     wait_task(base, None, &second, 10, |t| state(t) == "completed").await;
-    let (_, contexts) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 5, "method": "contexts/list"})).await;
+    let (_, contexts) = rpc(
+        base,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 5, "method": "contexts/list"}),
+    )
+    .await;
     assert_eq!(contexts["result"][0]["task_count"], 2, "{contexts}");
     let (status, _) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 6, "method": "contexts/clear", "params": {"context_id": context}})).await;
     assert_eq!(status, 200);
-    let (status, body) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 7, "method": "tasks/get", "params": {"taskId": second}})).await;
-    assert_eq!((status, body["error"]["code"].clone()), (404, json!(-32001)));
+    let (status, body) = rpc(
+        base,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 7, "method": "tasks/get", "params": {"taskId": second}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (404, json!(-32001))
+    );
 }
 
 /// A command agent that works for `secs` seconds, then answers "done".
@@ -145,7 +196,14 @@ fn slow_agent(secs: u32) -> String {
 async fn a_task_interrupted_by_a_crash_is_run_again_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let agent = slow_agent(2);
-    let args = ["--bindu-auth", "off", "--bindu-agent", "command", "--bindu-agent-command", &agent];
+    let args = [
+        "--bindu-auth",
+        "off",
+        "--bindu-agent",
+        "command",
+        "--bindu-agent-command",
+        &agent,
+    ];
     let s = serve(dir.path(), &args).await;
     let (_, body) = rpc(&s.base_url, None, &send("work", json!({}))).await;
     let id = body["result"]["id"].as_str().unwrap().to_owned();
@@ -161,7 +219,18 @@ async fn the_command_agent_asks_streams_and_is_stopped_by_cancel() {
     let dir = tempfile::tempdir().unwrap();
     // Asks once; with an answer in the history, streams two chunks and completes.
     let script = r#"read input; case "$input" in *'"yes"'*) echo '{"type":"progress","text":"thinking"}'; echo '{"type":"chunk","text":"he"}'; echo '{"type":"chunk","text":"llo"}'; echo '{"type":"completed"}';; *sleep*) sleep 30;; *) echo '{"type":"input-required","prompt":"Sure?"}';; esac"#;
-    let s = serve(dir.path(), &["--bindu-auth", "off", "--bindu-agent", "command", "--bindu-agent-command", script]).await;
+    let s = serve(
+        dir.path(),
+        &[
+            "--bindu-auth",
+            "off",
+            "--bindu-agent",
+            "command",
+            "--bindu-agent-command",
+            script,
+        ],
+    )
+    .await;
     let base = &s.base_url;
     let (_, body) = rpc(base, None, &send("go", json!({}))).await;
     let id = body["result"]["id"].as_str().unwrap().to_owned();
@@ -182,11 +251,28 @@ async fn the_command_agent_asks_streams_and_is_stopped_by_cancel() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{}:{}", e["kind"].as_str().unwrap(), e["status"]["state"].as_str().or(e["artifact"]["parts"][0]["text"].as_str()).unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["kind"].as_str().unwrap(),
+                e["status"]["state"]
+                    .as_str()
+                    .or(e["artifact"]["parts"][0]["text"].as_str())
+                    .unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
-        ["status-update:submitted", "status-update:working", "status-update:working", "artifact-update:he", "artifact-update:llo", "artifact-update:hello", "status-update:completed"],
+        [
+            "status-update:submitted",
+            "status-update:working",
+            "status-update:working",
+            "artifact-update:he",
+            "artifact-update:llo",
+            "artifact-update:hello",
+            "status-update:completed"
+        ],
         "{text}"
     );
     assert_eq!(events[4]["append"], true);
@@ -194,10 +280,19 @@ async fn the_command_agent_asks_streams_and_is_stopped_by_cancel() {
     let (_, body) = rpc(base, None, &send("sleep please", json!({}))).await;
     let id = body["result"]["id"].as_str().unwrap().to_owned();
     wait_task(base, None, &id, 10, |t| state(t) == "working").await;
-    let (status, body) = rpc(base, None, &json!({"jsonrpc": "2.0", "id": 9, "method": "tasks/cancel", "params": {"taskId": id}})).await;
+    let (status, body) = rpc(
+        base,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 9, "method": "tasks/cancel", "params": {"taskId": id}}),
+    )
+    .await;
     assert_eq!((status, state(&body["result"])), (200, "canceled"));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(state(&get_task(base, None, &id).await), "canceled", "the worker's late answer does not undo the cancel");
+    assert_eq!(
+        state(&get_task(base, None, &id).await),
+        "canceled",
+        "the worker's late answer does not undo the cancel"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,25 +302,56 @@ async fn the_openai_agent_streams_a_loopback_backend_and_fails_with_its_errors()
     let backend = Mock::start(move |r: &MockRequest| {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
         log.lock().unwrap().push(body.clone());
-        let last = body["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or("").to_owned();
+        let last = body["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("")
+            .to_owned();
         if last == "fail" {
             return MockReply::json(500, r#"{"error": "overloaded"}"#);
         }
-        let chunk = |t: &str| format!("data: {}\n\n", json!({"choices": [{"delta": {"content": t}}]}));
-        MockReply::json(200, format!("{}{}data: [DONE]\n\n", chunk("Bon"), chunk("jour")))
+        let chunk = |t: &str| {
+            format!(
+                "data: {}\n\n",
+                json!({"choices": [{"delta": {"content": t}}]})
+            )
+        };
+        MockReply::json(
+            200,
+            format!("{}{}data: [DONE]\n\n", chunk("Bon"), chunk("jour")),
+        )
     })
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = backend.url("");
-    let s = serve(dir.path(), &["--bindu-auth", "off", "--bindu-agent", "openai", "--bindu-agent-url", &url, "--bindu-agent-model", "tiny"]).await;
+    let s = serve(
+        dir.path(),
+        &[
+            "--bindu-auth",
+            "off",
+            "--bindu-agent",
+            "openai",
+            "--bindu-agent-url",
+            &url,
+            "--bindu-agent-model",
+            "tiny",
+        ],
+    )
+    .await;
     let (_, body) = rpc(&s.base_url, None, &send("hello", json!({}))).await;
     let id = body["result"]["id"].as_str().unwrap().to_owned();
     let context = body["result"]["context_id"].as_str().unwrap().to_owned();
     let t = wait_task(&s.base_url, None, &id, 10, |t| state(t) == "completed").await;
     assert_eq!(t["artifacts"][0]["parts"][0]["text"], "Bonjour");
     // The history of the context becomes the chat messages.
-    let (_, body) = rpc(&s.base_url, None, &send("fail", json!({"contextId": context}))).await;
+    let (_, body) = rpc(
+        &s.base_url,
+        None,
+        &send("fail", json!({"contextId": context})),
+    )
+    .await;
     let id = body["result"]["id"].as_str().unwrap().to_owned();
     let t = wait_task(&s.base_url, None, &id, 10, |t| state(t) == "failed").await;
     let reason = t["status"]["message"]["parts"][0]["text"].as_str().unwrap();
@@ -261,7 +387,8 @@ async fn webhooks_get_every_event_in_order_with_retries_across_a_restart() {
     let args = ["--bindu-auth", "off", "--bindu-allow-private-webhooks"];
     let s = serve(dir.path(), &args).await;
     let mut request = send("ping", json!({}));
-    request["params"]["configuration"] = json!({"pushNotificationConfig": {"url": hook.url("/hook"), "token": "tok-1"}});
+    request["params"]["configuration"] =
+        json!({"pushNotificationConfig": {"url": hook.url("/hook"), "token": "tok-1"}});
     let (status, body) = rpc(&s.base_url, None, &request).await;
     assert_eq!(status, 200, "{body}");
     let id = body["result"]["id"].as_str().unwrap().to_owned();
@@ -276,10 +403,22 @@ async fn webhooks_get_every_event_in_order_with_retries_across_a_restart() {
     let got = received.lock().unwrap().clone();
     let states: Vec<String> = got
         .iter()
-        .map(|(e, _)| e["status"]["state"].as_str().unwrap_or(e["kind"].as_str().unwrap()).to_owned())
+        .map(|(e, _)| {
+            e["status"]["state"]
+                .as_str()
+                .unwrap_or(e["kind"].as_str().unwrap())
+                .to_owned()
+        })
         .collect();
-    assert_eq!(states, ["submitted", "working", "artifact-update", "completed"], "{got:?}");
-    let seqs: Vec<i64> = got.iter().map(|(e, _)| e["sequence"].as_i64().unwrap()).collect();
+    assert_eq!(
+        states,
+        ["submitted", "working", "artifact-update", "completed"],
+        "{got:?}"
+    );
+    let seqs: Vec<i64> = got
+        .iter()
+        .map(|(e, _)| e["sequence"].as_i64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     assert!(got.iter().all(|(e, _)| e["task_id"] == id.as_str()));
     drop(s);
@@ -291,11 +430,32 @@ async fn webhooks_to_private_addresses_are_refused_without_the_flag() {
     let s = serve(dir.path(), &["--bindu-auth", "off"]).await;
     let (_, body) = rpc(&s.base_url, None, &send("x", json!({}))).await;
     let id = body["result"]["id"].as_str().unwrap();
-    for url in ["http://127.0.0.1:9/h", "http://10.0.0.8/h", "http://[::1]/h", "http://169.254.169.254/latest", "ftp://example.com/"] {
-        let (status, body) = rpc(&s.base_url, None, &json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set",
-            "params": {"taskId": id, "pushNotificationConfig": {"url": url}}})).await;
-        assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32602)), "{url}: {body}");
-        assert!(body["error"]["data"].as_str().unwrap().starts_with("webhook URL refused"), "{body}");
+    for url in [
+        "http://127.0.0.1:9/h",
+        "http://10.0.0.8/h",
+        "http://[::1]/h",
+        "http://169.254.169.254/latest",
+        "ftp://example.com/",
+    ] {
+        let (status, body) = rpc(
+            &s.base_url,
+            None,
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set",
+            "params": {"taskId": id, "pushNotificationConfig": {"url": url}}}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (400, json!(-32602)),
+            "{url}: {body}"
+        );
+        assert!(
+            body["error"]["data"]
+                .as_str()
+                .unwrap()
+                .starts_with("webhook URL refused"),
+            "{body}"
+        );
     }
 }
 
@@ -303,10 +463,23 @@ async fn webhooks_to_private_addresses_are_refused_without_the_flag() {
 async fn did_clients_must_sign_and_a_signature_is_good_once() {
     let dir = tempfile::tempdir().unwrap();
     let did = "did:bindu:alice_at_example_com:test_agent:00000000-0000-0000-0000-0000000000aa";
-    let (_, token) = client_token(dir.path(), "agent:read", &["--did", did, "--public-key", "FAe4sisG95oZ42w7buUn5qEE4TAnfTTFPiguZUHmhiF"]).await;
+    let (_, token) = client_token(
+        dir.path(),
+        "agent:read",
+        &[
+            "--did",
+            did,
+            "--public-key",
+            "FAe4sisG95oZ42w7buUn5qEE4TAnfTTFPiguZUHmhiF",
+        ],
+    )
+    .await;
     let s = serve(dir.path(), &[]).await;
     let body = r#"{"jsonrpc": "2.0", "method": "tasks/list", "id": "00000000-0000-0000-0000-000000000001", "params": {}}"#;
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let seed: [u8; 32] = std::array::from_fn(|i| i as u8);
     let signature = sign(&seed, &payload(body, did, ts));
     let post = |sig: &str, ts: i64| {
@@ -322,22 +495,41 @@ async fn did_clients_must_sign_and_a_signature_is_good_once() {
     };
     let r = post(&signature, ts).await.unwrap();
     assert_eq!(r.status(), 200);
-    let reason = |v: Value| v["error"]["data"]["reason"].as_str().unwrap_or("").to_owned();
+    let reason = |v: Value| {
+        v["error"]["data"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
     let r = post(&signature, ts).await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(reason(r.json().await.unwrap()), "replayed");
     let old = ts - 400;
-    let r = post(&sign(&seed, &payload(body, did, old)), old).await.unwrap();
+    let r = post(&sign(&seed, &payload(body, did, old)), old)
+        .await
+        .unwrap();
     assert_eq!(reason(r.json().await.unwrap()), "timestamp_out_of_window");
-    let r = post(&sign(&seed, &payload("{}", did, ts)), ts).await.unwrap();
+    let r = post(&sign(&seed, &payload("{}", did, ts)), ts)
+        .await
+        .unwrap();
     assert_eq!(reason(r.json().await.unwrap()), "crypto_mismatch");
-    let r = http().post(&s.base_url).bearer_auth(&token).body(body).send().await.unwrap();
+    let r = http()
+        .post(&s.base_url)
+        .bearer_auth(&token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reason(r.json().await.unwrap()), "missing_signature_headers");
 }
 
 /// Python's `json.dumps({"body": …, "did": …, "timestamp": …}, sort_keys=True)` for ASCII input.
 fn payload(body: &str, did: &str, ts: i64) -> String {
-    format!("{{\"body\": {}, \"did\": {}, \"timestamp\": {ts}}}", serde_json::to_string(body).unwrap(), serde_json::to_string(did).unwrap())
+    format!(
+        "{{\"body\": {}, \"did\": {}, \"timestamp\": {ts}}}",
+        serde_json::to_string(body).unwrap(),
+        serde_json::to_string(did).unwrap()
+    )
 }
 
 fn sign(seed: &[u8; 32], text: &str) -> String {
@@ -350,8 +542,36 @@ fn sign(seed: &[u8; 32], text: &str) -> String {
 async fn tokens_are_checked_by_both_verifiers() {
     let dir = tempfile::tempdir().unwrap();
     let (id, token) = client_token(dir.path(), "agent:read", &[]).await;
-    let expired = admin(&bin(), dir.path(), &["bitmind", "token", "mint", "--client-id", &id, "--lifetime", "-120"]).await.unwrap();
-    let foreign = admin(&bin(), dir.path(), &["bitmind", "token", "mint", "--client-id", &id, "--audience", "someone-else"]).await.unwrap();
+    let expired = admin(
+        &bin(),
+        dir.path(),
+        &[
+            "bitmind",
+            "token",
+            "mint",
+            "--client-id",
+            &id,
+            "--lifetime",
+            "-120",
+        ],
+    )
+    .await
+    .unwrap();
+    let foreign = admin(
+        &bin(),
+        dir.path(),
+        &[
+            "bitmind",
+            "token",
+            "mint",
+            "--client-id",
+            &id,
+            "--audience",
+            "someone-else",
+        ],
+    )
+    .await
+    .unwrap();
     let s = serve(dir.path(), &[]).await;
     let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/list"});
     let code = |v: &Value| v["error"]["code"].clone();
@@ -362,13 +582,18 @@ async fn tokens_are_checked_by_both_verifiers() {
     assert_eq!((status, code(&body)), (401, json!(-32010)));
     let (status, body) = rpc(&s.base_url, Some(&token), &send("write?", json!({}))).await;
     assert_eq!((status, code(&body)), (403, json!(-32013)));
-    admin(&bin(), dir.path(), &["bindu", "client", "revoke", &id]).await.unwrap();
+    admin(&bin(), dir.path(), &["bindu", "client", "revoke", &id])
+        .await
+        .unwrap();
     let (status, body) = rpc(&s.base_url, Some(&token), &list).await;
     assert_eq!((status, code(&body)), (401, json!(-32010)));
 
     // Introspection (RFC 7662) against a loopback endpoint.
     let (id, _) = client_token(dir.path(), "agent:read", &[]).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let introspection = Mock::start(move |r: &MockRequest| {
         let form = String::from_utf8_lossy(&r.body).into_owned();
         let answer = match form.as_str() {
@@ -383,7 +608,19 @@ async fn tokens_are_checked_by_both_verifiers() {
     let dir2 = tempfile::tempdir().unwrap();
     let url = introspection.url("/introspect");
     drop(s);
-    let s = ServerProcess::spawn(&bin(), dir.path(), "bindu", &["--bindu-auth".into(), "introspection".into(), "--bindu-introspection-url".into(), url]).await.unwrap();
+    let s = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bindu",
+        &[
+            "--bindu-auth".into(),
+            "introspection".into(),
+            "--bindu-introspection-url".into(),
+            url,
+        ],
+    )
+    .await
+    .unwrap();
     let _ = dir2;
     assert_eq!(rpc(&s.base_url, Some("good"), &list).await.0, 200);
     let (status, body) = rpc(&s.base_url, Some("old"), &list).await;
@@ -423,7 +660,13 @@ async fn bad_input_always_gets_a_json_rpc_error() {
     ];
     for (body, status, code) in cases {
         let shown = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
-        let r = http().post(&s.base_url).header("content-type", "application/json").body(body).send().await.unwrap();
+        let r = http()
+            .post(&s.base_url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), status, "{shown}");
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["jsonrpc"], "2.0", "{shown}");

@@ -105,9 +105,14 @@ async fn the_bitmind_example_gets_a_token_and_its_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bindu_rpc_example_sends_gets_and_streams() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::spawn(&bin(), dir.path(), "bindu", &["--bindu-auth".into(), "off".into()])
-        .await
-        .unwrap();
+    let server = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bindu",
+        &["--bindu-auth".into(), "off".into()],
+    )
+    .await
+    .unwrap();
     let out = run_example("bindu_rpc", &[&server.base_url]);
     assert!(out.contains(" is Completed"), "{out}");
     assert!(out.contains("result: hello from the typed client"), "{out}");
