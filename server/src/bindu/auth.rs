@@ -168,10 +168,17 @@ impl Bindu {
             )
             .into_unavailable()
         };
+        let mut form = vec![("token", token)];
+        if let Some(id) = &self.config.bindu_introspection_client_id {
+            form.push(("client_id", id));
+            if let Some(secret) = &self.config.bindu_introspection_client_secret {
+                form.push(("client_secret", secret));
+            }
+        }
         let answer = self
             .http
             .post(url)
-            .form(&[("token", token)])
+            .form(&form)
             .send()
             .await
             .map_err(|_| unavailable())?;

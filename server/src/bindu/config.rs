@@ -44,6 +44,16 @@ pub struct Config {
     /// RFC 7662 introspection endpoint (with `--bindu-auth introspection`).
     #[arg(long)]
     pub bindu_introspection_url: Option<String>,
+    /// Client id the agent authenticates to the introspection endpoint with (client_secret_post).
+    #[arg(long)]
+    pub bindu_introspection_client_id: Option<String>,
+    /// That client's secret.
+    #[arg(
+        long,
+        env = "QUARTET_BINDU_INTROSPECTION_SECRET",
+        hide_env_values = true
+    )]
+    pub bindu_introspection_client_secret: Option<String>,
     /// Audience Bindu tokens carry (clients made with `quartet admin bindu client create`).
     #[arg(long, default_value = quartet_api::bindu::DEFAULT_AUDIENCE)]
     pub bindu_token_audience: String,

@@ -105,10 +105,10 @@ fn measured<T>(
     started: std::time::Instant,
     method: &str,
     endpoint: &str,
-    result: Reply<T>,
+    result: &Reply<T>,
     status: impl Fn(&T) -> u16,
-) -> Reply<T> {
-    let code = match &result {
+) {
+    let code = match result {
         Ok(t) => status(t),
         Err(e) => {
             bd.metrics.error(&super::metrics::error_type(e.error.code));
@@ -116,7 +116,6 @@ fn measured<T>(
         }
     };
     bd.metrics.finish(started, method, endpoint, code);
-    result
 }
 
 fn ok<T>(_: &T) -> u16 {
@@ -147,8 +146,9 @@ impl BinduApi for BinduImpl {
     async fn json_rpc(rqctx: Ctx, body: UntypedBody) -> Reply<Response<Body>> {
         let bd = rqctx.context();
         let started = bd.metrics.start();
-        let response = bd.json_rpc(rqctx.request.headers(), body.as_bytes()).await;
-        measured(bd, started, "POST", "/", Ok(response), raw_status)
+        let response = Ok(bd.json_rpc(rqctx.request.headers(), body.as_bytes()).await);
+        measured(bd, started, "POST", "/", &response, raw_status);
+        response
     }
 
     async fn get_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
@@ -158,7 +158,8 @@ impl BinduApi for BinduImpl {
             .card(&bd.base_url(rqctx.request.headers()))
             .map(HttpResponseOk)
             .map_err(Into::into);
-        measured(bd, started, "GET", "/.well-known/agent.json", card, ok)
+        measured(bd, started, "GET", "/.well-known/agent.json", &card, ok);
+        card
     }
 
     async fn head_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
@@ -180,7 +181,15 @@ impl BinduApi for BinduImpl {
             .card(&bd.base_url(rqctx.request.headers()))
             .map(HttpResponseOk)
             .map_err(Into::into);
-        measured(bd, started, "GET", "/.well-known/agent-card.json", card, ok)
+        measured(
+            bd,
+            started,
+            "GET",
+            "/.well-known/agent-card.json",
+            &card,
+            ok,
+        );
+        card
     }
 
     async fn resolve_did(
@@ -263,8 +272,9 @@ impl BinduApi for BinduImpl {
     async fn get_health(rqctx: Ctx) -> Reply<Response<Body>> {
         let bd = rqctx.context();
         let started = bd.metrics.start();
-        let r = bd.health().await;
-        measured(bd, started, "GET", "/health", Ok(r), raw_status)
+        let r = Ok(bd.health().await);
+        measured(bd, started, "GET", "/health", &r, raw_status);
+        r
     }
 
     async fn get_metrics(rqctx: Ctx) -> Reply<Response<Body>> {

@@ -64,7 +64,6 @@ pub struct Bindu {
     http: reqwest::Client,
     public_url: String,
     started: std::time::Instant,
-    log: Logger,
 }
 
 /// Bindu in the surface registry.
@@ -180,7 +179,6 @@ pub async fn serve_agent(
             .trim_end_matches('/')
             .to_owned(),
         started: std::time::Instant::now(),
-        log: log.clone(),
         config,
     };
     if !bindu.config.bindu_no_worker {

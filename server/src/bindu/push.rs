@@ -126,13 +126,10 @@ impl Push {
         let mut changes = hub.subscribe();
         let wake = self.wake.clone();
         tokio::spawn(async move {
-            loop {
-                match changes.recv().await {
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        wake.notify_one()
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while let Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) =
+                changes.recv().await
+            {
+                wake.notify_one();
             }
         });
         tokio::spawn(async move { push.run().await });

@@ -632,6 +632,78 @@ async fn tokens_are_checked_by_both_verifiers() {
     drop(introspection);
     let (status, body) = rpc(&s.base_url, Some("good"), &list).await;
     assert_eq!((status, code(&body)), (503, json!(-32603)), "{body}");
+    drop(s);
+
+    // The same through the token service's own introspection endpoint (BitMind's port).
+    let resource: Value = serde_json::from_str(
+        &admin(
+            &bin(),
+            dir.path(),
+            &[
+                "bindu",
+                "client",
+                "create",
+                "--scopes",
+                "agent:read",
+                "--json",
+            ],
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    let (reader, reader_token) = client_token(dir.path(), "agent:read", &[]).await;
+    let bitmind = ServerProcess::spawn(&bin(), dir.path(), "bitmind", &[])
+        .await
+        .unwrap();
+    let s = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bindu",
+        &[
+            "--bindu-auth".into(),
+            "introspection".into(),
+            "--bindu-introspection-url".into(),
+            format!("{}/v1/oauth/introspect", bitmind.base_url),
+            "--bindu-introspection-client-id".into(),
+            resource["client_id"].as_str().unwrap().into(),
+            "--bindu-introspection-client-secret".into(),
+            resource["client_secret"].as_str().unwrap().into(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(rpc(&s.base_url, Some(&reader_token), &list).await.0, 200);
+    let (status, body) = rpc(&s.base_url, Some(&reader_token), &send("write?", json!({}))).await;
+    assert_eq!((status, code(&body)), (403, json!(-32013)));
+    let expired = admin(
+        &bin(),
+        dir.path(),
+        &[
+            "bitmind",
+            "token",
+            "mint",
+            "--client-id",
+            &reader,
+            "--lifetime",
+            "-120",
+        ],
+    )
+    .await
+    .unwrap();
+    let (status, body) = rpc(&s.base_url, Some(expired.trim()), &list).await;
+    assert_eq!(
+        (status, code(&body)),
+        (401, json!(-32010)),
+        "an expired token is inactive: {body}"
+    );
+    let (status, body) = rpc(&s.base_url, Some("not-a-token"), &list).await;
+    assert_eq!((status, code(&body)), (401, json!(-32010)));
+    admin(&bin(), dir.path(), &["bindu", "client", "revoke", &reader])
+        .await
+        .unwrap();
+    let (status, body) = rpc(&s.base_url, Some(&reader_token), &list).await;
+    assert_eq!((status, code(&body)), (401, json!(-32010)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

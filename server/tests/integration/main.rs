@@ -2,6 +2,7 @@
 //! test spawns the real `quartet` binary on loopback with a fresh data directory.
 
 mod bindu;
+mod bindu_a2a;
 mod bitmind;
 mod brookmimir;
 mod client_examples;

@@ -215,6 +215,11 @@ impl TokenService {
     /// Verifies a token for `audience`: RS256 only, a published `kid`, signature,
     /// `iss`, `aud`, `exp`, `nbf`.
     pub async fn verify(&self, token: &str, audience: &str) -> Result<Claims, VerifyError> {
+        self.verify_for(token, Some(audience)).await
+    }
+
+    /// [`TokenService::verify`], with `aud` checked only when `audience` is given.
+    async fn verify_for(&self, token: &str, audience: Option<&str>) -> Result<Claims, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::RS256 {
             return Err(VerifyError::Malformed);
@@ -243,17 +248,26 @@ impl TokenService {
         self.check(token, &key.decoding, audience)
     }
 
+    /// Verifies a token whatever its audience (for RFC 7662 introspection, whose
+    /// caller checks `aud` itself): everything [`TokenService::verify`] checks but `aud`.
+    pub async fn inspect(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.verify_for(token, None).await
+    }
+
     fn check(
         &self,
         token: &str,
         key: &jsonwebtoken::DecodingKey,
-        audience: &str,
+        audience: Option<&str>,
     ) -> Result<Claims, VerifyError> {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = self.policy.leeway_secs.unsigned_abs();
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.policy.issuer]);
-        validation.set_audience(&[audience]);
+        match audience {
+            Some(a) => validation.set_audience(&[a]),
+            None => validation.validate_aud = false,
+        }
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         match jsonwebtoken::decode::<Claims>(token, key, &validation) {
             Ok(data) => Ok(data.claims),
