@@ -6,3 +6,4 @@ mod brookmimir;
 mod client_examples;
 mod conformance;
 mod postgres;
+mod upgrade;
