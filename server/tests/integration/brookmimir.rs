@@ -1,14 +1,9 @@
 //! Brookmimir behaviour that a single example cannot show: credits under
 //! concurrency, and state across a crash.
 
-use std::path::PathBuf;
-
+use super::support::bin;
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value) {
     let r = client

@@ -2,15 +2,10 @@
 //! tables of their own) keeps working after an upgrade: the migrations move the
 //! rows into the shared credential table.
 
-use std::path::PathBuf;
-
+use super::support::bin;
 use quartet_conformance::server::{test_postgres, ServerProcess};
 use sha2::{Digest, Sha256};
 use sqlx::Connection as _;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 /// The tables and rows of a data directory made before credentials were shared.
 const FIRST_SCHEMA: &str = "
