@@ -1327,6 +1327,25 @@ pub mod types {
             Default::default()
         }
     }
+    /**The error body of `POST /`: a JSON-RPC error response, or (HTTP 402, paid agents
+only) an x402 `PaymentRequired`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum JsonRpcFailure {
+        JsonRpcErrorResponse(JsonRpcErrorResponse),
+        PaymentRequired(PaymentRequired),
+    }
+    impl ::std::convert::From<JsonRpcErrorResponse> for JsonRpcFailure {
+        fn from(value: JsonRpcErrorResponse) -> Self {
+            Self::JsonRpcErrorResponse(value)
+        }
+    }
+    impl ::std::convert::From<PaymentRequired> for JsonRpcFailure {
+        fn from(value: PaymentRequired) -> Self {
+            Self::PaymentRequired(value)
+        }
+    }
     /**A JSON-RPC request id: a string or an integer, echoed unchanged in the answer; null
 in errors where the request could not be read and on REST routes.
 */
@@ -2140,6 +2159,135 @@ strings; `contextId` and `taskId` are UUIDs when given.
     impl ::std::convert::From<DataPart> for Part {
         fn from(value: DataPart) -> Self {
             Self::DataPart(value)
+        }
+    }
+    ///The agent asking to be paid (as upstream Bindu adds it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentAgent {
+        #[serde(rename = "agentCard")]
+        pub agent_card: ::std::string::String,
+        pub description: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub did: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+    }
+    impl PaymentAgent {
+        pub fn builder() -> builder::PaymentAgent {
+            Default::default()
+        }
+    }
+    /**x402 version 2 `PaymentRequired`. Pay with one of `accepts` and send the base64 of
+the x402 v2 payment payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`); the payload is
+verified (`/verify`) and settled (`/settle`) by the facilitator before the task is
+stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
+`X-PAYMENT-RESPONSE`). A payload pays once: its authorization nonce is recorded.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentRequired {
+        pub accepts: ::std::vec::Vec<PaymentRequirements>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub agent: ::std::option::Option<PaymentAgent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        pub resource: PaymentResource,
+        #[serde(rename = "x402Version")]
+        pub x402_version: i64,
+    }
+    impl PaymentRequired {
+        pub fn builder() -> builder::PaymentRequired {
+            Default::default()
+        }
+    }
+    ///One way to pay (x402 version 2, scheme `exact`, USDC on an EVM network).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentRequirements {
+        ///Price in atomic units of the asset (USDC has 6 decimals; `--bindu-price 0.01` is `10000`).
+        pub amount: ::std::string::String,
+        ///Token contract (`--bindu-x402-asset`, default USDC on Base Sepolia).
+        pub asset: ::std::string::String,
+        ///EIP-712 domain of the token.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(rename = "maxTimeoutSeconds")]
+        pub max_timeout_seconds: i64,
+        ///CAIP-2 network (`--bindu-x402-network`, default Base Sepolia `eip155:84532`).
+        pub network: ::std::string::String,
+        ///Recipient (`--bindu-pay-to`).
+        #[serde(rename = "payTo")]
+        pub pay_to: ::std::string::String,
+        pub scheme: PaymentRequirementsScheme,
+    }
+    impl PaymentRequirements {
+        pub fn builder() -> builder::PaymentRequirements {
+            Default::default()
+        }
+    }
+    ///`PaymentRequirementsScheme`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PaymentRequirementsScheme {
+        #[serde(rename = "exact")]
+        Exact,
+    }
+    impl ::std::fmt::Display for PaymentRequirementsScheme {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Exact => f.write_str("exact"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentRequirementsScheme {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "exact" => Ok(Self::Exact),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentRequirementsScheme {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PaymentRequirementsScheme {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///What the payment is for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentResource {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "mimeType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mime_type: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
+    }
+    impl PaymentResource {
+        pub fn builder() -> builder::PaymentResource {
+            Default::default()
         }
     }
     ///A new payment session.
@@ -8930,6 +9078,454 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PaymentAgent {
+            agent_card: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            did: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentAgent {
+            fn default() -> Self {
+                Self {
+                    agent_card: Err("no value supplied for agent_card".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    did: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl PaymentAgent {
+            pub fn agent_card<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_card = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_card: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn did<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.did = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for did: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentAgent> for super::PaymentAgent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentAgent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_card: value.agent_card?,
+                    description: value.description?,
+                    did: value.did?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentAgent> for PaymentAgent {
+            fn from(value: super::PaymentAgent) -> Self {
+                Self {
+                    agent_card: Ok(value.agent_card),
+                    description: Ok(value.description),
+                    did: Ok(value.did),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentRequired {
+            accepts: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentRequirements>,
+                ::std::string::String,
+            >,
+            agent: ::std::result::Result<
+                ::std::option::Option<super::PaymentAgent>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource: ::std::result::Result<
+                super::PaymentResource,
+                ::std::string::String,
+            >,
+            x402_version: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentRequired {
+            fn default() -> Self {
+                Self {
+                    accepts: Err("no value supplied for accepts".to_string()),
+                    agent: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    resource: Err("no value supplied for resource".to_string()),
+                    x402_version: Err("no value supplied for x402_version".to_string()),
+                }
+            }
+        }
+        impl PaymentRequired {
+            pub fn accepts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentRequirements>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accepts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for accepts: {e}")
+                    });
+                self
+            }
+            pub fn agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PaymentAgent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn resource<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentResource>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
+                self
+            }
+            pub fn x402_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x402_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for x402_version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentRequired> for super::PaymentRequired {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentRequired,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accepts: value.accepts?,
+                    agent: value.agent?,
+                    error: value.error?,
+                    resource: value.resource?,
+                    x402_version: value.x402_version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentRequired> for PaymentRequired {
+            fn from(value: super::PaymentRequired) -> Self {
+                Self {
+                    accepts: Ok(value.accepts),
+                    agent: Ok(value.agent),
+                    error: Ok(value.error),
+                    resource: Ok(value.resource),
+                    x402_version: Ok(value.x402_version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentRequirements {
+            amount: ::std::result::Result<::std::string::String, ::std::string::String>,
+            asset: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            max_timeout_seconds: ::std::result::Result<i64, ::std::string::String>,
+            network: ::std::result::Result<::std::string::String, ::std::string::String>,
+            pay_to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scheme: ::std::result::Result<
+                super::PaymentRequirementsScheme,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentRequirements {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    asset: Err("no value supplied for asset".to_string()),
+                    extra: Ok(Default::default()),
+                    max_timeout_seconds: Err(
+                        "no value supplied for max_timeout_seconds".to_string(),
+                    ),
+                    network: Err("no value supplied for network".to_string()),
+                    pay_to: Err("no value supplied for pay_to".to_string()),
+                    scheme: Err("no value supplied for scheme".to_string()),
+                }
+            }
+        }
+        impl PaymentRequirements {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn asset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            pub fn max_timeout_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_timeout_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_timeout_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn pay_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pay_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pay_to: {e}")
+                    });
+                self
+            }
+            pub fn scheme<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentRequirementsScheme>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scheme = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scheme: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentRequirements>
+        for super::PaymentRequirements {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentRequirements,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    asset: value.asset?,
+                    extra: value.extra?,
+                    max_timeout_seconds: value.max_timeout_seconds?,
+                    network: value.network?,
+                    pay_to: value.pay_to?,
+                    scheme: value.scheme?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentRequirements> for PaymentRequirements {
+            fn from(value: super::PaymentRequirements) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    asset: Ok(value.asset),
+                    extra: Ok(value.extra),
+                    max_timeout_seconds: Ok(value.max_timeout_seconds),
+                    network: Ok(value.network),
+                    pay_to: Ok(value.pay_to),
+                    scheme: Ok(value.scheme),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentResource {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mime_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentResource {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    mime_type: Ok(Default::default()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl PaymentResource {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn mime_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mime_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mime_type: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentResource> for super::PaymentResource {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentResource,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    mime_type: value.mime_type?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentResource> for PaymentResource {
+            fn from(value: super::PaymentResource) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    mime_type: Ok(value.mime_type),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PaymentSession {
             browser_url: ::std::result::Result<
                 ::std::string::String,
@@ -12569,8 +13165,10 @@ needs `pushNotificationConfigId` and answers the removed webhook.
 of them is unfinished, so cancel those first.
 
 The body is read raw (at most 1 MiB) so that malformed JSON is answered with -32700,
-and the answer is built by hand; paid deployments additionally read `X-PAYMENT` on
-`message/send` (the conformance agent is free and ignores it).
+and the answer is built by hand. A paid agent checks the x402 payment of
+`message/send` and `message/stream` after the parameters (402, see that response) and
+settles it before the task is stored; a message that would be refused (-32008, or a
+task that takes no message now) is refused before anything is charged.
 
 
 Sends a `POST` request to `/`
@@ -12957,7 +13555,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::JsonRpcResponse>,
-            Error<types::JsonRpcErrorResponse>,
+            Error<types::JsonRpcFailure>,
         > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -12998,6 +13596,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                402u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

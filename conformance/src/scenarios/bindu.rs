@@ -10,7 +10,8 @@
 //! Variants: `default` (JWT auth, private webhooks allowed), `a2a`
 //! (`--bindu-protocol a2a`, same database), `limited` (no push, no streaming,
 //! no worker: -32003, -32004 and the degraded `/health`), `bad-agent` (its own
-//! database, auth off, an agent command that writes garbage: -32006) and
+//! database, auth off, an agent command that writes garbage: -32006), `paid`
+//! (x402 price, a facilitator that does not answer: 402 and its 503) and
 //! `storage-down`.
 
 use std::path::Path;
@@ -33,6 +34,22 @@ pub const DID_CLIENT: &str =
     "did:bindu:alice_at_example_com:test_agent:00000000-0000-0000-0000-0000000000aa";
 /// The test-vector public key.
 pub const PUBLIC_KEY: &str = "FAe4sisG95oZ42w7buUn5qEE4TAnfTTFPiguZUHmhiF";
+
+/// The paid variant's recipient.
+const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+
+/// A well-formed x402 v2 payment for the paid variant's requirements (its facilitator
+/// is down, so it is never verified).
+fn payment_header() -> String {
+    use base64::Engine as _;
+    let payload = json!({"x402Version": 2, "accepted": {"scheme": "exact", "network": "eip155:84532",
+        "amount": "10000", "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "payTo": PAY_TO,
+        "maxTimeoutSeconds": 300, "extra": {"name": "USDC", "version": "2"}},
+        "payload": {"signature": "0x00", "authorization": {"from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
+        "to": PAY_TO, "value": "10000", "validAfter": "0", "validBefore": "9999999999",
+        "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"}}});
+    base64::engine::general_purpose::STANDARD.encode(payload.to_string())
+}
 
 /// The completed task most examples show.
 const TASK: &str = "3d2c1b0a-9f8e-4d7c-8b6a-5e4f3a2b1c0d";
@@ -217,6 +234,20 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
         ]),
     ));
     setup.isolated.push("bad-agent");
+    let closed = crate::server::closed_port().to_string();
+    let facilitator = format!("http://127.0.0.1:{closed}");
+    setup.variants.push((
+        "paid",
+        common(&[
+            "--bindu-price",
+            "0.01",
+            "--bindu-pay-to",
+            PAY_TO,
+            "--bindu-x402-facilitator-url",
+            &facilitator,
+        ]),
+    ));
+    setup.fixtures.insert("payment".into(), payment_header());
     setup.variants.push(super::storage_down_variant());
     Ok(setup)
 }
@@ -482,8 +513,21 @@ pub fn scenarios() -> Vec<Scenario> {
                        "configuration": {"blocking": true}}),
             ))
             .volatile(&["/error/data/task_id"]),
+        // 402
+        call("402", "example", "other")
+            .variant("paid")
+            .body_example("message_send")
+            .volatile(&["/resource/url"]),
         // 503
-        down(call("503", "example", "other").body_example("tasks_list")),
+        down(call("503", "storage_unavailable", "other").body_example("tasks_list")),
+        call("503", "facilitator_unavailable", "other")
+            .variant("paid")
+            .header("payment-signature", fx("payment"))
+            .json(rpc(
+                json!("paid-1"),
+                "message/send",
+                json!({"message": {"messageId": "m-paid", "role": "user", "parts": [{"kind": "text", "text": "paid"}]}}),
+            )),
     ];
     all.extend(rest());
     all

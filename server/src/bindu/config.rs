@@ -87,6 +87,21 @@ pub struct Config {
     /// Turn streaming off (message/stream and tasks/resubscribe answer -32004).
     #[arg(long)]
     pub bindu_no_streaming: bool,
+    /// Price of one `message/send` / `message/stream`, in USDC (e.g. 0.01); the agent is free without it.
+    #[arg(long, requires = "bindu_pay_to")]
+    pub bindu_price: Option<String>,
+    /// Address payments go to (with `--bindu-price`).
+    #[arg(long)]
+    pub bindu_pay_to: Option<String>,
+    /// CAIP-2 network of the payments (default: Base Sepolia).
+    #[arg(long, default_value = "eip155:84532")]
+    pub bindu_x402_network: String,
+    /// Token contract of the payments (default: USDC on Base Sepolia).
+    #[arg(long, default_value = "0x036CbD53842c5426634e7929541eC2318f3dCF7e")]
+    pub bindu_x402_asset: String,
+    /// x402 facilitator that verifies and settles payments (`/verify`, `/settle`).
+    #[arg(long, default_value = "https://x402.org/facilitator")]
+    pub bindu_x402_facilitator_url: String,
     /// How long a blocking message/send waits at most, in milliseconds.
     #[arg(long, default_value_t = 30_000)]
     pub bindu_blocking_timeout_ms: u64,

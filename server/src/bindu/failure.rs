@@ -6,6 +6,9 @@ use serde_json::Value;
 
 use crate::platform::{DbError, Fault};
 
+/// The `agent_errors_total` code of a 402 (x402 has no JSON-RPC code).
+pub const PAYMENT_REQUIRED_CODE: i64 = 402;
+
 /// `error.message` of -32603 when storage (or another dependency) is unavailable.
 pub const UNAVAILABLE_MESSAGE: &str = "Service unavailable";
 
@@ -25,6 +28,8 @@ pub enum Failure {
     },
     /// Not the caller's fault.
     Fault(Fault),
+    /// A paid agent without a usable payment: HTTP 402 with this x402 `PaymentRequired`.
+    PaymentRequired(Value),
 }
 
 impl Failure {
@@ -76,6 +81,7 @@ impl Failure {
         match self {
             Failure::Rpc { code, .. } => code.code(),
             Failure::Fault(_) => ErrorCode::InternalError.code(),
+            Failure::PaymentRequired(_) => PAYMENT_REQUIRED_CODE,
         }
     }
 
@@ -109,6 +115,10 @@ impl Failure {
             )
             .with_status(dropshot::ErrorStatusCode::SERVICE_UNAVAILABLE),
             Failure::Fault(_) => JsonRpcErrorResponse::new(ErrorCode::InternalError, id, None),
+            // Only the JSON-RPC endpoint answers 402, with the x402 body (see `rpc`).
+            Failure::PaymentRequired(body) => {
+                JsonRpcErrorResponse::new(ErrorCode::InvalidRequest, id, Some(body))
+            }
         }
     }
 }

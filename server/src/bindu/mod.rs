@@ -129,6 +129,13 @@ pub async fn serve_agent(
     {
         bail!("--bindu-auth introspection needs --bindu-introspection-url");
     }
+    if let Some(price) = &config.bindu_price {
+        if payment::atomic_amount(price).is_none_or(|a| a == "0") {
+            bail!(
+                "--bindu-price must be a positive USDC amount with at most 6 decimals, e.g. 0.01"
+            );
+        }
+    }
     let manifest = Manifest::load(config.bindu_agent_config.as_deref())?;
     let db = platform.db.clone();
     let hub = stream::Hub::new(platform.changes.clone());

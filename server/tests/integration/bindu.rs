@@ -2,7 +2,7 @@
 //! streams, webhooks, DID signatures, both token verifiers, the built-in
 //! agents, and bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,17 +10,7 @@ use quartet_conformance::mock::{Mock, MockReply, MockRequest};
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
+use crate::support::{bin, http};
 
 async fn serve(dir: &Path, args: &[&str]) -> ServerProcess {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -744,4 +734,186 @@ async fn bad_input_always_gets_a_json_rpc_error() {
         assert_eq!(v["jsonrpc"], "2.0", "{shown}");
         assert_eq!(v["error"]["code"], code, "{shown}: {v}");
     }
+}
+
+/// An x402 payment payload for `requirements` with `nonce`, base64.
+fn payment(requirements: &Value, nonce: &str, version: i64) -> String {
+    use base64::Engine as _;
+    let payload = json!({"x402Version": version, "accepted": requirements, "payload": {
+        "signature": "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c",
+        "authorization": {"from": "0x857b06519E91e3A54538791bDbb0E22373e36b66", "to": requirements["payTo"],
+            "value": requirements["amount"], "validAfter": "0", "validBefore": "9999999999", "nonce": nonce}}});
+    base64::engine::general_purpose::STANDARD.encode(payload.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilitator() {
+    let calls: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let log = calls.clone();
+    let facilitator = Mock::start(move |r: &MockRequest| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        log.lock().unwrap().push((r.path.clone(), body.clone()));
+        let nonce = body.pointer("/paymentPayload/payload/authorization/nonce").and_then(Value::as_str).unwrap_or("");
+        match (r.path.as_str(), nonce) {
+            ("/verify", "0xbad") => MockReply::json(200, r#"{"isValid": false, "invalidReason": "insufficient_funds"}"#),
+            ("/verify", _) => MockReply::json(200, r#"{"isValid": true, "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66"}"#),
+            ("/settle", _) => MockReply::json(200, r#"{"success": true, "transaction": "0xabc123", "network": "eip155:84532", "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66"}"#),
+            _ => MockReply::json(404, "{}"),
+        }
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = facilitator.url("");
+    let pay_to = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+    let s = serve(
+        dir.path(),
+        &[
+            "--bindu-auth",
+            "off",
+            "--bindu-price",
+            "0.01",
+            "--bindu-pay-to",
+            pay_to,
+            "--bindu-x402-facilitator-url",
+            &url,
+        ],
+    )
+    .await;
+    let post = |body: &Value, header: Option<(&str, String)>| {
+        let mut r = http().post(&s.base_url).json(body);
+        if let Some((k, v)) = header {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    // Unpaid: 402 with the requirements, in the body and in PAYMENT-REQUIRED.
+    let r = post(&send("pay me", json!({})), None).await.unwrap();
+    assert_eq!(r.status(), 402);
+    assert!(r.headers().contains_key("payment-required"));
+    let required: Value = r.json().await.unwrap();
+    assert_eq!(required["x402Version"], 2);
+    assert_eq!(required["error"], "PAYMENT-SIGNATURE header is required");
+    let requirements = required["accepts"][0].clone();
+    assert_eq!(requirements["scheme"], "exact");
+    assert_eq!(requirements["amount"], "10000");
+    assert_eq!(requirements["payTo"], pay_to);
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "nothing was sent to the facilitator"
+    );
+
+    // Paid: verified, settled, then run; the settlement comes back in PAYMENT-RESPONSE.
+    let r = post(
+        &send("paid", json!({})),
+        Some(("payment-signature", payment(&requirements, "0x01", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let settlement = r.headers()["payment-response"].to_str().unwrap().to_owned();
+    use base64::Engine as _;
+    let settlement: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(settlement)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settlement["transaction"], "0xabc123");
+    let body: Value = r.json().await.unwrap();
+    let task = body["result"]["id"].as_str().unwrap().to_owned();
+    let paths: Vec<String> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert_eq!(paths, ["/verify", "/settle"]);
+    assert_eq!(
+        calls.lock().unwrap()[0].1["paymentRequirements"],
+        requirements
+    );
+
+    // The same payload again: a replay. The legacy X-PAYMENT header works too.
+    let r = post(
+        &send("again", json!({})),
+        Some(("x-payment", payment(&requirements, "0x01", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 402);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "Payment nonce already used (replay)"
+    );
+    let r = post(
+        &send("legacy", json!({})),
+        Some(("x-payment", payment(&requirements, "0x02", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-payment-response"));
+    // Refused payments: version 1, other requirements, the facilitator says no.
+    let r = post(
+        &send("v1", json!({})),
+        Some(("payment-signature", payment(&requirements, "0x03", 1))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 402);
+    let mut cheaper = requirements.clone();
+    cheaper["amount"] = json!("1");
+    let r = post(
+        &send("cheap", json!({})),
+        Some(("payment-signature", payment(&cheaper, "0x04", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "The payment does not match the payment requirements"
+    );
+    let r = post(
+        &send("broke", json!({})),
+        Some(("payment-signature", payment(&requirements, "0xbad", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "Payment verification failed: insufficient_funds"
+    );
+    // A message the agent would refuse is not charged.
+    wait_task(&s.base_url, None, &task, 10, |t| state(t) == "completed").await;
+    let settles = |c: &Arc<Mutex<Vec<(String, Value)>>>| {
+        c.lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == "/settle")
+            .count()
+    };
+    let before = settles(&calls);
+    let r = post(
+        &send("more", json!({"taskId": task})),
+        Some(("payment-signature", payment(&requirements, "0x05", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32008);
+    assert_eq!(settles(&calls), before, "a refused message is not settled");
+    // The facilitator down: 503, and the payload can be sent again later.
+    drop(facilitator);
+    let r = post(
+        &send("down", json!({})),
+        Some(("payment-signature", payment(&requirements, "0x06", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 503);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["error"]["code"].clone(), v["error"]["message"].clone()),
+        (json!(-32603), json!("Payment facilitator unavailable"))
+    );
 }

@@ -9,7 +9,6 @@
 //! in a directory above the repository, and says so and passes when neither exists.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use quartet_conformance::server::ServerProcess;
 use serde_json::{json, Value};
@@ -48,11 +47,7 @@ impl A2aSchema {
 }
 
 async fn post(base: &str, body: &Value) -> (u16, String, String) {
-    let r = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    let r = crate::support::http()
         .post(base)
         .json(body)
         .send()
@@ -104,14 +99,9 @@ async fn a2a_mode_answers_validate_against_the_a2a_0_3_schema() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let server = ServerProcess::spawn(
-        &PathBuf::from(env!("CARGO_BIN_EXE_quartet")),
-        dir.path(),
-        "bindu",
-        &args,
-    )
-    .await
-    .unwrap();
+    let server = ServerProcess::spawn(&crate::support::bin(), dir.path(), "bindu", &args)
+        .await
+        .unwrap();
     let base = server.base_url.clone();
 
     let card: Value = reqwest::get(format!("{base}/.well-known/agent-card.json"))
@@ -293,14 +283,9 @@ async fn the_a2a_sdk_client_works_in_both_modes() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let server = ServerProcess::spawn(
-            &PathBuf::from(env!("CARGO_BIN_EXE_quartet")),
-            dir.path(),
-            "bindu",
-            &args,
-        )
-        .await
-        .unwrap();
+        let server = ServerProcess::spawn(&crate::support::bin(), dir.path(), "bindu", &args)
+            .await
+            .unwrap();
         let out = tokio::process::Command::new(&python)
             .arg(&script)
             .args([&server.base_url, mode])

@@ -287,20 +287,21 @@ impl Bindu {
             }
             None => None,
         };
-        let payment = if streaming {
-            None
-        } else {
-            self.payment_gate(headers).await?
-        };
+        let payment = self.payment_gate(headers).await?;
         let unknown = if self.a2a() {
             UnknownTaskId::Refuse
         } else {
             UnknownTaskId::Create
         };
+        let settlement = match &payment {
+            Some(payment) => {
+                // Nothing is charged for a message that would be refused.
+                self.tasks.precheck(owner, &p, unknown).await?;
+                Some(self.settle_payment(payment).await?)
+            }
+            None => None,
+        };
         let submitted = self.tasks.submit(owner, p, push, unknown).await?;
-        if let Some(payment) = payment {
-            self.settle_payment(payment, &submitted.task.id).await;
-        }
         if streaming {
             let framing = if self.a2a() {
                 Framing::A2a(id.clone())
@@ -308,7 +309,7 @@ impl Bindu {
                 Framing::Bindu
             };
             let snapshot = self.a2a().then(|| submitted.task.clone());
-            return Ok(Answer::Raw(stream::respond(
+            let mut response = stream::respond(
                 self.tasks.db().clone(),
                 self.tasks.hub().clone(),
                 submitted.pk,
@@ -316,7 +317,13 @@ impl Bindu {
                 snapshot,
                 Vec::new(),
                 framing,
-            )));
+            );
+            if let Some((header, value)) = settlement {
+                if let Ok(v) = http::HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(header, v);
+                }
+            }
+            return Ok(Answer::Raw(response));
         }
         let task = if configuration.blocking == Some(true) {
             let timeout = Duration::from_millis(self.config.bindu_blocking_timeout_ms);
@@ -338,10 +345,11 @@ impl Bindu {
         } else {
             submitted.task
         };
-        Ok(Answer::Result(self.task_value(&trim_history(
-            task,
-            configuration.history_length,
-        ))))
+        let result = self.task_value(&trim_history(task, configuration.history_length));
+        Ok(match settlement {
+            Some((header, value)) => Answer::Paid(result, header, value),
+            None => Answer::Result(result),
+        })
     }
 
     /// `tasks/resubscribe`: the task's current status, then its events from now on.

@@ -31,6 +31,8 @@ pub fn json_response(status: u16, value: &Value) -> Response<Body> {
 pub enum Answer {
     /// A JSON-RPC result.
     Result(Value),
+    /// A JSON-RPC result with a response header (the x402 settlement).
+    Paid(Value, &'static str, String),
     /// A hand-built response (an event stream).
     Raw(Response<Body>),
 }
@@ -107,6 +109,18 @@ fn envelope(value: Value, protocol: Protocol) -> Result<Envelope, (JsonRpcId, Fa
 impl Bindu {
     /// The error answer for `failure` to request `id`.
     fn error_response(&self, id: JsonRpcId, failure: Failure) -> Response<Body> {
+        if let Failure::PaymentRequired(body) = &failure {
+            self.metrics.error("payment_required");
+            let mut r = json_response(402, body);
+            let encoded = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                body.to_string(),
+            );
+            if let Ok(v) = http::HeaderValue::from_str(&encoded) {
+                r.headers_mut().insert("payment-required", v);
+            }
+            return r;
+        }
         let code = failure.code();
         self.metrics.error(&error_type(code));
         let error: JsonRpcErrorResponse = failure.response(id);
@@ -159,6 +173,14 @@ impl Bindu {
         {
             Ok(Answer::Result(result)) => {
                 json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}))
+            }
+            Ok(Answer::Paid(result, header, value)) => {
+                let mut r =
+                    json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}));
+                if let Ok(v) = http::HeaderValue::from_str(&value) {
+                    r.headers_mut().insert(header, v);
+                }
+                r
             }
             Ok(Answer::Raw(response)) => response,
             Err(f) => self.error_response(id, f),

@@ -225,6 +225,41 @@ impl Tasks {
         Ok(submitted)
     }
 
+    /// Whether [`Tasks::submit`] would refuse the message because of the task it
+    /// names (so that a paid message is refused before it is charged).
+    pub async fn precheck(
+        &self,
+        owner: &str,
+        params: &MessageSendParams,
+        unknown: UnknownTaskId,
+    ) -> Result<(), Failure> {
+        let Some(id) = &params.message.task_id else {
+            return Ok(());
+        };
+        let mut conn = self.db.conn().await?;
+        match store::load(&mut conn, self.db.backend(), owner, id, false).await? {
+            None if unknown == UnknownTaskId::Refuse => Err(not_found(id)),
+            None => Ok(()),
+            Some(t) => {
+                let state = t.task.status.state;
+                if state.is_terminal() {
+                    Err(Failure::rpc(
+                        ErrorCode::TaskImmutable,
+                        Some(json!({"task_id": t.task.id, "state": state})),
+                    ))
+                } else if !is_interrupted(state) {
+                    Err(Failure::invalid_params(format!(
+                        "task {} is {}: it takes a new message only when it asks for one",
+                        t.task.id,
+                        store::state_name(state)
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
     /// The caller's task `id`.
     pub async fn find(&self, owner: &str, id: &str) -> Result<StoredTask, Failure> {
         let mut conn = self.db.conn().await?;
