@@ -4,8 +4,9 @@
 //!
 //! Lifecycle: `submitted → working → (input-required | auth-required) →
 //! completed | failed | canceled | rejected`. A paused task is continued by a
-//! message with its `taskId`; a task that is `submitted` or `working` takes no
-//! new message (-32602) and a terminal one never changes again (-32008).
+//! message with its `taskId`; a task that is `submitted` or `working` takes the
+//! message too (the agent runs again on it when the current run ends); a
+//! terminal one never changes again (-32008).
 
 pub mod worker;
 
@@ -180,16 +181,15 @@ impl Tasks {
                                     Some(json!({"task_id": task.id, "state": state})),
                                 )));
                             }
-                            if !is_interrupted(state) {
-                                return Ok(Err(Failure::invalid_params(format!(
-                                    "task {} is {}: it takes a new message only when it asks for one",
-                                    task.id,
-                                    store::state_name(state)
-                                ))));
-                            }
                             task.history.get_or_insert_with(Vec::new).push(entry);
-                            task.status = status;
-                            store::update(conn, pk, &task, Queue::Enqueue).await?;
+                            if is_interrupted(state) {
+                                task.status = status;
+                                store::update(conn, pk, &task, Queue::Enqueue).await?;
+                            } else {
+                                // Submitted or working: the run in progress (or about to
+                                // start) is followed by another on the new message.
+                                store::update(conn, pk, &task, Queue::Keep).await?;
+                            }
                             (pk, task)
                         }
                         None => {
@@ -247,12 +247,6 @@ impl Tasks {
                         ErrorCode::TaskImmutable,
                         Some(json!({"task_id": t.task.id, "state": state})),
                     ))
-                } else if !is_interrupted(state) {
-                    Err(Failure::invalid_params(format!(
-                        "task {} is {}: it takes a new message only when it asks for one",
-                        t.task.id,
-                        store::state_name(state)
-                    )))
                 } else {
                     Ok(())
                 }

@@ -224,6 +224,7 @@ impl Pool {
         let artifact_id = uuid::Uuid::new_v4().to_string();
         let (updates, mut receiver) = Updates::channel();
         let agent = self.agent.clone();
+        let ran = request.message.message_id.clone();
         let request = AgentRequest {
             canceled: cancel_rx,
             ..request
@@ -252,7 +253,8 @@ impl Pool {
             Ok(Err(e)) => Outcome::Error(e),
             Err(e) => Outcome::Error(AgentError::Backend(format!("the agent panicked: {e}"))),
         };
-        self.finish_with_artifact(pk, outcome, &artifact_id).await
+        self.finish_with_artifact(pk, outcome, &artifact_id, Some(ran))
+            .await
     }
 
     /// Builds the agent's request: the run's message, the conversation, references.
@@ -339,27 +341,47 @@ impl Pool {
     }
 
     async fn finish(&self, pk: i64, outcome: Outcome) -> Result<(), DbError> {
-        self.finish_with_artifact(pk, outcome, &uuid::Uuid::new_v4().to_string())
+        self.finish_with_artifact(pk, outcome, &uuid::Uuid::new_v4().to_string(), None)
             .await
     }
 
-    /// Stores how a run ended, unless the task was canceled meanwhile.
+    /// Stores how a run ended, unless the task was canceled meanwhile. When a newer
+    /// message arrived during the run (not `ran`), the task is queued again for it.
     async fn finish_with_artifact(
         &self,
         pk: i64,
         outcome: Outcome,
         artifact_id: &str,
+        ran: Option<String>,
     ) -> Result<(), DbError> {
         let Some(identity) = self.identity.get().cloned() else {
             return self.release(pk).await;
         };
         let artifact_id = artifact_id.to_owned();
         let finished = self
-            .transition_queue(pk, Queue::Done, move |task| {
+            .transition_with(pk, move |task| {
                 if task.status.state.is_terminal() {
                     return None;
                 }
-                Some(conclude(task, outcome, &identity, &artifact_id))
+                let newer = ran.is_some_and(|ran| {
+                    task.history
+                        .iter()
+                        .flatten()
+                        .rev()
+                        .find(|m| m.role == Role::User)
+                        .is_some_and(|m| m.message_id != ran)
+                });
+                let mut events = conclude(task, outcome, &identity, &artifact_id);
+                if newer && task.status.state != TaskState::Failed {
+                    task.status = TaskStatus {
+                        state: TaskState::Submitted,
+                        timestamp: timestamp(),
+                        message: None,
+                    };
+                    events.push(status_event(task, None));
+                    return Some((events, Queue::Enqueue));
+                }
+                Some((events, Queue::Done))
             })
             .await?;
         match finished {
@@ -408,6 +430,16 @@ impl Pool {
         queue: Queue,
         edit: impl FnOnce(&mut Task) -> Option<Vec<StreamEvent>> + Send + 'static,
     ) -> Result<Option<Task>, DbError> {
+        self.transition_with(pk, move |task| edit(task).map(|events| (events, queue)))
+            .await
+    }
+
+    /// Like [`Pool::transition`], with `edit` also choosing the queue columns.
+    async fn transition_with(
+        &self,
+        pk: i64,
+        edit: impl FnOnce(&mut Task) -> Option<(Vec<StreamEvent>, Queue)> + Send + 'static,
+    ) -> Result<Option<Task>, DbError> {
         let backend = self.db.backend();
         let changed = self
             .db
@@ -416,7 +448,7 @@ impl Pool {
                     let Some(mut stored) = store::load_pk(conn, backend, pk, true).await? else {
                         return Ok(None);
                     };
-                    let Some(events) = edit(&mut stored.task) else {
+                    let Some((events, queue)) = edit(&mut stored.task) else {
                         return Ok(None);
                     };
                     store::update(conn, pk, &stored.task, queue).await?;
