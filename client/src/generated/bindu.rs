@@ -12929,10 +12929,11 @@ reproduced: it echoes the text of each message back.
 canceled | rejected`. The last four are terminal: the task never changes again.
 
 - A message without `taskId` starts a new task (its id generated). A message with a
-  `taskId` of the caller's continues that task: allowed only while it is paused
-  (`input-required`, `auth-required`), where the message is added to the history and the
-  task goes back to `submitted`; a task that is `submitted` or `working` takes no message
-  (-32602) and a terminal one is immutable (-32008). To refine a finished result, send a
+  `taskId` of the caller's continues that task: a paused one (`input-required`,
+  `auth-required`) goes back to `submitted` with the message added to its history; a
+  task that is `submitted` or `working` keeps its state, takes the message into its
+  history, and is run again on it once the current run ends (its state then goes back to
+  `submitted` instead of finishing); a terminal one is immutable (-32008). To refine a finished result, send a
   new task with `referenceTaskIds`: the agent receives those tasks' artifacts.
 - A `taskId` the caller has no task with creates a task with that id (Bindu clients
   choose their task ids), in Bindu mode; in A2A mode it is -32001.
@@ -13091,7 +13092,7 @@ One endpoint serves the twelve Bindu methods, `tasks/resubscribe` and A2A's
 
 | method | result | scope |
 |---|---|---|
-| `message/send` | the task, in `submitted` | `agent:write` |
+| `message/send` | the task, in `submitted` (with `blocking`, as it ends or pauses) | `agent:write` |
 | `message/stream` | a `text/event-stream` of task events | `agent:write` |
 | `tasks/get` | the task | `agent:read` |
 | `tasks/list` | array of the caller's tasks, newest first | `agent:read` |
@@ -13116,8 +13117,8 @@ without `id` are refused in Bindu mode and answered in A2A mode), method
 
 **message/send and message/stream.** `params.message` needs `messageId`, `role` and
 at least one part; parts are `text` or `data` (`file` parts are not accepted, -32602).
-`contextId` and `taskId` follow the lifecycle rules of the API description (a task is
-continued only while it is paused; a terminal one gives -32008, so start a new task
+`contextId` and `taskId` follow the lifecycle rules of the API description (an
+unfinished task takes the message; a terminal one gives -32008, so start a new task
 and list the old one in `referenceTaskIds` instead). `configuration.acceptedOutputModes`,
 when given, must include `text/plain` or `application/json` (-32005).
 `configuration.blocking: true` waits until the task is terminal or paused, at most
@@ -13167,8 +13168,8 @@ of them is unfinished, so cancel those first.
 The body is read raw (at most 1 MiB) so that malformed JSON is answered with -32700,
 and the answer is built by hand. A paid agent checks the x402 payment of
 `message/send` and `message/stream` after the parameters (402, see that response) and
-settles it before the task is stored; a message that would be refused (-32008, or a
-task that takes no message now) is refused before anything is charged.
+settles it before the task is stored; a message that would be refused (-32008,
+-32001) is refused before anything is charged.
 
 
 Sends a `POST` request to `/`

@@ -126,6 +126,20 @@ fn raw_status(r: &Response<Body>) -> u16 {
     r.status().as_u16()
 }
 
+/// The card, answered at `path` (both well-known paths serve it).
+// The error is the surface's envelope, returned to dropshot as it is.
+#[allow(clippy::result_large_err)]
+fn card_at(rqctx: &Ctx, path: &str) -> Reply<HttpResponseOk<AgentCard>> {
+    let bd = rqctx.context();
+    let started = bd.metrics.start();
+    let card = bd
+        .card(&bd.base_url(rqctx.request.headers()))
+        .map(HttpResponseOk)
+        .map_err(Into::into);
+    measured(bd, started, "GET", path, &card, ok);
+    card
+}
+
 fn text(content_type: &'static str, body: String) -> Response<Body> {
     Response::builder()
         .status(200)
@@ -152,14 +166,7 @@ impl BinduApi for BinduImpl {
     }
 
     async fn get_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
-        let bd = rqctx.context();
-        let started = bd.metrics.start();
-        let card = bd
-            .card(&bd.base_url(rqctx.request.headers()))
-            .map(HttpResponseOk)
-            .map_err(Into::into);
-        measured(bd, started, "GET", "/.well-known/agent.json", &card, ok);
-        card
+        card_at(&rqctx, "/.well-known/agent.json")
     }
 
     async fn head_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
@@ -175,21 +182,7 @@ impl BinduApi for BinduImpl {
     }
 
     async fn get_a2a_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
-        let bd = rqctx.context();
-        let started = bd.metrics.start();
-        let card = bd
-            .card(&bd.base_url(rqctx.request.headers()))
-            .map(HttpResponseOk)
-            .map_err(Into::into);
-        measured(
-            bd,
-            started,
-            "GET",
-            "/.well-known/agent-card.json",
-            &card,
-            ok,
-        );
-        card
+        card_at(&rqctx, "/.well-known/agent-card.json")
     }
 
     async fn resolve_did(

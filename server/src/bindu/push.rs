@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::failure::Failure;
 use super::store::now_ms;
-use crate::platform::storage::{Backend, Db, DbError};
+use crate::platform::storage::{Db, DbError};
 
 /// Deliveries of one event after which it is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -159,10 +159,7 @@ impl Push {
             .write(move |conn| {
                 Box::pin(async move {
                     let now = now_ms();
-                    let skip = match backend {
-                        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-                        Backend::Sqlite => "",
-                    };
+                    let skip = crate::bindu::store::skip_locked(backend);
                     let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT o.id, o.task_pk, o.event_seq, o.config, o.attempts FROM bindu_push_outbox o
                          WHERE o.delivered_at IS NULL AND o.failed_at IS NULL

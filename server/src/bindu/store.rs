@@ -203,6 +203,15 @@ fn task_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTask, DbError> {
 
 const TASK_COLUMNS: &str = "pk, owner, task, run_pending, attempts";
 
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL (queue claims that never wait for each
+/// other), nothing on SQLite (whose write transactions are serialised anyway).
+pub fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
 fn for_update(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "",

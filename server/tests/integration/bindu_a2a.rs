@@ -70,6 +70,23 @@ async fn call(base: &str, body: Value) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A Bindu server speaking `mode` without authentication, private webhooks allowed.
+async fn agent(dir: &std::path::Path, mode: &str) -> ServerProcess {
+    let args: Vec<String> = [
+        "--bindu-protocol",
+        mode,
+        "--bindu-auth",
+        "off",
+        "--bindu-allow-private-webhooks",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    ServerProcess::spawn(&crate::support::bin(), dir, "bindu", &args)
+        .await
+        .unwrap()
+}
+
 fn message(text: &str, extra: Value) -> Value {
     let mut m = json!({"kind": "message", "messageId": uuid::Uuid::new_v4().to_string(), "role": "user",
         "parts": [{"kind": "text", "text": text}]});
@@ -89,19 +106,7 @@ async fn a2a_mode_answers_validate_against_the_a2a_0_3_schema() {
         root: serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap(),
     };
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
-        "--bindu-protocol",
-        "a2a",
-        "--bindu-auth",
-        "off",
-        "--bindu-allow-private-webhooks",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let server = ServerProcess::spawn(&crate::support::bin(), dir.path(), "bindu", &args)
-        .await
-        .unwrap();
+    let server = agent(dir.path(), "a2a").await;
     let base = server.base_url.clone();
 
     let card: Value = reqwest::get(format!("{base}/.well-known/agent-card.json"))
@@ -273,19 +278,7 @@ async fn the_a2a_sdk_client_works_in_both_modes() {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../conformance/a2a-sdk/check.py");
     for mode in ["a2a", "bindu"] {
         let dir = tempfile::tempdir().unwrap();
-        let args: Vec<String> = [
-            "--bindu-protocol",
-            mode,
-            "--bindu-auth",
-            "off",
-            "--bindu-allow-private-webhooks",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let server = ServerProcess::spawn(&crate::support::bin(), dir.path(), "bindu", &args)
-            .await
-            .unwrap();
+        let server = agent(dir.path(), mode).await;
         let out = tokio::process::Command::new(&python)
             .arg(&script)
             .args([&server.base_url, mode])

@@ -151,10 +151,7 @@ impl Pool {
             .write(move |conn| {
                 Box::pin(async move {
                     let now = now_ms();
-                    let skip = match backend {
-                        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-                        Backend::Sqlite => "",
-                    };
+                    let skip = crate::bindu::store::skip_locked(backend);
                     let pk: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                         "SELECT pk FROM bindu_tasks WHERE run_pending = 1
                          AND (lease_until IS NULL OR lease_until < $1)
