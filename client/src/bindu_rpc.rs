@@ -94,6 +94,20 @@ pub struct AgentClient {
     next_id: AtomicI64,
 }
 
+/// `value` without `null` members: the agent refuses explicit nulls (absent means absent).
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
 fn decode<T: DeserializeOwned>(value: Value) -> Result<T, RpcError> {
     serde_json::from_value(value).map_err(|e| RpcError::Protocol(e.to_string()))
 }
@@ -135,6 +149,7 @@ impl AgentClient {
     }
 
     fn request(&self, method: &str, params: Value) -> reqwest::RequestBuilder {
+        let params = without_nulls(params);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut r = self
             .http

@@ -476,6 +476,15 @@ pub mod types {
             ::serde_json::Value,
         >,
         pub skills: ::std::vec::Vec<AgentSkill>,
+        /**True when callers authenticate: `agent/getAuthenticatedExtendedCard` then answers
+the card (this agent has no skills for authenticated callers only). Absent with
+`--bindu-auth off`.
+*/
+        #[serde(
+            rename = "supportsAuthenticatedExtendedCard",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub supports_authenticated_extended_card: ::std::option::Option<bool>,
         pub telemetry: bool,
         ///Public base URL of the agent (its JSON-RPC endpoint).
         pub url: ::std::string::String,
@@ -919,6 +928,20 @@ pub mod types {
             Default::default()
         }
     }
+    /**A `text/event-stream` answer: the stream as text (what the examples show), or one event
+as an SSE reader parses it (`data` holds the event's JSON text).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum EventStream {
+        String(::std::string::String),
+        SseEvent(SseEvent),
+    }
+    impl ::std::convert::From<SseEvent> for EventStream {
+        fn from(value: SseEvent) -> Self {
+            Self::SseEvent(value)
+        }
+    }
     ///Receipt of tasks/feedback.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FeedbackResult {
@@ -931,7 +954,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///A2A's extended card request (not configured here, -32007); `params` may be omitted.
+    ///A2A's extended card request (the card; -32007 without authentication); `params` may be omitted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAuthenticatedExtendedCardRequest {
         pub id: JsonRpcId,
@@ -1490,7 +1513,7 @@ answered with HTTP 200) an error.
     }
     /**The method's result: a task (message/send, tasks/get, tasks/cancel), a list
 (tasks/list, contexts/list), a feedback receipt, a webhook configuration (the four
-pushNotificationConfig methods) or a clear receipt.
+pushNotificationConfig methods), a clear receipt or the agent card (agent/getAuthenticatedExtendedCard).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -1503,7 +1526,8 @@ pushNotificationConfig methods) or a clear receipt.
         Variant5(A2aTaskPushNotificationConfig),
         Variant6(ContextsClearResult),
         Variant7(A2aContextsClearResult),
-        Variant8,
+        Variant8(AgentCard),
+        Variant9,
     }
     impl ::std::convert::From<Task> for JsonRpcResult {
         fn from(value: Task) -> Self {
@@ -1543,6 +1567,11 @@ pushNotificationConfig methods) or a clear receipt.
     impl ::std::convert::From<A2aContextsClearResult> for JsonRpcResult {
         fn from(value: A2aContextsClearResult) -> Self {
             Self::Variant7(value)
+        }
+    }
+    impl ::std::convert::From<AgentCard> for JsonRpcResult {
+        fn from(value: AgentCard) -> Self {
+            Self::Variant8(value)
         }
     }
     ///A successful answer to a JSON method.
@@ -1821,13 +1850,19 @@ strings; `contextId` and `taskId` are UUIDs when given.
     ///Options of message/send and message/stream.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MessageSendConfiguration {
-        ///Media types the caller can consume; must include text/plain or application/json.
+        /**Media types the caller can consume. The agent produces `text/plain` and
+`application/json`, so those (or a wildcard that covers one) are the values the
+schema lists; a list that covers neither is refused with -32005 (other types may
+appear beside a listed one and are ignored).
+*/
         #[serde(
             rename = "acceptedOutputModes",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub accepted_output_modes: ::std::vec::Vec<::std::string::String>,
+        pub accepted_output_modes: ::std::vec::Vec<
+            MessageSendConfigurationAcceptedOutputModesItem,
+        >,
         ///Read for A2A compatibility; the answer never waits for completion.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub blocking: ::std::option::Option<bool>,
@@ -1846,6 +1881,75 @@ strings; `contextId` and `taskId` are UUIDs when given.
     impl MessageSendConfiguration {
         pub fn builder() -> builder::MessageSendConfiguration {
             Default::default()
+        }
+    }
+    ///`MessageSendConfigurationAcceptedOutputModesItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum MessageSendConfigurationAcceptedOutputModesItem {
+        #[serde(rename = "text/plain")]
+        TextPlain,
+        #[serde(rename = "application/json")]
+        ApplicationJson,
+        #[serde(rename = "*/*")]
+        X,
+        #[serde(rename = "text/*")]
+        Text,
+        #[serde(rename = "application/*")]
+        Application,
+    }
+    impl ::std::fmt::Display for MessageSendConfigurationAcceptedOutputModesItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TextPlain => f.write_str("text/plain"),
+                Self::ApplicationJson => f.write_str("application/json"),
+                Self::X => f.write_str("*/*"),
+                Self::Text => f.write_str("text/*"),
+                Self::Application => f.write_str("application/*"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageSendConfigurationAcceptedOutputModesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text/plain" => Ok(Self::TextPlain),
+                "application/json" => Ok(Self::ApplicationJson),
+                "*/*" => Ok(Self::X),
+                "text/*" => Ok(Self::Text),
+                "application/*" => Ok(Self::Application),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for MessageSendConfigurationAcceptedOutputModesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MessageSendConfigurationAcceptedOutputModesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Parameters of message/send and message/stream.
@@ -2862,6 +2966,24 @@ stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
             Default::default()
         }
     }
+    /**A skill manifest as YAML: the file as text, or its parsed mapping (the fields of
+`SkillDetail`, without `has_documentation`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum SkillManifestFile {
+        String(::std::string::String),
+        Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for SkillManifestFile {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self::Object(value)
+        }
+    }
     ///How well one skill fits.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SkillMatch {
@@ -2893,6 +3015,24 @@ stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
     }
     impl SkillSummary {
         pub fn builder() -> builder::SkillSummary {
+            Default::default()
+        }
+    }
+    ///One server-sent event as parsed by an SSE reader.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SseEvent {
+        ///The event's JSON (a `StreamEvent`, or in A2A mode an `A2aStreamResponse`).
+        pub data: ::std::string::String,
+        ///The event type (`message`, the SSE default).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub retry: ::std::option::Option<i64>,
+    }
+    impl SseEvent {
+        pub fn builder() -> builder::SseEvent {
             Default::default()
         }
     }
@@ -5193,6 +5333,10 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                 ::std::vec::Vec<super::AgentSkill>,
                 ::std::string::String,
             >,
+            supports_authenticated_extended_card: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             telemetry: ::std::result::Result<bool, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
             version: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -5228,6 +5372,7 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     security: Ok(Default::default()),
                     security_schemes: Ok(Default::default()),
                     skills: Err("no value supplied for skills".to_string()),
+                    supports_authenticated_extended_card: Ok(Default::default()),
                     telemetry: Err("no value supplied for telemetry".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     version: Err("no value supplied for version".to_string()),
@@ -5470,6 +5615,20 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     });
                 self
             }
+            pub fn supports_authenticated_extended_card<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supports_authenticated_extended_card = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for supports_authenticated_extended_card: {e}"
+                        )
+                    });
+                self
+            }
             pub fn telemetry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -5531,6 +5690,8 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     security: value.security?,
                     security_schemes: value.security_schemes?,
                     skills: value.skills?,
+                    supports_authenticated_extended_card: value
+                        .supports_authenticated_extended_card?,
                     telemetry: value.telemetry?,
                     url: value.url?,
                     version: value.version?,
@@ -5558,6 +5719,9 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     security: Ok(value.security),
                     security_schemes: Ok(value.security_schemes),
                     skills: Ok(value.skills),
+                    supports_authenticated_extended_card: Ok(
+                        value.supports_authenticated_extended_card,
+                    ),
                     telemetry: Ok(value.telemetry),
                     url: Ok(value.url),
                     version: Ok(value.version),
@@ -8041,7 +8205,7 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
         #[derive(Clone, Debug)]
         pub struct MessageSendConfiguration {
             accepted_output_modes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::MessageSendConfigurationAcceptedOutputModesItem>,
                 ::std::string::String,
             >,
             blocking: ::std::result::Result<
@@ -8070,7 +8234,11 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
         impl MessageSendConfiguration {
             pub fn accepted_output_modes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        super::MessageSendConfigurationAcceptedOutputModesItem,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.accepted_output_modes = value
@@ -11231,6 +11399,103 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SseEvent {
+            data: ::std::result::Result<::std::string::String, ::std::string::String>,
+            event: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            retry: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SseEvent {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    event: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    retry: Ok(Default::default()),
+                }
+            }
+        }
+        impl SseEvent {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn retry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retry: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SseEvent> for super::SseEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SseEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    event: value.event?,
+                    id: value.id?,
+                    retry: value.retry?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SseEvent> for SseEvent {
+            fn from(value: super::SseEvent) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    event: Ok(value.event),
+                    id: Ok(value.id),
+                    retry: Ok(value.retry),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Task {
             artifacts: ::std::result::Result<
                 ::std::vec::Vec<super::Artifact>,
@@ -12974,7 +13239,7 @@ request could not be read and on REST routes. The HTTP status follows from the c
 | 400 | -32700 parse error, -32600 invalid request, -32602 invalid params, -32002 task not cancelable, -32003 push notifications not supported, -32004 unsupported operation, -32005 content type not supported, -32007 extended card not configured, -32008 task immutable, -32021 context not cancelable |
 | 401 | -32009 authentication required, -32010 invalid token, -32011 token expired |
 | 403 | -32012 invalid DID signature, -32013 insufficient permissions |
-| 404 | -32601 method not found, -32001 task not found, -32020 context not found, -32030 skill not found |
+| 404 | -32601 method not found, -32001 task not found, -32020 context not found, -32030 skill not found; on REST routes, -32602 when a path or query parameter names nothing (another DID, an unknown payment session) |
 | 413 | -32600 when the body is larger than 1 MiB (1048576 bytes) |
 | 500 | -32603 internal error, -32006 invalid agent response |
 | 503 | -32603 when storage (or the introspection endpoint) is unreachable |
@@ -12983,7 +13248,8 @@ Unlike upstream Bindu, handler errors are not sent with HTTP 200 (except in A2A 
 below), every validation failure gets its proper code instead of -32700, and continuing a
 finished task is -32008 rather than an internal error. -32003 and -32004 come from agents
 started with `--bindu-no-push` / `--bindu-no-streaming`; -32007 answers
-`agent/getAuthenticatedExtendedCard` (no extended card is published); -32006 answers a
+`agent/getAuthenticatedExtendedCard` on an agent without authentication (with it, the
+method answers the card); -32006 answers a
 blocking `message/send` whose agent produced an unusable result. Requests for an unknown
 route or method on a route are answered by the HTTP framework with its own 404/405 body.
 
@@ -13105,7 +13371,7 @@ One endpoint serves the twelve Bindu methods, `tasks/resubscribe` and A2A's
 | `contexts/list` | array of `{context_id, task_count, task_ids}` | `agent:read` |
 | `contexts/clear` | `{message, context_id}` | `agent:write` |
 | `tasks/resubscribe` | a `text/event-stream`: the task's current status, then its events | `agent:read` |
-| `agent/getAuthenticatedExtendedCard` | always -32007: no extended card is published | `agent:read` |
+| `agent/getAuthenticatedExtendedCard` | the agent card (-32007 when the agent runs without authentication) | `agent:read` |
 
 A request is checked in this order, and the first failure is answered:
 body size (413), bearer token (401: -32009, -32010, -32011), DID signature when the
@@ -13148,9 +13414,11 @@ omitted. **tasks/cancel** cancels an unfinished task (a finished one gives -3200
 any of the caller's tasks.
 
 **Push notifications** (-32003 when the agent runs with `--bindu-no-push`). A task has
-at most one webhook; `set` replaces it. The URL must be http(s) and must not resolve
-to a private, loopback or link-local address (-32602) unless the agent runs with
-`--bindu-allow-private-webhooks`. On every later status change and artifact the agent POSTs
+at most one webhook; `set` replaces it. The URL must be http(s), and a URL whose host
+is or resolves to a private, loopback or link-local address is refused (-32602) unless
+the agent runs with `--bindu-allow-private-webhooks`; a host that does not resolve yet
+is accepted. Every delivery checks the address again (so a name that later resolves
+to a private address is never called). On every later status change and artifact the agent POSTs
 the same event objects as the stream, with `event_id`, `sequence` and `timestamp`
 added, to the webhook `url`, sending `token` in the `X-A2A-Notification-Token` header
 and `authentication.credentials` as `Authorization: <scheme> <credentials>` (the
@@ -13248,8 +13516,8 @@ let response = client.get_a2a_agent_card()
 
 Returns the W3C DID document of the agent's own DID, with its Ed25519 public key
 (base58) under `authentication`; peers use it to check artifact signatures. The agent
-resolves only its own DID: any other DID is an invalid parameter (-32602, 400), since
-no -3203x code means "DID not found".
+resolves only its own DID: any other DID is answered with HTTP 404 and -32602 (no
+JSON-RPC code means "DID not found"; the parameter names nothing here).
 
 
 Sends a `GET` request to `/did/resolve`
@@ -13395,16 +13663,16 @@ let response = client.start_payment_session()
     /**Read a payment session
 
 The session's state; `payment_token` appears once it is `completed`. With
-`wait=true` the answer is held until the session leaves `pending` or 60 seconds pass,
-whichever comes first. An unknown or purged session id is an invalid parameter
-(-32602, 400).
+`wait=true` the answer is held until the session leaves `pending` or 15 seconds pass,
+whichever comes first. An unknown or purged session id is answered with HTTP 404 and
+-32602.
 
 
 Sends a `GET` request to `/api/payment-status/{sessionId}`
 
 Arguments:
 - `session_id`: Session id from `/api/start-payment-session`.
-- `wait`: Hold the answer until the session leaves `pending` (at most 60 s). Default false.
+- `wait`: Hold the answer until the session leaves `pending` (at most 15 s; poll again after). Default false.
 ```ignore
 let response = client.get_payment_status()
     .session_id(session_id)
@@ -13851,6 +14119,13 @@ pub mod builder {
                         ),
                     )
                 }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -13937,6 +14212,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -14380,6 +14662,13 @@ pub mod builder {
                         ),
                     )
                 }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -14443,6 +14732,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

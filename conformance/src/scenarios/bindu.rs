@@ -7,7 +7,7 @@
 //! (`quartet admin bindu client create`, tokens minted with the shared token
 //! service) and sets its tasks up with blocking `message/send`s first.
 //!
-//! Variants: `default` (JWT auth, private webhooks allowed), `a2a`
+//! Variants: `default` (JWT auth, webhooks to loopback only), `a2a`
 //! (`--bindu-protocol a2a`, same database), `limited` (no push, no streaming,
 //! no worker: -32003, -32004 and the degraded `/health`), `bad-agent` (its own
 //! database, auth off, an agent command that writes garbage: -32006), `paid`
@@ -202,8 +202,10 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
         .as_secs();
     setup.fixtures.insert("now".into(), now.to_string());
     let common = |extra: &[&str]| -> Vec<String> {
+        // Webhooks of the examples name hosts that never resolve (`.invalid`), and
+        // nothing but loopback would be called anyway.
         let mut args = vec![
-            "--bindu-allow-private-webhooks".to_owned(),
+            "--bindu-webhooks-loopback-only".to_owned(),
             "--bindu-workers".to_owned(),
             "2".to_owned(),
         ];
@@ -371,7 +373,7 @@ pub fn scenarios() -> Vec<Scenario> {
         "taskId": A2A_TASK, "contextId": WAITING_CONTEXT, "kind": "message", "role": "user",
         "parts": [{"kind": "text", "text": "hello"}]},
         "configuration": {"blocking": true, "pushNotificationConfig": {
-            "id": "7d6c5b4a-3f2e-4d1c-9b0a-8f7e6d5c4b3a", "url": "http://127.0.0.1:8089/webhooks/a2a",
+            "id": "7d6c5b4a-3f2e-4d1c-9b0a-8f7e6d5c4b3a", "url": "https://hooks.agent.invalid/webhooks/a2a",
             "token": "webhook-secret-2"}}});
     let mut all = vec![
         // 200, Bindu mode
@@ -463,7 +465,7 @@ pub fn scenarios() -> Vec<Scenario> {
             .json(rpc(
                 json!("push-set-off-1"),
                 "tasks/pushNotificationConfig/set",
-                json!({"taskId": TASK, "pushNotificationConfig": {"url": "http://127.0.0.1:8089/webhooks/bindu"}}),
+                json!({"taskId": TASK, "pushNotificationConfig": {"url": "https://hooks.agent.invalid/webhooks/bindu"}}),
             )),
         call("400", "unsupported_operation", "other")
             .variant("limited")
@@ -472,7 +474,8 @@ pub fn scenarios() -> Vec<Scenario> {
                 "message/stream",
                 json!({"message": {"messageId": "m-off", "role": "user", "parts": [{"kind": "text", "text": "stream"}]}}),
             )),
-        call("400", "extended_card_not_configured", "other")
+        Scenario::new("json_rpc", "400", "extended_card_not_configured")
+            .variant("bad-agent")
             .json(rpc(json!("card-1"), "agent/getAuthenticatedExtendedCard", json!({}))),
         // 401
         Scenario::new("json_rpc", "401", "authentication_required").body_example("tasks_list"),
@@ -543,13 +546,13 @@ fn rest() -> Vec<Scenario> {
         Scenario::new("get_a2a_agent_card", "200", "example").volatile(card),
         Scenario::new("resolve_did", "200", "example"),
         Scenario::new("resolve_did", "400", "missing_did").omit("did"),
-        Scenario::new("resolve_did", "400", "unknown_did").param(
+        Scenario::new("resolve_did", "404", "unknown_did").param(
             "did",
             lit("did:bindu:someone_at_example_com:other_agent:11111111-2222-4333-8444-555555555555"),
         ),
         Scenario::new("resolve_did_post", "200", "example"),
         Scenario::new("resolve_did_post", "400", "missing_did").json(json!({})),
-        Scenario::new("resolve_did_post", "400", "unknown_did").json(json!({
+        Scenario::new("resolve_did_post", "404", "unknown_did").json(json!({
             "did": "did:bindu:someone_at_example_com:other_agent:11111111-2222-4333-8444-555555555555"
         })),
         Scenario::new("resolve_did_post", "413", "example").raw(vec![b' '; 1_100_000]),
@@ -570,12 +573,12 @@ fn rest() -> Vec<Scenario> {
         Scenario::new("start_payment_session", "200", "example")
             .volatile(&["/session_id", "/browser_url", "/expires_at"]),
         Scenario::new("get_payment_status", "200", "example"),
-        Scenario::new("get_payment_status", "400", "unknown_session")
+        Scenario::new("get_payment_status", "404", "unknown_session")
             .param("sessionId", lit("00000000-0000-4000-8000-000000000000")),
         Scenario::new("get_payment_status", "400", "invalid_wait").param("wait", lit("maybe")),
         Scenario::new("payment_capture", "200", "example").volatile(&[""]),
         Scenario::new("payment_capture", "400", "missing_session_id").omit("session_id"),
-        Scenario::new("payment_capture", "400", "unknown_session")
+        Scenario::new("payment_capture", "404", "unknown_session")
             .param("session_id", lit("00000000-0000-4000-8000-000000000000")),
         Scenario::new("get_health", "200", "example").volatile(health),
         Scenario::new("get_health", "503", "example")

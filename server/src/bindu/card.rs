@@ -90,6 +90,7 @@ impl Bindu {
             },
             default_input_modes: vec!["text/plain".into(), "application/json".into()],
             default_output_modes: self.manifest.output_modes(),
+            supports_authenticated_extended_card: security.is_some().then_some(true),
             security_schemes,
             security,
         })

@@ -81,6 +81,10 @@ pub struct Config {
     /// Allow webhooks on private, loopback and link-local addresses (tests).
     #[arg(long)]
     pub bindu_allow_private_webhooks: bool,
+    /// Call only webhooks on loopback addresses (runs whose inputs are generated, such as
+    /// Schemathesis): other configurations are stored, their deliveries fail.
+    #[arg(long)]
+    pub bindu_webhooks_loopback_only: bool,
     /// Turn push notifications off (the push methods answer -32003).
     #[arg(long)]
     pub bindu_no_push: bool,

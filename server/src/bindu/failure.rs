@@ -48,6 +48,17 @@ impl Failure {
         Self::rpc(ErrorCode::InvalidParams, Some(Value::String(detail.into())))
     }
 
+    /// -32602 answered with HTTP 404: a REST parameter that names nothing (another
+    /// DID, an unknown payment session).
+    pub fn names_nothing(detail: impl Into<String>) -> Self {
+        Failure::Rpc {
+            code: ErrorCode::InvalidParams,
+            message: None,
+            data: Some(Value::String(detail.into())),
+            status: Some(dropshot::ErrorStatusCode::NOT_FOUND),
+        }
+    }
+
     /// `code` with a specific message.
     pub fn with_message(code: ErrorCode, message: &'static str, data: Option<Value>) -> Self {
         Failure::Rpc {

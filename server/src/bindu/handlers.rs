@@ -28,7 +28,7 @@ type Reply<T> = Result<T, JsonRpcErrorResponse>;
 
 impl Bindu {
     /// The public base URL: configured, else from the request's `Host`.
-    fn base_url(&self, headers: &http::HeaderMap) -> String {
+    pub(super) fn base_url(&self, headers: &http::HeaderMap) -> String {
         if self.config.bindu_public_url.is_some() {
             return self.public_url.clone();
         }
@@ -42,7 +42,7 @@ impl Bindu {
     fn resolve(&self, did: &str) -> Result<DidDocument, Failure> {
         let own = self.did()?;
         if did != own {
-            return Err(Failure::invalid_params(format!("DID not found: {did}")));
+            return Err(Failure::names_nothing(format!("DID not found: {did}")));
         }
         Ok(self.identity()?.document(&own))
     }

@@ -164,6 +164,7 @@ pub async fn serve_agent(
     let push = Push::new(
         db.clone(),
         config.bindu_allow_private_webhooks,
+        config.bindu_webhooks_loopback_only,
         log.new(slog::o!("component" => "push")),
     );
     let mut bindu = Bindu {

@@ -17,7 +17,7 @@ pub const FACILITATOR_UNAVAILABLE: &str = "Payment facilitator unavailable";
 /// How long an unpaid session lives, in seconds.
 pub const SESSION_SECS: i64 = 15 * 60;
 /// How long `wait=true` holds the answer at most, in seconds.
-pub const WAIT_SECS: u64 = 60;
+pub const WAIT_SECS: u64 = 15;
 
 /// The x402 protocol version spoken (version 1 payloads are refused).
 pub const X402_VERSION: i64 = 2;
@@ -89,7 +89,7 @@ pub struct StoredSession {
 }
 
 fn unknown_session(id: &str) -> Failure {
-    Failure::invalid_params(format!("unknown or expired payment session: {id}"))
+    Failure::names_nothing(format!("unknown or expired payment session: {id}"))
 }
 
 impl Bindu {

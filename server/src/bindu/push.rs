@@ -61,13 +61,14 @@ pub struct Push {
     db: Db,
     http: reqwest::Client,
     allow_private: bool,
+    loopback_only: bool,
     wake: Arc<Notify>,
     log: Logger,
 }
 
 impl Push {
     /// The deliverer over `db`.
-    pub fn new(db: Db, allow_private: bool, log: Logger) -> Arc<Self> {
+    pub fn new(db: Db, allow_private: bool, loopback_only: bool, log: Logger) -> Arc<Self> {
         Arc::new(Self {
             db,
             http: reqwest::Client::builder()
@@ -76,20 +77,25 @@ impl Push {
                 .build()
                 .expect("a client with a timeout builds"),
             allow_private,
+            loopback_only,
             wake: Arc::new(Notify::new()),
             log,
         })
     }
 
-    /// Refuses URLs that are not http(s) or that resolve to a private,
-    /// loopback or link-local address (unless allowed).
+    /// Refuses URLs that are not http(s) or that resolve to a private, loopback
+    /// or link-local address (unless allowed). A host that does not resolve now is
+    /// accepted: every delivery checks again, and one that still does not resolve
+    /// is retried and finally given up.
     pub async fn check_url(&self, url: &str) -> Result<(), Failure> {
-        self.check(url)
+        self.check(url, false)
             .await
             .map_err(|detail| Failure::invalid_params(format!("webhook URL refused: {detail}")))
     }
 
-    async fn check(&self, url: &str) -> Result<(), String> {
+    /// The address checks; `delivering` also refuses hosts that do not resolve, and
+    /// (with `--bindu-webhooks-loopback-only`) every address but loopback.
+    async fn check(&self, url: &str, delivering: bool) -> Result<(), String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!("{url:?} is not an http or https URL"));
@@ -100,18 +106,26 @@ impl Push {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        if self.allow_private {
+        if self.allow_private && !(delivering && self.loopback_only) {
             return Ok(());
         }
         let port = parsed.port_or_known_default().unwrap_or(80);
         let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![ip],
-            Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| format!("{host} does not resolve ({e})"))?
-                .map(|a| a.ip())
-                .collect(),
+            Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
+                Ok(found) => found.map(|a| a.ip()).collect(),
+                Err(e) if delivering => return Err(format!("{host} does not resolve ({e})")),
+                Err(_) => return Ok(()),
+            },
         };
+        if delivering && self.loopback_only {
+            return match addrs.iter().find(|ip| !ip.is_loopback()) {
+                Some(ip) => Err(format!(
+                    "{host} resolves to {ip}: only loopback webhooks are called"
+                )),
+                None => Ok(()),
+            };
+        }
         if let Some(ip) = addrs.iter().find(|ip| is_private(**ip)) {
             return Err(format!(
                 "{host} resolves to {ip}, a private, loopback or link-local address"
@@ -235,7 +249,7 @@ impl Push {
     async fn post(&self, seq: i64, config: &str) -> Result<(), String> {
         let config: PushNotificationConfig =
             serde_json::from_str(config).map_err(|e| format!("stored webhook: {e}"))?;
-        self.check(&config.url).await?;
+        self.check(&config.url, true).await?;
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT event, created_at FROM bindu_events WHERE seq = $1")
                 .bind(seq)

@@ -110,8 +110,8 @@ impl Bindu {
                 self.push_supported()?;
                 let p: PushNotificationConfigSetParams = parse(raw)?;
                 let config = with_config_id(p.push_notification_config);
-                self.push.check_url(&config.url).await?;
                 let found = self.tasks.find(owner, &p.task_id).await?;
+                self.push.check_url(&config.url).await?;
                 let pk = found.pk;
                 let stored = config.clone();
                 self.tasks
@@ -194,10 +194,15 @@ impl Bindu {
             }
             JsonRpcMethod::TasksResubscribe => return self.resubscribe(owner, raw, id).await,
             JsonRpcMethod::GetAuthenticatedExtendedCard => {
-                return Err(Failure::rpc(
-                    ErrorCode::AuthenticatedExtendedCardNotConfigured,
-                    None,
-                ))
+                // The extended card is the card (this agent has no skills for
+                // authenticated callers only); there is none without authentication.
+                if self.config.bindu_auth == crate::bindu::config::AuthMode::Off {
+                    return Err(Failure::rpc(
+                        ErrorCode::AuthenticatedExtendedCardNotConfigured,
+                        None,
+                    ));
+                }
+                value(&self.card(&self.base_url(headers))?)
             }
         };
         Ok(Answer::Result(result))
@@ -269,7 +274,15 @@ impl Bindu {
         let configuration = p.configuration.clone().unwrap_or_default();
         if let Some(accepted) = &configuration.accepted_output_modes {
             let supported = self.manifest.output_modes();
-            if !accepted.is_empty() && !accepted.iter().any(|m| supported.contains(m)) {
+            let covers = |m: &String| {
+                supported.iter().any(|s| {
+                    s == m
+                        || m == "*/*"
+                        || m.strip_suffix("/*")
+                            .is_some_and(|t| s.split('/').next() == Some(t))
+                })
+            };
+            if !accepted.is_empty() && !accepted.iter().any(covers) {
                 return Err(Failure::rpc(
                     ErrorCode::ContentTypeNotSupported,
                     Some(

@@ -7,9 +7,57 @@ use serde_json::Value;
 
 use crate::bindu::failure::Failure;
 
+/// Members whose values are free-form objects (any members, nulls included).
+const FREE_FORM: [&str; 2] = ["metadata", "data"];
+
+/// Members whose values are objects wherever they appear (serde would also read a
+/// struct from an array of its fields, which no document allows).
+const OBJECTS: [&str; 8] = [
+    "message",
+    "configuration",
+    "pushNotificationConfig",
+    "push_notification_config",
+    "authentication",
+    "metadata",
+    "data",
+    "weights",
+];
+
+/// What is wrong with `value` that serde would let through: a member set to
+/// `null` outside free-form objects (the documents give no parameter a null
+/// value, so an explicit null is refused rather than read as absent), or an
+/// object member given another type.
+fn first_null(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            match v {
+                Value::Null => Some(format!("{path} must not be null (leave it out instead)")),
+                _ if OBJECTS.contains(&k.as_str()) && !v.is_object() => {
+                    Some(format!("{path} must be an object"))
+                }
+                _ if FREE_FORM.contains(&k.as_str()) => None,
+                _ => first_null(v, &path),
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_null(v, &format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
 /// Parameters of type `P` from `params` (absent params read as `{}`).
 pub fn parse<P: DeserializeOwned>(params: Option<Value>) -> Result<P, Failure> {
     let value = params.unwrap_or_else(|| Value::Object(Default::default()));
+    if let Some(problem) = first_null(&value, "") {
+        return Err(Failure::invalid_params(problem));
+    }
     serde_json::from_value(value).map_err(|e| Failure::invalid_params(e.to_string()))
 }
 

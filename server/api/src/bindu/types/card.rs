@@ -152,6 +152,10 @@ pub struct AgentCard {
     /// How callers authenticate (absent when the agent runs without authentication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_schemes: Option<JsonObject>,
+    /// Whether authenticated callers can read `agent/getAuthenticatedExtendedCard`
+    /// (true when the agent authenticates callers; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_authenticated_extended_card: Option<bool>,
     /// Which schemes the JSON-RPC endpoint requires (absent without authentication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security: Option<Vec<std::collections::BTreeMap<String, Vec<String>>>>,
