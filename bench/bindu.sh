@@ -19,11 +19,13 @@ Q=target/release/quartet
 [ -n "${CARGO_TARGET_DIR:-}" ] && Q="$CARGO_TARGET_DIR/release/quartet"
 DATA=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-$Q --data-dir "$DATA" "${DB_ARGS[@]}" serve --surface bindu --port bindu=3873 --bindu-auth off \
+# The binary itself in the background (not a function's subshell), so that the trap stops it.
+"$Q" --data-dir "$DATA" "${DB_ARGS[@]}" serve --surface bindu --port bindu=0 --bindu-auth off \
   --log-level error > "$DATA/out" 2> "$DATA/err" &
 SERVER=$!
 for _ in $(seq 100); do grep -q listening "$DATA/out" 2>/dev/null && break; sleep 0.1; done
-URL=http://127.0.0.1:3873/
+URL=$(sed -nE 's/^quartet: bindu listening on (.*)$/\1/p' "$DATA/out")/
+[ "$URL" != / ] || { cat "$DATA/err" >&2; exit 1; }
 echo "storage: ${DB_ARGS[1]:-sqlite in $DATA}"
 run() {
   echo "== $1"
