@@ -29,7 +29,7 @@ CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
 "$Q" --data-dir "$DATA" "${DB_ARGS[@]}" serve --port brookmimir=0 --port bitmind=0 --port bindu=0 \
   --log-level error > "$DATA/out" 2> "$DATA/err" &
 SERVER=$!
-for _ in $(seq 100); do grep -q "bitmind listening" "$DATA/out" && grep -q "brookmimir listening" "$DATA/out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "bitmind listening" "$DATA/out" 2>/dev/null && grep -q "brookmimir listening" "$DATA/out" && break; sleep 0.1; done
 BMM=$(sed -nE 's/^quartet: brookmimir listening on (.*)$/\1/p' "$DATA/out")
 BM=$(sed -nE 's/^quartet: bitmind listening on (.*)$/\1/p' "$DATA/out")
 [ -n "$BMM" ] && [ -n "$BM" ] || { cat "$DATA/err" >&2; exit 1; }
