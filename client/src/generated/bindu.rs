@@ -13512,6 +13512,20 @@ let response = client.get_a2a_agent_card()
     pub fn get_a2a_agent_card(&self) -> builder::GetA2aAgentCard<'_> {
         builder::GetA2aAgentCard::new(self)
     }
+    /**Check the agent card at the A2A 0.3 location without downloading it
+
+Same status and headers as `GET /.well-known/agent-card.json`, without a body.
+
+Sends a `HEAD` request to `/.well-known/agent-card.json`
+
+```ignore
+let response = client.head_a2a_agent_card()
+    .send()
+    .await;
+```*/
+    pub fn head_a2a_agent_card(&self) -> builder::HeadA2aAgentCard<'_> {
+        builder::HeadA2aAgentCard::new(self)
+    }
     /**Resolve the agent's DID
 
 Returns the W3C DID document of the agent's own DID, with its Ed25519 public key
@@ -14043,6 +14057,44 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::head_a2a_agent_card`]
+
+[`Client::head_a2a_agent_card`]: super::Client::head_a2a_agent_card*/
+    #[derive(Debug, Clone)]
+    pub struct HeadA2aAgentCard<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> HeadA2aAgentCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `HEAD` request to `/.well-known/agent-card.json`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/.well-known/agent-card.json", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.head(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "head_a2a_agent_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -140,6 +140,20 @@ fn card_at(rqctx: &Ctx, path: &str) -> Reply<HttpResponseOk<AgentCard>> {
     card
 }
 
+/// The card's headers, without the card (`HEAD` on either well-known path).
+#[allow(clippy::result_large_err)]
+fn card_head(rqctx: &Ctx) -> Reply<Response<Body>> {
+    let bd = rqctx.context();
+    let card = bd.card(&bd.base_url(rqctx.request.headers()))?;
+    let length = serde_json::to_vec(&card).map(|v| v.len()).unwrap_or(0);
+    Ok(Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_LENGTH, length)
+        .body(Body::empty())
+        .expect("a static response builds"))
+}
+
 fn text(content_type: &'static str, body: String) -> Response<Body> {
     Response::builder()
         .status(200)
@@ -170,19 +184,15 @@ impl BinduApi for BinduImpl {
     }
 
     async fn head_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
-        let bd = rqctx.context();
-        let card = bd.card(&bd.base_url(rqctx.request.headers()))?;
-        let length = serde_json::to_vec(&card).map(|v| v.len()).unwrap_or(0);
-        Ok(Response::builder()
-            .status(200)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(http::header::CONTENT_LENGTH, length)
-            .body(Body::empty())
-            .expect("a static response builds"))
+        card_head(&rqctx)
     }
 
     async fn get_a2a_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
         card_at(&rqctx, "/.well-known/agent-card.json")
+    }
+
+    async fn head_a2a_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
+        card_head(&rqctx)
     }
 
     async fn resolve_did(

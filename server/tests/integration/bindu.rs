@@ -917,3 +917,38 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
         (json!(-32603), json!("Payment facilitator unavailable"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_is_served_at_both_well_known_paths_head_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--bindu-auth", "off"]).await;
+    for path in ["/.well-known/agent.json", "/.well-known/agent-card.json"] {
+        let body = http()
+            .get(format!("{}{path}", s.base_url))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let card: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(card["protocolVersion"], "0.3.0");
+        assert!(
+            card.get("securitySchemes").is_none(),
+            "no security without authentication"
+        );
+        let head = http()
+            .head(format!("{}{path}", s.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), 200, "{path}");
+        assert_eq!(
+            head.headers()["content-length"],
+            body.len().to_string().as_str(),
+            "{path}"
+        );
+    }
+    let r = http().get(&s.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "redirects are followed to the card");
+}

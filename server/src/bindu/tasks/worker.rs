@@ -116,7 +116,10 @@ impl Pool {
 
     async fn run_loop(self: Arc<Self>) {
         loop {
+            // Registered before the claim, so a task queued while claiming wakes us.
             let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             if self.identity.get().is_none() {
                 // Nothing can be signed before the identity is read.
                 tokio::time::sleep(Duration::from_millis(500)).await;
