@@ -7,6 +7,7 @@
 //! surfaces exist is [`surfaces`].
 
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 pub mod platform;
 pub mod surfaces;

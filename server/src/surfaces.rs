@@ -83,13 +83,18 @@ impl Surface {
 }
 
 /// Every live surface, in start order.
-pub static SURFACES: [Surface; 2] = [
+pub static SURFACES: [Surface; 3] = [
     Surface::of::<crate::brookmimir::Service>(
         "brookmimir",
         3771,
         &crate::brookmimir::store::MIGRATIONS,
     ),
     Surface::of::<crate::bitmind::Service>("bitmind", 3772, &crate::bitmind::store::MIGRATIONS),
+    Surface::of::<crate::bitstride::Service>(
+        "bitstride",
+        3774,
+        &crate::bitstride::store::MIGRATIONS,
+    ),
 ];
 
 /// The surface called `name`.

@@ -168,6 +168,9 @@ pub struct MfaEnrollment {
     pub secret: String,
     /// `otpauth://totp/...` URI carrying the same secret, for QR codes.
     pub otpauth_uri: String,
+    /// Ten one-time recovery codes, shown only here; each can replace a TOTP code
+    /// once in `POST /v1/auth/mfa/verify-login` after MFA is turned on.
+    pub recovery_codes: Vec<String>,
 }
 
 /// Body carrying a 6-digit TOTP code (`/v1/auth/mfa/verify`, `/v1/auth/mfa/disable`).
@@ -178,14 +181,19 @@ pub struct MfaCodeRequest {
     pub code: String,
 }
 
-/// Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step.
+/// Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step, with
+/// either a current TOTP `code` or an unused `recovery_code`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct MfaLoginRequest {
     /// The `mfa_token` from the login answer.
     pub mfa_token: String,
     /// Current 6-digit code from the authenticator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]{6}$"))]
-    pub code: String,
+    pub code: Option<String>,
+    /// One of the recovery codes given at enrolment (spent by this use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// An API key as listed: never contains the secret, only its `prefix`.

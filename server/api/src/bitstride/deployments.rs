@@ -41,7 +41,7 @@ pub enum CacheAffinity {
 /// What a backend can do, as declared by its owner.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DeploymentCapabilities {
-    /// Whether the backend can stream tokens (the gateway itself answers non-streaming).
+    /// Whether the backend can stream tokens (`stream: true` is refused with 400 otherwise).
     pub streaming: bool,
     /// Adapter kinds the backend can load, e.g. `lora`.
     pub adapter_types: Vec<String>,
@@ -51,11 +51,24 @@ pub struct DeploymentCapabilities {
     pub supported_protocols: Vec<DeploymentProtocol>,
 }
 
-/// Serving state: `active` (the gateway routes traffic to it) or `stopped`
-/// (inference answers 409 `invalid_state`).
+/// Serving state: `pending` (created or restarted, the health probe has not
+/// answered yet), `ready` (the probe passed; the gateway routes traffic to it),
+/// `failed` (the probe failed; inference answers 409) or `stopped` (stopped by
+/// its owner; inference answers 409).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
+    Pending,
+    Ready,
+    Failed,
+    Stopped,
+}
+
+/// The state an owner asks for: `active` (probe the backend again and serve
+/// when it answers) or `stopped`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentTargetStatus {
     Active,
     Stopped,
 }
@@ -178,9 +191,9 @@ pub struct DeploymentUpdate {
     /// New capabilities (replace the old ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<DeploymentCapabilities>,
-    /// `active` to serve traffic, `stopped` to refuse it.
+    /// `active` to probe the backend again and serve, `stopped` to refuse traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DeploymentStatus>,
+    pub status: Option<DeploymentTargetStatus>,
 }
 
 list_envelope!(
@@ -217,7 +230,8 @@ pub struct ChatMessage {
     pub name: Option<String>,
 }
 
-/// An OpenAI-style chat-completions request (non-streaming).
+/// An OpenAI-style chat-completions request. Fields not listed here are passed
+/// to the backend unchanged.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ChatCompletionRequest {
     /// Model name passed to the backend. On `/v1/chat/completions` it may also
@@ -241,7 +255,8 @@ pub struct ChatCompletionRequest {
     /// Sequences that end generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Vec<String>>,
-    /// Must be false or absent: `true` is refused with 400 `streaming_not_supported`.
+    /// `true` streams the answer as server-sent events (`text/event-stream`), passed
+    /// through from the backend as it arrives and ended by `data: [DONE]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// Caller's end-user id, recorded with usage.

@@ -247,3 +247,62 @@ list_envelope!(
     /// A page of RL jobs.
     RlJobList, RlJob
 );
+
+/// Severity of a job event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobEventLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+/// What a job event carries: a log `message`, or `metrics` of one training step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobEventType {
+    Message,
+    Metrics,
+}
+
+/// Measurements of one training step.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct JobMetrics {
+    /// Optimisation step, from 1.
+    pub step: i64,
+    /// Epoch the step belongs to, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
+    /// Mean training loss of the step (fine-tuning), nats per token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_loss: Option<f64>,
+    /// Mean reward of the step's samples (RL), 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<f64>,
+}
+
+/// Something that happened while a job ran: a log line or a step's metrics.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct JobEvent {
+    /// Always `job.event`.
+    pub object: String,
+    /// Event id (`ev_` prefix).
+    pub id: String,
+    /// When it happened, Unix seconds.
+    pub created_at: i64,
+    /// Severity.
+    pub level: JobEventLevel,
+    /// Whether it is a log message or metrics.
+    #[serde(rename = "type")]
+    pub event_type: JobEventType,
+    /// Human-readable text.
+    pub message: String,
+    /// The step's measurements; only for `metrics` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<JobMetrics>,
+}
+
+list_envelope!(
+    /// A page of job events.
+    JobEventList, JobEvent
+);

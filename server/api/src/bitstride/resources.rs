@@ -83,9 +83,16 @@ pub struct Model {
     pub project_id: Option<String>,
     /// How the model came to exist.
     pub source: ModelSource,
-    /// Location of the weights (e.g. `s3://…`, `hf://…`).
+    /// Location of the weights (e.g. `s3://…`, `hf://…`; `bitstride://models/<id>` for
+    /// weights a reference-trainer job produced and this server keeps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_uri: Option<String>,
+    /// The job that produced it (`ftjob_` or `rljob_` prefix); only for training outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The dataset it was trained on (`ds_` prefix); only for training outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_id: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Last change, Unix seconds.
@@ -150,6 +157,20 @@ pub enum DatasetFormat {
     Jsonl,
 }
 
+/// Shape of each line: `chat` (`messages`: `{role, content}` objects, at least one
+/// from the assistant), `preference` (`prompt`, `chosen` and `rejected` strings),
+/// `prompt_completion` (`prompt` and `completion` strings) or `prompt` (a `prompt`
+/// string and an optional `answer` string; for RL). Purpose `fine_tuning` takes the
+/// first three, `rl` the last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetRowFormat {
+    Chat,
+    Preference,
+    PromptCompletion,
+    Prompt,
+}
+
 /// Lifecycle of a dataset: `pending_upload` (created, no file yet) → `uploaded`
 /// → `validating` → `valid` or `invalid`. A new upload goes back to `uploaded`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -181,6 +202,8 @@ pub struct Dataset {
     pub purpose: DatasetPurpose,
     /// File format.
     pub format: DatasetFormat,
+    /// Shape of each line.
+    pub row_format: DatasetRowFormat,
     /// Where the dataset is in its lifecycle.
     pub status: DatasetStatus,
     /// Size of the uploaded file in bytes; absent before the first upload.
@@ -206,6 +229,9 @@ pub struct DatasetCreate {
     /// File format; `jsonl` when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<DatasetFormat>,
+    /// Shape of each line; `chat` for purpose `fine_tuning` and `prompt` for `rl` when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_format: Option<DatasetRowFormat>,
     /// Free-text description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -1,0 +1,802 @@
+//! The `BitstrideApi` trait implemented over [`Bitstride`]: one thin method per
+//! operation (mode check, auth-service proxy, caller, scope, area call).
+
+use std::sync::Arc;
+
+use dropshot::{
+    ApiDescription, Body, HttpResponseCreated, HttpResponseDeleted, HttpResponseFound,
+    HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query, RequestContext, TypedBody,
+    UntypedBody,
+};
+use http::StatusCode;
+use quartet_api::bitstride::*;
+
+use super::accounts::SignIn;
+use super::auth::Caller;
+use super::auth_proxy::Proxied;
+use super::gateway::{json_response, too_many, Target};
+use super::jobs::Kind;
+use super::{err, Bitstride};
+
+/// The Bitstride API description, ready to serve.
+pub fn api() -> ApiDescription<Arc<Bitstride>> {
+    bitstride_api_mod::api_description::<BitstrideImpl>()
+        .expect("the Bitstride trait describes a valid API")
+}
+
+/// Marker type carrying the trait implementation.
+enum BitstrideImpl {}
+
+type Ctx = RequestContext<Arc<Bitstride>>;
+type R<T> = Result<T, ErrorEnvelope>;
+
+/// The caller of a control-plane request that needs `scope`.
+async fn caller(rqctx: &Ctx, scope: ApiKeyScope) -> R<Caller> {
+    let ctx = rqctx.context();
+    ctx.control_plane()?;
+    let caller = ctx.caller(rqctx.request.headers()).await?;
+    caller.require(scope)?;
+    Ok(caller)
+}
+
+/// The caller of a session-only route.
+async fn session(rqctx: &Ctx) -> R<Caller> {
+    let caller = caller(rqctx, ApiKeyScope::Write).await;
+    match caller {
+        // A scope-less API key gets the session message, not the scope one.
+        Err(e) if e.error.code == ErrorCode::Forbidden => {
+            Err(err(ErrorCode::Forbidden, messages::SESSION_REQUIRED))
+        }
+        Err(e) => Err(e),
+        Ok(c) => {
+            c.session()?;
+            Ok(c)
+        }
+    }
+}
+
+/// Forwards to the auth service when one is configured; `None` means serve here.
+async fn proxied<T: serde::de::DeserializeOwned>(
+    rqctx: &Ctx,
+    body: Option<&impl serde::Serialize>,
+) -> Option<R<T>> {
+    let ctx = rqctx.context();
+    if let Err(e) = ctx.control_plane() {
+        return Some(Err(e));
+    }
+    let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+    ctx.proxy::<T>(&rqctx.request, bytes)
+        .await
+        .map(|r| match r {
+            Ok(Proxied::Ok(v)) => Ok(v),
+            Ok(Proxied::Found(_)) => Err(err(
+                ErrorCode::UpstreamError,
+                messages::AUTH_SERVICE_UNREACHABLE,
+            )),
+            Err(e) => Err(e),
+        })
+}
+
+fn record(rqctx: &Ctx, status: u16) {
+    rqctx
+        .context()
+        .metrics
+        .request(&rqctx.endpoint.operation_id, status);
+}
+
+fn counted<T>(rqctx: &Ctx, r: R<T>, ok: u16) -> R<T> {
+    match &r {
+        Ok(_) => record(rqctx, ok),
+        Err(e) => record(rqctx, e.error.code.status().as_u16()),
+    }
+    r
+}
+
+impl BitstrideApi for BitstrideImpl {
+    type Context = Arc<Bitstride>;
+
+    async fn register(
+        rqctx: Ctx,
+        body: TypedBody<RegisterRequest>,
+    ) -> R<HttpResponseCreated<Session>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseCreated);
+        }
+        let r = async {
+            rqctx.context().control_plane()?;
+            rqctx.context().register(body).await
+        }
+        .await;
+        counted(&rqctx, r, 201).map(HttpResponseCreated)
+    }
+
+    async fn login(rqctx: Ctx, body: TypedBody<LoginRequest>) -> R<http::Response<Body>> {
+        let body = body.into_inner();
+        let ctx = rqctx.context();
+        ctx.control_plane()?;
+        if let Some(base) = ctx.config.bitstride_auth_service_url.as_deref() {
+            let _ = base;
+            return match ctx
+                .proxy::<LoginResponse>(
+                    &rqctx.request,
+                    Some(serde_json::to_vec(&body).unwrap_or_default()),
+                )
+                .await
+            {
+                Some(Ok(Proxied::Ok(v))) => Ok(json_response(StatusCode::OK, &v)),
+                Some(Err(e)) if e.error.code == ErrorCode::RateLimited => {
+                    Ok(too_many(&e.error.message, 60))
+                }
+                Some(Err(e)) => Err(e),
+                _ => Err(err(
+                    ErrorCode::UpstreamError,
+                    messages::AUTH_SERVICE_UNREACHABLE,
+                )),
+            };
+        }
+        let r = match ctx.login(body).await {
+            Ok(SignIn::Answer(a)) => Ok(json_response(StatusCode::OK, &a)),
+            Ok(SignIn::Throttled(wait)) => {
+                Ok(too_many(messages::LOGIN_THROTTLED, wait.max(1) as u64))
+            }
+            Err(e) => Err(e),
+        };
+        match &r {
+            Ok(resp) => record(&rqctx, resp.status().as_u16()),
+            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
+        }
+        r
+    }
+
+    async fn login_with_provider(rqctx: Ctx, path: Path<ProviderPath>) -> R<HttpResponseFound> {
+        let ctx = rqctx.context();
+        ctx.control_plane()?;
+        if let Some(r) = ctx.proxy::<()>(&rqctx.request, None).await {
+            return match r? {
+                Proxied::Found(location) => dropshot::http_response_found(location)
+                    .map_err(|_| err(ErrorCode::UpstreamError, messages::AUTH_SERVICE_UNREACHABLE)),
+                Proxied::Ok(()) => Err(err(
+                    ErrorCode::UpstreamError,
+                    messages::AUTH_SERVICE_UNREACHABLE,
+                )),
+            };
+        }
+        let url = ctx.oauth_start(&path.into_inner().provider).await?;
+        dropshot::http_response_found(url)
+            .map_err(|_| err(ErrorCode::UpstreamError, messages::OAUTH_EXCHANGE_FAILED))
+    }
+
+    async fn oauth_callback(
+        rqctx: Ctx,
+        path: Path<ProviderPath>,
+        query: Query<OAuthCallbackParams>,
+    ) -> R<HttpResponseOk<LoginResponse>> {
+        if let Some(r) = proxied(&rqctx, None::<&()>).await {
+            return r.map(HttpResponseOk);
+        }
+        let q = query.into_inner();
+        let r = rqctx
+            .context()
+            .oauth_finish(&path.into_inner().provider, &q.code, &q.state)
+            .await;
+        counted(&rqctx, r, 200).map(HttpResponseOk)
+    }
+
+    async fn verify_session(rqctx: Ctx) -> R<HttpResponseOk<TokenInfo>> {
+        if let Some(r) = proxied(&rqctx, None::<&()>).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = caller(&rqctx, ApiKeyScope::Read).await.or_else(|e| {
+            if e.error.code == ErrorCode::Forbidden {
+                Err(e)
+            } else {
+                Err(e)
+            }
+        });
+        let c = match c {
+            Ok(c) => c,
+            // Introspection works for any live credential, whatever its scopes.
+            Err(e) if e.error.code == ErrorCode::Forbidden => {
+                rqctx.context().caller(rqctx.request.headers()).await?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(HttpResponseOk(rqctx.context().token_info(&c)))
+    }
+
+    async fn logout(rqctx: Ctx) -> R<HttpResponseUpdatedNoContent> {
+        if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
+            return r.map(|_| HttpResponseUpdatedNoContent());
+        }
+        let c = session(&rqctx).await?;
+        rqctx.context().logout(&c).await?;
+        Ok(HttpResponseUpdatedNoContent())
+    }
+
+    async fn refresh_session(
+        rqctx: Ctx,
+        body: TypedBody<RefreshRequest>,
+    ) -> R<HttpResponseOk<Session>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseOk);
+        }
+        rqctx.context().control_plane()?;
+        Ok(HttpResponseOk(
+            rqctx.context().refresh(&body.refresh_token).await?,
+        ))
+    }
+
+    async fn mfa_enroll(rqctx: Ctx) -> R<HttpResponseOk<MfaEnrollment>> {
+        if let Some(r) = proxied(&rqctx, None::<&()>).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseOk(rqctx.context().mfa_enroll(&c.user).await?))
+    }
+
+    async fn mfa_verify(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().mfa_verify(&c.user, &body.code).await?,
+        ))
+    }
+
+    async fn mfa_verify_login(
+        rqctx: Ctx,
+        body: TypedBody<MfaLoginRequest>,
+    ) -> R<HttpResponseOk<Session>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseOk);
+        }
+        rqctx.context().control_plane()?;
+        Ok(HttpResponseOk(
+            rqctx.context().mfa_verify_login(&body).await?,
+        ))
+    }
+
+    async fn mfa_disable(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().mfa_disable(&c.user, &body.code).await?,
+        ))
+    }
+
+    async fn list_api_keys(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ApiKeyList>> {
+        if let Some(r) = proxied(&rqctx, None::<&()>).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_api_keys(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_api_key(
+        rqctx: Ctx,
+        body: TypedBody<ApiKeyCreate>,
+    ) -> R<HttpResponseCreated<CreatedApiKey>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseCreated);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseCreated(
+            rqctx.context().create_api_key(&c, body).await?,
+        ))
+    }
+
+    async fn update_api_key(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: TypedBody<ApiKeyUpdate>,
+    ) -> R<HttpResponseOk<ApiKey>> {
+        let body = body.into_inner();
+        if let Some(r) = proxied(&rqctx, Some(&body)).await {
+            return r.map(HttpResponseOk);
+        }
+        let c = session(&rqctx).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .update_api_key(&c, &path.into_inner().id, body)
+                .await?,
+        ))
+    }
+
+    async fn delete_api_key(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
+        if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
+            return r.map(|_| HttpResponseDeleted());
+        }
+        let c = session(&rqctx).await?;
+        rqctx
+            .context()
+            .delete_api_key(&c, &path.into_inner().id)
+            .await?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn list_projects(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ProjectList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_projects(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_project(
+        rqctx: Ctx,
+        body: TypedBody<ProjectCreate>,
+    ) -> R<HttpResponseCreated<Project>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx
+                .context()
+                .create_project(&c, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Project>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .get_project(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn update_project(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: TypedBody<ProjectUpdate>,
+    ) -> R<HttpResponseOk<Project>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .update_project(&c, &path.into_inner().id, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn delete_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        rqctx
+            .context()
+            .delete_project(&c, &path.into_inner().id)
+            .await?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn list_models(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ModelList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().list_models(&c, &query.into_inner()).await?,
+        ))
+    }
+
+    async fn create_model(
+        rqctx: Ctx,
+        body: TypedBody<ModelCreate>,
+    ) -> R<HttpResponseCreated<Model>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx.context().create_model(&c, body.into_inner()).await?,
+        ))
+    }
+
+    async fn get_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Model>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().get_model(&c, &path.into_inner().id).await?,
+        ))
+    }
+
+    async fn update_model(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: TypedBody<ModelUpdate>,
+    ) -> R<HttpResponseOk<Model>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .update_model(&c, &path.into_inner().id, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn delete_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        rqctx
+            .context()
+            .delete_model(&c, &path.into_inner().id)
+            .await?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn list_datasets(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<DatasetList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_datasets(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_dataset(
+        rqctx: Ctx,
+        body: TypedBody<DatasetCreate>,
+    ) -> R<HttpResponseCreated<Dataset>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx
+                .context()
+                .create_dataset(&c, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Dataset>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .get_dataset(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn update_dataset(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: TypedBody<DatasetUpdate>,
+    ) -> R<HttpResponseOk<Dataset>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .update_dataset(&c, &path.into_inner().id, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn delete_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        rqctx
+            .context()
+            .delete_dataset(&c, &path.into_inner().id)
+            .await?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn upload_dataset(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: UntypedBody,
+    ) -> R<HttpResponseOk<Dataset>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .upload_dataset(&c, &path.into_inner().id, body.as_bytes())
+                .await?,
+        ))
+    }
+
+    async fn validate_dataset(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+    ) -> R<HttpResponseOk<DatasetValidationReport>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .validate_dataset(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn list_fine_tuning_jobs(
+        rqctx: Ctx,
+        query: Query<ListParams>,
+    ) -> R<HttpResponseOk<FineTuningJobList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_fine_tuning_jobs(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_fine_tuning_job(
+        rqctx: Ctx,
+        body: TypedBody<FineTuningJobCreate>,
+    ) -> R<HttpResponseCreated<FineTuningJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx
+                .context()
+                .create_fine_tuning_job(&c, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_fine_tuning_job(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+    ) -> R<HttpResponseOk<FineTuningJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .get_fine_tuning_job(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn cancel_fine_tuning_job(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+    ) -> R<HttpResponseOk<FineTuningJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .cancel_fine_tuning_job(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn list_fine_tuning_job_events(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        query: Query<ListParams>,
+    ) -> R<HttpResponseOk<JobEventList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .job_events(
+                    &c,
+                    &path.into_inner().id,
+                    Kind::FineTuning,
+                    &query.into_inner(),
+                )
+                .await?,
+        ))
+    }
+
+    async fn list_rl_jobs(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<RlJobList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_rl_jobs(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_rl_job(
+        rqctx: Ctx,
+        body: TypedBody<RlJobCreate>,
+    ) -> R<HttpResponseCreated<RlJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx.context().create_rl_job(&c, body.into_inner()).await?,
+        ))
+    }
+
+    async fn get_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .get_rl_job(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn cancel_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .cancel_rl_job(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn list_rl_job_events(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        query: Query<ListParams>,
+    ) -> R<HttpResponseOk<JobEventList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .job_events(&c, &path.into_inner().id, Kind::Rl, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn list_deployments(
+        rqctx: Ctx,
+        query: Query<ListParams>,
+    ) -> R<HttpResponseOk<DeploymentList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_deployments(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn create_deployment(
+        rqctx: Ctx,
+        body: TypedBody<DeploymentCreate>,
+    ) -> R<HttpResponseCreated<Deployment>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseCreated(
+            rqctx
+                .context()
+                .create_deployment(&c, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_deployment(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Deployment>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .get_deployment(&c, &path.into_inner().id)
+                .await?,
+        ))
+    }
+
+    async fn update_deployment(
+        rqctx: Ctx,
+        path: Path<IdPath>,
+        body: TypedBody<DeploymentUpdate>,
+    ) -> R<HttpResponseOk<Deployment>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .update_deployment(&c, &path.into_inner().id, body.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_usage(rqctx: Ctx, query: Query<UsageParams>) -> R<HttpResponseOk<UsageReport>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().usage(&c, &query.into_inner()).await?,
+        ))
+    }
+
+    async fn list_invoices(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<InvoiceList>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(
+            rqctx
+                .context()
+                .list_invoices(&c, &query.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_current_org(rqctx: Ctx) -> R<HttpResponseOk<Organization>> {
+        let c = caller(&rqctx, ApiKeyScope::Read).await?;
+        Ok(HttpResponseOk(rqctx.context().get_org(&c).await?))
+    }
+
+    async fn update_current_org(
+        rqctx: Ctx,
+        body: TypedBody<OrganizationUpdate>,
+    ) -> R<HttpResponseOk<Organization>> {
+        let c = caller(&rqctx, ApiKeyScope::Write).await?;
+        Ok(HttpResponseOk(
+            rqctx.context().update_org(&c, body.into_inner()).await?,
+        ))
+    }
+
+    async fn delete_current_org(rqctx: Ctx) -> R<HttpResponseDeleted> {
+        let c = session(&rqctx).await?;
+        rqctx.context().delete_org(&c).await?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn health(rqctx: Ctx) -> R<HttpResponseOk<HealthStatus>> {
+        let ctx = rqctx.context();
+        record(&rqctx, 200);
+        Ok(HttpResponseOk(HealthStatus {
+            status: "ok".into(),
+            mode: ctx.mode(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_seconds: ctx.started.elapsed().as_secs() as i64,
+        }))
+    }
+
+    async fn ready(rqctx: Ctx) -> R<HttpResponseOk<ReadyStatus>> {
+        let ctx = rqctx.context();
+        if ctx.db.ping().await.is_err() {
+            return Err(err(ErrorCode::NotReady, messages::NOT_READY));
+        }
+        Ok(HttpResponseOk(ReadyStatus {
+            status: "ready".into(),
+            mode: ctx.mode(),
+            database: "ok".into(),
+        }))
+    }
+
+    async fn metrics(rqctx: Ctx) -> R<http::Response<Body>> {
+        let ctx = rqctx.context();
+        let text = ctx.metrics.render(ctx.started.elapsed().as_secs() as i64);
+        http::Response::builder()
+            .status(StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
+            .body(Body::with_content(text))
+            .map_err(|_| err(ErrorCode::InternalError, messages::INTERNAL_ERROR))
+    }
+
+    async fn deployment_chat(
+        rqctx: Ctx,
+        path: Path<DeploymentPath>,
+        body: UntypedBody,
+    ) -> R<http::Response<Body>> {
+        let id = path.into_inner().deployment_id;
+        let r = rqctx
+            .context()
+            .chat(rqctx.request.headers(), Target::Id(&id), body.as_bytes())
+            .await;
+        match &r {
+            Ok(resp) => record(&rqctx, resp.status().as_u16()),
+            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
+        }
+        r
+    }
+
+    async fn create_chat_completion(rqctx: Ctx, body: UntypedBody) -> R<http::Response<Body>> {
+        let host = rqctx
+            .request
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let r = rqctx
+            .context()
+            .chat(
+                rqctx.request.headers(),
+                Target::Host(host.as_deref()),
+                body.as_bytes(),
+            )
+            .await;
+        match &r {
+            Ok(resp) => record(&rqctx, resp.status().as_u16()),
+            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
+        }
+        r
+    }
+}
