@@ -136,7 +136,7 @@ impl BitstrideApi for BitstrideImpl {
             };
         }
         let r = match ctx.login(body).await {
-            Ok(SignIn::Answer(a)) => Ok(json_response(StatusCode::OK, &a)),
+            Ok(SignIn::Answer(a)) => Ok(json_response(StatusCode::OK, &*a)),
             Ok(SignIn::Throttled(wait)) => {
                 Ok(too_many(messages::LOGIN_THROTTLED, wait.max(1) as u64))
             }
@@ -187,13 +187,7 @@ impl BitstrideApi for BitstrideImpl {
         if let Some(r) = proxied(&rqctx, None::<&()>).await {
             return r.map(HttpResponseOk);
         }
-        let c = caller(&rqctx, ApiKeyScope::Read).await.or_else(|e| {
-            if e.error.code == ErrorCode::Forbidden {
-                Err(e)
-            } else {
-                Err(e)
-            }
-        });
+        let c = caller(&rqctx, ApiKeyScope::Read).await;
         let c = match c {
             Ok(c) => c,
             // Introspection works for any live credential, whatever its scopes.

@@ -20,7 +20,7 @@ use crate::platform::Fault;
 /// What a sign-in step answers: a session, the MFA challenge, or how long to wait.
 pub enum SignIn {
     /// Signed in (or the MFA challenge).
-    Answer(LoginResponse),
+    Answer(Box<LoginResponse>),
     /// Throttled for this many seconds.
     Throttled(i64),
 }
@@ -102,7 +102,7 @@ impl Bitstride {
         }
         throttle::cleared(&self.db, &email).await?;
         let user = user.ok_or_else(|| Fault::internal("verified a password without an account"))?;
-        Ok(SignIn::Answer(self.sign_in(&user).await?))
+        Ok(SignIn::Answer(Box::new(self.sign_in(&user).await?)))
     }
 
     /// The answer of a successful first factor: a session, or the MFA challenge.

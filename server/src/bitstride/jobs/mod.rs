@@ -462,7 +462,7 @@ impl Bitstride {
                 trainer_name(self.config.bitstride_trainer),
             )
             .await?;
-        Ok(self.fine_tuning_job(caller, &id).await?)
+        self.fine_tuning_job(caller, &id).await
     }
 
     async fn fine_tuning_job(
