@@ -11,6 +11,7 @@ use quartet_contract::document::Document;
 use crate::scenario::Scenario;
 
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 
 /// Why storage-outage scenarios only run against a spawned server.
@@ -47,6 +48,7 @@ pub fn for_surface(surface: &str) -> Option<Vec<Scenario>> {
     match surface {
         "brookmimir" => Some(brookmimir::scenarios()),
         "bitmind" => Some(bitmind::scenarios()),
+        "bitstride" => Some(bitstride::scenarios()),
         _ => None,
     }
 }
@@ -61,6 +63,7 @@ pub async fn local_setup(
     match surface {
         "brookmimir" => brookmimir::local_setup(bin, data_dir).await,
         "bitmind" => bitmind::local_setup(bin, data_dir, doc).await,
+        "bitstride" => bitstride::local_setup(bin, data_dir, doc).await,
         other => bail!("no local setup for {other:?}"),
     }
 }

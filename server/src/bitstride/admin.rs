@@ -4,7 +4,8 @@ use anyhow::{bail, Result};
 use quartet_api::bitstride::InvoiceStatus;
 
 use super::billing::month_of;
-use super::store::enum_text;
+use super::store::{enum_text, new_id};
+use crate::platform::storage::now;
 use crate::platform::Platform;
 
 /// Bitstride's admin subcommands.
@@ -19,6 +20,31 @@ pub enum Command {
         /// New status.
         #[arg(value_parser = ["open", "paid", "void"])]
         status: String,
+    },
+    /// Record usage by hand (an import from another meter, a correction): it is
+    /// reported and invoiced like the gateway's and the trainers' own records.
+    UsageRecord {
+        /// Organization id (`org_…`).
+        #[arg(long)]
+        org: String,
+        /// Model the tokens were processed by.
+        #[arg(long)]
+        model: String,
+        /// Completions served.
+        #[arg(long, default_value_t = 0)]
+        requests: i64,
+        /// Prompt tokens.
+        #[arg(long, default_value_t = 0)]
+        input: i64,
+        /// Generated tokens.
+        #[arg(long, default_value_t = 0)]
+        output: i64,
+        /// Trained tokens.
+        #[arg(long, default_value_t = 0)]
+        trained: i64,
+        /// When, Unix seconds (default: now).
+        #[arg(long)]
+        at: Option<i64>,
     },
 }
 
@@ -53,6 +79,45 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
                 "invoice of {org_id} for the month starting {start}: {}",
                 enum_text(&status)
             );
+            Ok(())
+        }
+        Command::UsageRecord {
+            org,
+            model,
+            requests,
+            input,
+            output,
+            trained,
+            at,
+        } => {
+            if [requests, input, output, trained].iter().any(|n| *n < 0) {
+                bail!("counts must not be negative");
+            }
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT id FROM bitstride_orgs WHERE id = $1")
+                    .bind(&org)
+                    .fetch_optional(&mut *platform.db.conn().await?)
+                    .await?;
+            if exists.is_none() {
+                bail!("no organization {org}");
+            }
+            let id = new_id("use");
+            sqlx::query(
+                "INSERT INTO bitstride_usage (id, org_id, model, input_tokens, output_tokens,
+                     trained_tokens, requests, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&id)
+            .bind(&org)
+            .bind(&model)
+            .bind(input)
+            .bind(output)
+            .bind(trained)
+            .bind(requests)
+            .bind(at.unwrap_or_else(now))
+            .execute(&mut *platform.db.conn().await?)
+            .await?;
+            println!("{id}");
             Ok(())
         }
     }

@@ -431,7 +431,6 @@ impl Bitstride {
                 "suffix must be at most 40 characters",
             ));
         }
-        check_ref(&self.db, &caller.org_id, body.project_id.as_deref()).await?;
         self.check_dataset(
             &caller.org_id,
             &body.training_dataset_id,
@@ -442,6 +441,7 @@ impl Bitstride {
             self.check_dataset(&caller.org_id, v, DatasetPurpose::FineTuning)
                 .await?;
         }
+        check_ref(&self.db, &caller.org_id, body.project_id.as_deref()).await?;
         self.check_base_model(&caller.org_id, &body.base_model)
             .await?;
         let id = new_id("ftjob");
@@ -564,9 +564,9 @@ impl Bitstride {
         }
         body.hyperparameters = Some(h);
         body.algorithm = Some(body.algorithm.unwrap_or(RlAlgorithm::Grpo));
-        check_ref(&self.db, &caller.org_id, body.project_id.as_deref()).await?;
         self.check_dataset(&caller.org_id, &body.dataset_id, DatasetPurpose::Rl)
             .await?;
+        check_ref(&self.db, &caller.org_id, body.project_id.as_deref()).await?;
         self.check_base_model(&caller.org_id, &body.base_model)
             .await?;
         let id = new_id("rljob");
