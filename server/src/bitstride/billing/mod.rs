@@ -121,8 +121,8 @@ pub async fn by_day(
     model: Option<&str>,
 ) -> Result<Vec<(i64, String, Totals)>, DbError> {
     let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT (created_at - (created_at % 86400)) AS day, model, SUM(requests), SUM(input_tokens),
-                SUM(output_tokens), SUM(trained_tokens)
+        "SELECT CAST(created_at - (created_at % 86400) AS BIGINT) AS day, model, CAST(SUM(requests) AS BIGINT), CAST(SUM(input_tokens) AS BIGINT),
+                CAST(SUM(output_tokens) AS BIGINT), CAST(SUM(trained_tokens) AS BIGINT)
          FROM bitstride_usage
          WHERE org_id = $1 AND created_at >= $2 AND created_at < $3 AND ($4 IS NULL OR model = $4)
          GROUP BY day, model ORDER BY day, model",
@@ -233,7 +233,7 @@ impl Bitstride {
         period_end: i64,
     ) -> Result<Invoice, DbError> {
         let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT model, SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(trained_tokens)
+            "SELECT model, CAST(SUM(requests) AS BIGINT), CAST(SUM(input_tokens) AS BIGINT), CAST(SUM(output_tokens) AS BIGINT), CAST(SUM(trained_tokens) AS BIGINT)
              FROM bitstride_usage WHERE org_id = $1 AND created_at >= $2 AND created_at < $3
              GROUP BY model ORDER BY model",
         )
