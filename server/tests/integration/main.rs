@@ -2,6 +2,7 @@
 //! test spawns the real `quartet` binary on loopback with a fresh data directory.
 
 mod bitmind;
+mod bitstride;
 mod brookmimir;
 mod client_examples;
 mod conformance;
