@@ -1409,3 +1409,96 @@ async fn the_control_plane_forwards_auth_to_the_auth_service() {
         s.kill().await.unwrap();
     }
 }
+
+/// An RSA key for the loopback OIDC provider: the PEM to sign with and its JWK.
+fn provider_key() -> (jsonwebtoken::EncodingKey, Value) {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine as _;
+    let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+    let der = pair.as_der().unwrap();
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let public = pair.public_key();
+    let jwk = json!({"kty": "RSA", "kid": "provider-key", "use": "sig", "alg": "RS256",
+        "n": b64(public.modulus().big_endian_without_leading_zero()),
+        "e": b64(public.exponent().big_endian_without_leading_zero())});
+    (jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(), jwk)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_sign_in_with_a_loopback_provider() {
+    use quartet_conformance::mock::{Mock, MockReply};
+    use std::sync::{Arc, Mutex};
+    let (key, jwk) = provider_key();
+    // What the provider saw in the authorize URL: (nonce, code_challenge); and its base URL.
+    let seen: Arc<Mutex<(String, String, String)>> = Arc::default();
+    let state = seen.clone();
+    let mock = Mock::start(move |r| {
+        let (nonce, challenge, base) = state.lock().unwrap().clone();
+        let path = r.path.split('?').next().unwrap_or("");
+        match path {
+            "/.well-known/openid-configuration" => MockReply::json(200, json!({"issuer": base, "authorization_endpoint": format!("{base}/authorize"),
+                "token_endpoint": format!("{base}/token"), "jwks_uri": format!("{base}/jwks")}).to_string()),
+            "/jwks" => MockReply::json(200, json!({"keys": [jwk]}).to_string()),
+            "/token" => {
+                let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&r.body).into_owned().collect();
+                use base64::Engine as _;
+                use sha2::Digest as _;
+                let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                let derived = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+                if derived != challenge || form.get("client_id").map(String::as_str) != Some("client-1") || form.get("code").map(String::as_str) == Some("refused") {
+                    return MockReply::json(400, r#"{"error":"invalid_grant"}"#);
+                }
+                let nonce = if form.get("code").map(String::as_str) == Some("bad-nonce") { "other".to_owned() } else { nonce };
+                let now = chrono::Utc::now().timestamp();
+                let claims = json!({"iss": base, "aud": "client-1", "sub": "42", "email": "Grace@Example.com", "email_verified": true,
+                    "name": "Grace Hopper", "nonce": nonce, "iat": now, "exp": now + 300});
+                let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+                header.kid = Some("provider-key".into());
+                let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+                MockReply::json(200, json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}).to_string())
+            }
+            _ => MockReply::json(404, "{}"),
+        }
+    })
+    .await
+    .unwrap();
+    seen.lock().unwrap().2 = mock.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("oauth.toml");
+    std::fs::write(&config, format!("[providers.corp]\nissuer = \"{}\"\nclient_id = \"client-1\"\nclient_secret = \"s\"\n", mock.url(""))).unwrap();
+    let s = spawn(dir.path(), &["--bitstride-oauth-config", config.to_str().unwrap()]).await;
+    let anon = C::new(&s.base_url);
+    let start = || async {
+        let r = anon.http.get(format!("{}/v1/auth/login/corp", s.base_url)).send().await.unwrap();
+        assert_eq!(r.status(), 302);
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let q: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["redirect_uri"], format!("{}/v1/auth/callback/corp", s.base_url));
+        assert_eq!(q["client_id"], "client-1");
+        *seen.lock().unwrap() = (q["nonce"].clone(), q["code_challenge"].clone(), mock.url(""));
+        q["state"].clone()
+    };
+    let state = start().await;
+    let session = anon.ok("GET", &format!("/v1/auth/callback/corp?code=abc&state={state}"), None).await;
+    assert_eq!((session["mfa_required"].as_bool(), session["user"]["email"].as_str()), (Some(false), Some("grace@example.com")));
+    assert_eq!(anon.with(session["access_token"].as_str().unwrap()).get("/v1/orgs/current").await.0, 200);
+    // The state is single-use.
+    let (status, v) = anon.get(&format!("/v1/auth/callback/corp?code=abc&state={state}")).await;
+    assert_eq!((status, v["error"]["message"].as_str()), (400, Some("invalid or expired OAuth state")));
+    // A second sign-in links to the same account.
+    let state = start().await;
+    let again = anon.ok("GET", &format!("/v1/auth/callback/corp?code=abc&state={state}"), None).await;
+    assert_eq!(again["user"]["id"], session["user"]["id"]);
+    // An ID token for another nonce, and a refused code, are 502.
+    let state = start().await;
+    assert_eq!(anon.get(&format!("/v1/auth/callback/corp?code=bad-nonce&state={state}")).await.0, 502);
+    let state = start().await;
+    assert_eq!(anon.get(&format!("/v1/auth/callback/corp?code=refused&state={state}")).await.0, 502);
+    // A state issued for another provider is refused; unknown providers are 404.
+    assert_eq!(anon.get("/v1/auth/login/nope").await.0, 404);
+    s.kill().await.unwrap();
+}
