@@ -1424,7 +1424,10 @@ fn provider_key() -> (jsonwebtoken::EncodingKey, Value) {
     let jwk = json!({"kty": "RSA", "kid": "provider-key", "use": "sig", "alg": "RS256",
         "n": b64(public.modulus().big_endian_without_leading_zero()),
         "e": b64(public.exponent().big_endian_without_leading_zero())});
-    (jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(), jwk)
+    (
+        jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+        jwk,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1468,36 +1471,103 @@ async fn oidc_sign_in_with_a_loopback_provider() {
     seen.lock().unwrap().2 = mock.url("");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("oauth.toml");
-    std::fs::write(&config, format!("[providers.corp]\nissuer = \"{}\"\nclient_id = \"client-1\"\nclient_secret = \"s\"\n", mock.url(""))).unwrap();
-    let s = spawn(dir.path(), &["--bitstride-oauth-config", config.to_str().unwrap()]).await;
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.corp]\nissuer = \"{}\"\nclient_id = \"client-1\"\nclient_secret = \"s\"\n",
+            mock.url("")
+        ),
+    )
+    .unwrap();
+    let s = spawn(
+        dir.path(),
+        &["--bitstride-oauth-config", config.to_str().unwrap()],
+    )
+    .await;
     let anon = C::new(&s.base_url);
     let start = || async {
-        let r = anon.http.get(format!("{}/v1/auth/login/corp", s.base_url)).send().await.unwrap();
+        let r = anon
+            .http
+            .get(format!("{}/v1/auth/login/corp", s.base_url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 302);
         let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-        let q: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
+        let q: std::collections::HashMap<String, String> =
+            location.query_pairs().into_owned().collect();
         assert_eq!(q["code_challenge_method"], "S256");
-        assert_eq!(q["redirect_uri"], format!("{}/v1/auth/callback/corp", s.base_url));
+        assert_eq!(
+            q["redirect_uri"],
+            format!("{}/v1/auth/callback/corp", s.base_url)
+        );
         assert_eq!(q["client_id"], "client-1");
-        *seen.lock().unwrap() = (q["nonce"].clone(), q["code_challenge"].clone(), mock.url(""));
+        *seen.lock().unwrap() = (
+            q["nonce"].clone(),
+            q["code_challenge"].clone(),
+            mock.url(""),
+        );
         q["state"].clone()
     };
     let state = start().await;
-    let session = anon.ok("GET", &format!("/v1/auth/callback/corp?code=abc&state={state}"), None).await;
-    assert_eq!((session["mfa_required"].as_bool(), session["user"]["email"].as_str()), (Some(false), Some("grace@example.com")));
-    assert_eq!(anon.with(session["access_token"].as_str().unwrap()).get("/v1/orgs/current").await.0, 200);
+    let session = anon
+        .ok(
+            "GET",
+            &format!("/v1/auth/callback/corp?code=abc&state={state}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            session["mfa_required"].as_bool(),
+            session["user"]["email"].as_str()
+        ),
+        (Some(false), Some("grace@example.com"))
+    );
+    assert_eq!(
+        anon.with(session["access_token"].as_str().unwrap())
+            .get("/v1/orgs/current")
+            .await
+            .0,
+        200
+    );
     // The state is single-use.
-    let (status, v) = anon.get(&format!("/v1/auth/callback/corp?code=abc&state={state}")).await;
-    assert_eq!((status, v["error"]["message"].as_str()), (400, Some("invalid or expired OAuth state")));
+    let (status, v) = anon
+        .get(&format!("/v1/auth/callback/corp?code=abc&state={state}"))
+        .await;
+    assert_eq!(
+        (status, v["error"]["message"].as_str()),
+        (400, Some("invalid or expired OAuth state"))
+    );
     // A second sign-in links to the same account.
     let state = start().await;
-    let again = anon.ok("GET", &format!("/v1/auth/callback/corp?code=abc&state={state}"), None).await;
+    let again = anon
+        .ok(
+            "GET",
+            &format!("/v1/auth/callback/corp?code=abc&state={state}"),
+            None,
+        )
+        .await;
     assert_eq!(again["user"]["id"], session["user"]["id"]);
     // An ID token for another nonce, and a refused code, are 502.
     let state = start().await;
-    assert_eq!(anon.get(&format!("/v1/auth/callback/corp?code=bad-nonce&state={state}")).await.0, 502);
+    assert_eq!(
+        anon.get(&format!(
+            "/v1/auth/callback/corp?code=bad-nonce&state={state}"
+        ))
+        .await
+        .0,
+        502
+    );
     let state = start().await;
-    assert_eq!(anon.get(&format!("/v1/auth/callback/corp?code=refused&state={state}")).await.0, 502);
+    assert_eq!(
+        anon.get(&format!(
+            "/v1/auth/callback/corp?code=refused&state={state}"
+        ))
+        .await
+        .0,
+        502
+    );
     // A state issued for another provider is refused; unknown providers are 404.
     assert_eq!(anon.get("/v1/auth/login/nope").await.0, 404);
     s.kill().await.unwrap();
