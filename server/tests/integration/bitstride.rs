@@ -1572,3 +1572,60 @@ async fn oidc_sign_in_with_a_loopback_provider() {
     assert_eq!(anon.get("/v1/auth/login/nope").await.0, 404);
     s.kill().await.unwrap();
 }
+
+/// The Python that has the `openai` package: `QUARTET_OPENAI_PYTHON`, or `python3` if it has it.
+fn openai_python() -> Option<String> {
+    let candidates = std::env::var("QUARTET_OPENAI_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned()]);
+    candidates.into_iter().find(|py| {
+        std::process::Command::new(py)
+            .args(["-c", "import openai"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_openai_client_works_unchanged() {
+    let Some(python) = openai_python() else {
+        eprintln!("no Python with the openai package (set QUARTET_OPENAI_PYTHON; .ci/run does): nothing to run");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let dep = me
+        .ok("POST", "/v1/deployments", Some(json!({"name": "e", "subdomain": "echo", "endpoint": "builtin://echo", "backend_type": "custom", "protocol": "openai",
+            "capabilities": {"streaming": true, "adapter_types": [], "cache_affinity": "none", "supported_protocols": ["openai"]}})))
+        .await;
+    wait_status(
+        &me,
+        &format!("/v1/deployments/{}", dep["id"].as_str().unwrap()),
+        &["ready"],
+        10,
+    )
+    .await;
+    let key = me
+        .ok(
+            "POST",
+            "/v1/api_keys",
+            Some(json!({"name": "sdk", "scopes": ["inference"]})),
+        )
+        .await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_client.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .args([&s.base_url, key["key"].as_str().unwrap(), "echo"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("stream: "), "{stdout}");
+    println!("{stdout}");
+    s.kill().await.unwrap();
+}
