@@ -431,7 +431,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///An OpenAI-style chat-completions request. Fields not listed here (`tools`, `n`, `seed`, `stream_options`, …) are passed to the backend unchanged.
+    ///An OpenAI-style chat-completions request. Fields not listed here (`tools`, `n`, `seed`, `stream_options`, …) are passed to the backend unchanged; optional fields may be `null`, as OpenAI clients send them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ChatCompletionRequest {
         ///Upper bound on generated tokens, at least 1.
@@ -443,8 +443,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub model: ::std::option::Option<::std::string::String>,
         ///Sequences that end generation.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub stop: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stop: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///`true` streams the answer as server-sent events (`text/event-stream`): the backends chunks are passed through as they arrive, ending with `data: [DONE]`. Deployments whose `capabilities.streaming` is false refuse it with 400.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stream: ::std::option::Option<bool>,
@@ -4497,7 +4497,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             stop: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             stream: ::std::result::Result<
@@ -4572,7 +4572,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
             pub fn stop<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.stop = value

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::list_envelope;
+use super::common::{list_envelope, ObjectOnly};
 
 /// Serving engine behind a deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -103,10 +103,18 @@ pub struct Deployment {
     /// Serving state.
     pub status: DeploymentStatus,
     /// Model served (`model_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub model_id: Option<String>,
     /// Project it belongs to (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
@@ -130,29 +138,57 @@ pub struct DeploymentCreate {
     /// Protocol used to reach the backend.
     pub protocol: DeploymentProtocol,
     /// Region label; `local` when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub region: Option<String>,
     /// Lower replica bound, 0 to 100; 1 when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 0, max = 100))]
     pub min_replicas: Option<i64>,
     /// Upper replica bound, 1 to 100; equal to `min_replicas` (at least 1) when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 100))]
     pub max_replicas: Option<i64>,
     /// Concurrent requests allowed, 1 to 10000; 16 when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 10000))]
     pub concurrency_limit: Option<i64>,
     /// Declared capabilities; no streaming, no adapters, no cache affinity and the
     /// deployment's own protocol when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub capabilities: Option<DeploymentCapabilities>,
     /// Model served (`model_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub model_id: Option<String>,
     /// Project to file it under (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
 }
 
@@ -161,39 +197,83 @@ pub struct DeploymentCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DeploymentUpdate {
     /// New display name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New backend base URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub endpoint: Option<String>,
     /// New serving engine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub backend_type: Option<BackendType>,
     /// New backend protocol.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub protocol: Option<DeploymentProtocol>,
     /// New region label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub region: Option<String>,
     /// New lower replica bound, 0 to 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 0, max = 100))]
     pub min_replicas: Option<i64>,
     /// New upper replica bound, 1 to 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 100))]
     pub max_replicas: Option<i64>,
     /// New concurrency limit, 1 to 10000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 10000))]
     pub concurrency_limit: Option<i64>,
     /// New capabilities (replace the old ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub capabilities: Option<DeploymentCapabilities>,
     /// `active` to probe the backend again and serve, `stopped` to refuse traffic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub status: Option<DeploymentTargetStatus>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(
@@ -226,7 +306,11 @@ pub struct ChatMessage {
     /// Message text.
     pub content: String,
     /// Optional author name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub name: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::list_envelope;
+use super::common::{list_envelope, ObjectOnly};
 
 /// A project: a named grouping of models, datasets, jobs and deployments.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -15,7 +15,11 @@ pub struct Project {
     /// Name, unique within the organization.
     pub name: String,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// Owning organization (`org_` prefix).
     pub org_id: String,
@@ -32,7 +36,11 @@ pub struct ProjectCreate {
     #[schemars(length(min = 1, max = 100))]
     pub name: String,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
 }
 
@@ -40,12 +48,24 @@ pub struct ProjectCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectUpdate {
     /// New name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(
@@ -73,25 +93,49 @@ pub struct Model {
     /// Display name.
     pub name: String,
     /// Foundation model it derives from, e.g. `llama-3.1-8b-instruct`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub base_model: Option<String>,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// Project it belongs to (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// How the model came to exist.
     pub source: ModelSource,
     /// Location of the weights (e.g. `s3://…`, `hf://…`; `bitstride://models/<id>` for
     /// weights a reference-trainer job produced and this server keeps).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub artifact_uri: Option<String>,
     /// The job that produced it (`ftjob_` or `rljob_` prefix); only for training outputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub job_id: Option<String>,
     /// The dataset it was trained on (`ds_` prefix); only for training outputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub dataset_id: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
@@ -106,16 +150,32 @@ pub struct ModelCreate {
     #[schemars(length(min = 1, max = 100))]
     pub name: String,
     /// Foundation model it derives from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub base_model: Option<String>,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// Project to file it under (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// Location of the weights.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub artifact_uri: Option<String>,
 }
 
@@ -123,18 +183,38 @@ pub struct ModelCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ModelUpdate {
     /// New display name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// New project (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// New weights location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub artifact_uri: Option<String>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(
@@ -193,10 +273,18 @@ pub struct Dataset {
     /// Display name.
     pub name: String,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// Project it belongs to (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// Which kind of job it can feed.
     pub purpose: DatasetPurpose,
@@ -207,10 +295,18 @@ pub struct Dataset {
     /// Where the dataset is in its lifecycle.
     pub status: DatasetStatus,
     /// Size of the uploaded file in bytes; absent before the first upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub bytes: Option<i64>,
     /// Number of non-empty lines in the uploaded file; absent before the first upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub row_count: Option<i64>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
@@ -227,16 +323,32 @@ pub struct DatasetCreate {
     /// Which kind of job it will feed.
     pub purpose: DatasetPurpose,
     /// File format; `jsonl` when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub format: Option<DatasetFormat>,
     /// Shape of each line; `chat` for purpose `fine_tuning` and `prompt` for `rl` when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub row_format: Option<DatasetRowFormat>,
     /// Free-text description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// Project to file it under (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
 }
 
@@ -244,15 +356,31 @@ pub struct DatasetCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DatasetUpdate {
     /// New display name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub description: Option<String>,
     /// New project (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(

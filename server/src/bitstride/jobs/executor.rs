@@ -435,6 +435,7 @@ impl Worker {
                     let h =
                         spec.hyperparameters
                             .unwrap_or(quartet_api::bitstride::RlHyperparameters {
+                                unknown: Default::default(),
                                 n_epochs: None,
                                 batch_size: None,
                                 learning_rate: None,

@@ -156,6 +156,7 @@ impl JobRow {
             environment: spec.environment,
             reward: spec.reward,
             hyperparameters: spec.hyperparameters.unwrap_or(RlHyperparameters {
+                unknown: Default::default(),
                 n_epochs: None,
                 batch_size: None,
                 learning_rate: None,
@@ -405,11 +406,13 @@ impl Bitstride {
             .hyperparameters
             .clone()
             .unwrap_or(FineTuningHyperparameters {
+                unknown: Default::default(),
                 n_epochs: None,
                 batch_size: None,
                 learning_rate_multiplier: None,
             });
         let hyperparameters = FineTuningHyperparameters {
+            unknown: Default::default(),
             n_epochs: Some(h.n_epochs.unwrap_or(3)),
             batch_size: Some(h.batch_size.unwrap_or(8)),
             learning_rate_multiplier: Some(h.learning_rate_multiplier.unwrap_or(1.0)),
@@ -533,12 +536,14 @@ impl Bitstride {
         mut body: RlJobCreate,
     ) -> Result<RlJob, ErrorEnvelope> {
         let h = body.hyperparameters.clone().unwrap_or(RlHyperparameters {
+            unknown: Default::default(),
             n_epochs: None,
             batch_size: None,
             learning_rate: None,
             group_size: None,
         });
         let h = RlHyperparameters {
+            unknown: Default::default(),
             n_epochs: Some(h.n_epochs.unwrap_or(1)),
             batch_size: Some(h.batch_size.unwrap_or(16)),
             learning_rate: Some(h.learning_rate.unwrap_or(1e-6)),
