@@ -39,7 +39,11 @@ async fn serve(mut sock: tokio::net::TcpStream) -> std::io::Result<()> {
             }
             buf.extend_from_slice(&chunk[..n]);
         }
-        let body = if head.starts_with("get") { r#"{"object":"list","data":[]}"# } else { COMPLETION };
+        let body = if head.starts_with("get") {
+            r#"{"object":"list","data":[]}"#
+        } else {
+            COMPLETION
+        };
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
@@ -51,9 +55,14 @@ async fn serve(mut sock: tokio::net::TcpStream) -> std::io::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3890".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3890".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("bench backend listening on http://{}", listener.local_addr()?);
+    println!(
+        "bench backend listening on http://{}",
+        listener.local_addr()?
+    );
     loop {
         let (sock, _) = listener.accept().await?;
         let _ = sock.set_nodelay(true);

@@ -8,7 +8,7 @@ use quartet_api::bitstride::{
 use serde_json::json;
 
 use super::auth::{scope_from, scope_name, Caller, ALL_SCOPES, KEY_PREFIX};
-use super::store::{new_id, page};
+use super::store::{check_name, new_id, page};
 use super::{err, Bitstride};
 use crate::platform::credentials::{Credential, CredentialUpdate, NewCredential};
 use crate::platform::secrets::random_hex;
@@ -34,13 +34,6 @@ fn names(scopes: &[ApiKeyScope]) -> Vec<String> {
         .filter(|s| scopes.contains(s))
         .map(|s| scope_name(*s).to_owned())
         .collect()
-}
-
-fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(err(ErrorCode::InvalidRequest, messages::NAME_LENGTH));
-    }
-    Ok(())
 }
 
 fn not_found() -> ErrorEnvelope {

@@ -7,7 +7,7 @@ use quartet_api::bitstride::{
 use sqlx::Row as _;
 
 use super::auth::Caller;
-use super::store::{new_id, ord_now, page};
+use super::store::{check_name, new_id, ord_now, org_rows, page};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -26,13 +26,6 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Project, DbError> {
 
 fn not_found() -> ErrorEnvelope {
     err(ErrorCode::NotFound, messages::PROJECT_NOT_FOUND)
-}
-
-fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(err(ErrorCode::InvalidRequest, messages::NAME_LENGTH));
-    }
-    Ok(())
 }
 
 /// 400 unless `project_id` (when given) names a project of `org_id`.
@@ -84,14 +77,14 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<ProjectList, ErrorEnvelope> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM bitstride_projects WHERE org_id = $1 ORDER BY ord DESC, id DESC"
-        )))
-        .bind(&caller.org_id)
-        .fetch_all(&mut *self.db.conn().await?)
-        .await
-        .map_err(crate::platform::DbError::from)?;
-        let all = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        let all = org_rows(
+            &self.db,
+            "bitstride_projects",
+            COLUMNS,
+            &caller.org_id,
+            from_row,
+        )
+        .await?;
         let (data, has_more) = page(all, params, |p| &p.id)?;
         Ok(ProjectList {
             object: "list".into(),

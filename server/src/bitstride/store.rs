@@ -263,6 +263,34 @@ pub fn page<T>(
     Ok((rest, has_more))
 }
 
+/// 400 unless `name` has 1 to 100 characters and is not blank.
+pub fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(ErrorEnvelope::new(
+            ErrorCode::InvalidRequest,
+            messages::NAME_LENGTH,
+        ));
+    }
+    Ok(())
+}
+
+/// Every row of `table` owned by `org_id`, newest first, read with `from_row`.
+pub async fn org_rows<T>(
+    db: &crate::platform::Db,
+    table: &str,
+    columns: &str,
+    org_id: &str,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE org_id = $1 ORDER BY ord DESC, id DESC"
+    )))
+    .bind(org_id)
+    .fetch_all(&mut *db.conn().await?)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// A stored enum value that does not parse: corrupt data, never the caller's fault.
 pub fn corrupt(what: &str, value: &str) -> DbError {
     DbError::Corrupt(format!("{what}: unexpected value {value:?}"))

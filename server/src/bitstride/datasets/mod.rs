@@ -11,7 +11,7 @@ use sqlx::Row as _;
 
 use super::auth::Caller;
 use super::projects::check_ref;
-use super::store::{enum_text, new_id, ord_now, page, parse_enum};
+use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -40,13 +40,6 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Dataset, DbError> {
 
 fn not_found() -> ErrorEnvelope {
     err(ErrorCode::NotFound, messages::DATASET_NOT_FOUND)
-}
-
-fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(err(ErrorCode::InvalidRequest, messages::NAME_LENGTH));
-    }
-    Ok(())
 }
 
 /// Row formats a purpose accepts.
@@ -91,14 +84,14 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<DatasetList, ErrorEnvelope> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM bitstride_datasets WHERE org_id = $1 ORDER BY ord DESC, id DESC"
-        )))
-        .bind(&caller.org_id)
-        .fetch_all(&mut *self.db.conn().await?)
-        .await
-        .map_err(crate::platform::DbError::from)?;
-        let all = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        let all = org_rows(
+            &self.db,
+            "bitstride_datasets",
+            COLUMNS,
+            &caller.org_id,
+            from_row,
+        )
+        .await?;
         let (data, has_more) = page(all, params, |d| &d.id)?;
         Ok(DatasetList {
             object: "list".into(),

@@ -16,7 +16,7 @@ use sqlx::Row as _;
 use super::auth::Caller;
 use super::net::{self, Policy, Refused};
 use super::projects::check_ref;
-use super::store::{enum_text, new_id, ord_now, page, parse_enum};
+use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -165,16 +165,17 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<DeploymentList, ErrorEnvelope> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM bitstride_deployments WHERE org_id = $1 ORDER BY ord DESC, id DESC"
-        )))
-        .bind(&caller.org_id)
-        .fetch_all(&mut *self.db.conn().await?)
-        .await.map_err(crate::platform::DbError::from)?;
-        let all = rows
-            .iter()
-            .map(|r| from_row(r).map(|r| r.wire))
-            .collect::<Result<Vec<_>, _>>()?;
+        let all: Vec<Deployment> = org_rows(
+            &self.db,
+            "bitstride_deployments",
+            COLUMNS,
+            &caller.org_id,
+            from_row,
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.wire)
+        .collect();
         let (data, has_more) = page(all, params, |d| &d.id)?;
         Ok(DeploymentList {
             object: "list".into(),
@@ -189,9 +190,7 @@ impl Bitstride {
         caller: &Caller,
         body: DeploymentCreate,
     ) -> Result<Deployment, ErrorEnvelope> {
-        if body.name.trim().is_empty() || body.name.chars().count() > 100 {
-            return Err(err(ErrorCode::InvalidRequest, messages::NAME_LENGTH));
-        }
+        check_name(&body.name)?;
         if !is_label(&body.subdomain) {
             return Err(err(ErrorCode::InvalidRequest, messages::SUBDOMAIN_FORMAT));
         }
@@ -286,9 +285,7 @@ impl Bitstride {
             .ok_or_else(not_found)?
             .wire;
         if let Some(name) = &body.name {
-            if name.trim().is_empty() || name.chars().count() > 100 {
-                return Err(err(ErrorCode::InvalidRequest, messages::NAME_LENGTH));
-            }
+            check_name(name)?;
         }
         let min = body.min_replicas.unwrap_or(current.min_replicas);
         let max = body.max_replicas.unwrap_or(current.max_replicas);

@@ -37,16 +37,6 @@ pub enum Kind {
     Rl,
 }
 
-/// What a job was asked to do (stored as JSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Spec {
-    /// A fine-tuning job.
-    FineTuning(FineTuningSpec),
-    /// An RL job.
-    Rl(Box<RlJobCreate>),
-}
-
 /// The stored request of a fine-tuning job, defaults filled in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FineTuningSpec {
