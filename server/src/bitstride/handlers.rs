@@ -115,21 +115,19 @@ impl BitstrideApi for BitstrideImpl {
         let body = body.into_inner();
         let ctx = rqctx.context();
         ctx.control_plane()?;
-        if let Some(base) = ctx.config.bitstride_auth_service_url.as_deref() {
-            let _ = base;
-            return match ctx
-                .proxy::<LoginResponse>(
-                    &rqctx.request,
-                    Some(serde_json::to_vec(&body).unwrap_or_default()),
-                )
-                .await
-            {
-                Some(Ok(Proxied::Ok(v))) => Ok(json_response(StatusCode::OK, &v)),
-                Some(Err(e)) if e.error.code == ErrorCode::RateLimited => {
+        let forwarded = serde_json::to_vec(&body).unwrap_or_default();
+        if let Some(r) = ctx
+            .proxy::<LoginResponse>(&rqctx.request, Some(forwarded))
+            .await
+        {
+            return match r {
+                Ok(Proxied::Ok(v)) => Ok(json_response(StatusCode::OK, &v)),
+                // The auth service's throttling, relayed with a conservative wait.
+                Err(e) if e.error.code == ErrorCode::RateLimited => {
                     Ok(too_many(&e.error.message, 60))
                 }
-                Some(Err(e)) => Err(e),
-                _ => Err(err(
+                Err(e) => Err(e),
+                Ok(Proxied::Found(_)) => Err(err(
                     ErrorCode::UpstreamError,
                     messages::AUTH_SERVICE_UNREACHABLE,
                 )),

@@ -597,7 +597,8 @@ impl Worker {
     }
 }
 
-fn reward(spec: &RlJobCreate) -> Result<Reward, String> {
+/// The reward function of an RL job for the reference trainer, or why it has none.
+pub fn reward(spec: &RlJobCreate) -> Result<Reward, String> {
     let config = spec.reward.config.clone().unwrap_or_default();
     match spec.reward.reward_type {
         RewardType::ExactMatch => Ok(Reward::ExactMatch {

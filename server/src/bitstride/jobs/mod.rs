@@ -557,6 +557,9 @@ impl Bitstride {
                 "environment.name must not be empty",
             ));
         }
+        if self.config.bitstride_trainer == TrainerKind::Reference {
+            executor::reward(&body).map_err(|e| err(ErrorCode::InvalidRequest, e))?;
+        }
         body.hyperparameters = Some(h);
         body.algorithm = Some(body.algorithm.unwrap_or(RlAlgorithm::Grpo));
         self.check_dataset(&caller.org_id, &body.dataset_id, DatasetPurpose::Rl)
