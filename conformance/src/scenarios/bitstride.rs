@@ -850,9 +850,14 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         fixtures: fx_map,
         ..Default::default()
     };
-    let mut limited = queued.clone();
+    // The chat examples run against a gateway-mode server (the control plane's are served by
+    // the full one); the integration tests run the same routes in full mode.
+    let mut gateway = queued.clone();
+    gateway.extend(["--bitstride-mode", "gateway"].map(String::from));
+    let mut limited = gateway.clone();
     limited.extend(["--bitstride-rate-limit-per-minute", "1"].map(String::from));
     setup.variants.push(("default", queued));
+    setup.variants.push(("gateway", gateway));
     setup.variants.push(("limited", limited));
     setup.variants.push(super::storage_down_variant());
     setup.guards.push(Box::new(mock));
@@ -1168,6 +1173,7 @@ pub fn scenarios() -> Vec<Scenario> {
 
     // ---- gateway
     for op in ["create_chat_completion", "deployment_chat"] {
+        let first = s.len();
         let (bearer, id_param): (&'static str, Option<&'static str>) = if op == "deployment_chat" {
             ("bearer_b", Some("dep_ready_b"))
         } else {
@@ -1225,6 +1231,12 @@ pub fn scenarios() -> Vec<Scenario> {
         s.push(chat("429", "rate").variant("limited").after(limited_setup));
         s.push(chat("502", "example").json(msg("support-chat", "mock:fail", false)));
         s.push(chat("504", "example").json(msg("support-chat", "mock:slow", false)));
+        for sc in &mut s[first..] {
+            if sc.variant == "default" {
+                sc.variant = "gateway";
+                sc.local_only.get_or_insert(NEEDS_SETUP);
+            }
+        }
     }
 
     // ---- datasets
