@@ -3,14 +3,31 @@
 use anyhow::{bail, Result};
 use quartet_api::bitstride::InvoiceStatus;
 
+use super::accounts::{passwords, users};
+use super::auth::KEY_PREFIX;
 use super::billing::month_of;
-use super::store::{enum_text, new_id};
+use super::store::{enum_text, new_id, KEY_KIND};
+use crate::platform::credentials::{CredentialStore, NewCredential};
+use crate::platform::secrets::random_hex;
 use crate::platform::storage::now;
 use crate::platform::Platform;
 
 /// Bitstride's admin subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Create an account with its organization (as `POST /v1/auth/register` does) and
+    /// print it as JSON, with an API key of every scope when `--api-key` is given.
+    AccountCreate {
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Password, 8 to 128 characters.
+        #[arg(long)]
+        password: String,
+        /// Also create an API key (`read write inference`) and print it (once).
+        #[arg(long)]
+        api_key: bool,
+    },
     /// Set the status of an organization's invoice (`paid`, `void` or `open`).
     InvoiceStatus {
         /// Organization id (`org_…`).
@@ -51,6 +68,55 @@ pub enum Command {
 /// Runs one admin command.
 pub async fn run(platform: Platform, command: Command) -> Result<()> {
     match command {
+        Command::AccountCreate {
+            email,
+            password,
+            api_key,
+        } => {
+            let email = email.trim().to_lowercase();
+            if !users::is_email(&email) {
+                bail!("{email:?} is not an email address");
+            }
+            if !(8..=128).contains(&password.chars().count()) {
+                bail!("the password needs 8 to 128 characters");
+            }
+            let hash = passwords::hash(password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = users::create(
+                &platform.db,
+                users::NewUser {
+                    organization_name: email.clone(),
+                    email,
+                    name: None,
+                    password_hash: Some(hash),
+                    email_verified: false,
+                },
+            )
+            .await?;
+            let mut out =
+                serde_json::json!({"user_id": user.id, "org_id": user.org_id, "email": user.email});
+            if api_key {
+                let secret = format!("{KEY_PREFIX}{}", random_hex(20));
+                let mut attributes = serde_json::Map::new();
+                attributes.insert("user_id".into(), serde_json::json!(user.id));
+                CredentialStore::new(platform.db.clone(), KEY_KIND)
+                    .create(NewCredential {
+                        id: new_id("key"),
+                        secret: secret.clone(),
+                        prefix_len: 12,
+                        label: "admin".into(),
+                        owner: Some(user.org_id.clone()),
+                        scopes: ["read", "write", "inference"].map(String::from).to_vec(),
+                        attributes,
+                        expires_at: None,
+                    })
+                    .await?;
+                out["api_key"] = serde_json::json!(secret);
+            }
+            println!("{out}");
+            Ok(())
+        }
         Command::InvoiceStatus {
             org_id,
             month,

@@ -11,7 +11,7 @@
 
 pub mod accounts;
 pub mod admin;
-mod auth;
+pub mod auth;
 mod auth_proxy;
 pub mod billing;
 pub mod config;

@@ -174,7 +174,8 @@ impl SearchIndex {
     pub fn compile(&self, input: &QueryInput) -> Result<Box<dyn Query>, QueryError> {
         match input {
             QueryInput::Text(text) => {
-                if text.trim().is_empty() {
+                // Blank as the document defines it: nothing but spaces, tabs and line breaks.
+                if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
                     return Err(QueryError::Empty);
                 }
                 Ok(self.multi_match(text, &TEXT_FIELDS))
@@ -246,10 +247,12 @@ impl SearchIndex {
                     }
                     other => scalar_text(other).ok_or_else(malformed)?,
                 };
-                let all = spec
-                    .get("operator")
-                    .and_then(Value::as_str)
-                    .is_some_and(|o| o.eq_ignore_ascii_case("and"));
+                let all = match spec.get("operator") {
+                    None => false,
+                    Some(Value::String(o)) if o.eq_ignore_ascii_case("and") => true,
+                    Some(Value::String(o)) if o.eq_ignore_ascii_case("or") => false,
+                    Some(_) => return Err(malformed()),
+                };
                 let q = if name == "match" {
                     self.match_field(field, &text, all)
                 } else {
@@ -324,16 +327,23 @@ impl SearchIndex {
                 }
                 let (mut lower, mut upper) = (Bound::Unbounded, Bound::Unbounded);
                 for (op, v) in bounds {
+                    match (op.as_str(), v) {
+                        ("format" | "time_zone", Value::String(_))
+                        | ("boost", Value::Number(_)) => continue,
+                        ("gt" | "gte" | "lt" | "lte", _) => {}
+                        _ => return Err(malformed()),
+                    }
                     let date = v.as_str().and_then(parse_date).ok_or_else(malformed)?;
                     let term = Term::from_field_date_for_search(self.fields.published_at, date);
                     match op.as_str() {
                         "gt" => lower = Bound::Excluded(term),
                         "gte" => lower = Bound::Included(term),
                         "lt" => upper = Bound::Excluded(term),
-                        "lte" => upper = Bound::Included(term),
-                        "format" | "time_zone" | "boost" => {}
-                        _ => return Err(malformed()),
+                        _ => upper = Bound::Included(term),
                     }
+                }
+                if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+                    return Err(malformed());
                 }
                 Ok(filter(Box::new(RangeQuery::new(lower, upper))))
             }
@@ -352,12 +362,14 @@ impl SearchIndex {
         let mut scoring = false;
         let mut positive = false;
         for (key, value) in o {
-            let occur = match key.as_str() {
-                "must" => Occur::Must,
-                "should" => Occur::Should,
-                "must_not" => Occur::MustNot,
-                "filter" => Occur::Must,
-                "boost" | "minimum_should_match" => continue,
+            let occur = match (key.as_str(), value) {
+                ("must", _) => Occur::Must,
+                ("should", _) => Occur::Should,
+                ("must_not", _) => Occur::MustNot,
+                ("filter", _) => Occur::Must,
+                ("boost", Value::Number(_)) => continue,
+                ("minimum_should_match", Value::String(_)) => continue,
+                ("minimum_should_match", Value::Number(n)) if n.is_i64() => continue,
                 _ => return Err(malformed()),
             };
             let items: Vec<&Value> = match value {
@@ -500,13 +512,18 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC).
+/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC). The index keeps
+/// times in nanoseconds since 1970 in 64 bits, so times before 1677-09-22 or after
+/// 2262-04-11 are held at those limits (ordering against the corpus is unchanged).
 fn parse_date(s: &str) -> Option<DateTime> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(DateTime::from_timestamp_secs(t.timestamp()));
-    }
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(DateTime::from_timestamp_secs(
-        d.and_hms_opt(0, 0, 0)?.and_utc().timestamp(),
-    ))
+    let secs = match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.timestamp(),
+        Err(_) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp(),
+    };
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    Some(DateTime::from_timestamp_secs(secs.clamp(-LIMIT, LIMIT)))
 }

@@ -4,15 +4,11 @@
 //! `cargo test` builds the examples before it runs tests; the binaries sit in
 //! `target/<profile>/examples/` beside the `quartet` binary's directory.
 
-use std::path::PathBuf;
 use std::process::Command;
 
+use super::support::bin;
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::Value;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 /// Runs the example `name` with `args`; returns its standard output.
 fn run_example(name: &str, args: &[&str]) -> String {

@@ -7,3 +7,5 @@ mod brookmimir;
 mod client_examples;
 mod conformance;
 mod postgres;
+mod support;
+mod upgrade;

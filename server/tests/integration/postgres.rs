@@ -5,20 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::support::{bin, http, token};
 use quartet_conformance::server::{admin, fresh_database, test_postgres, ServerProcess};
 use serde_json::{json, Value};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
 
 /// `quartet admin --database-url URL ARGS…`.
 async fn admin_on(dir: &Path, url: &str, args: &[&str]) -> String {
@@ -46,24 +35,6 @@ async fn get_json(client: &reqwest::Client, url: String, headers: &[(&str, &str)
     }
     let r = r.send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn token(client: &reqwest::Client, bitmind: &str, id: &str, secret: &str) -> String {
-    let r = client
-        .post(format!("{bitmind}/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
