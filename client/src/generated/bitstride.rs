@@ -2765,7 +2765,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             Default::default()
         }
     }
-    ///Where a model came from: `registered` through `POST /v1/models`, `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job.
+    ///Where a model came from: `registered` through `POST /v1/models`, `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job, or `base`: a foundation model the servers trainer starts from (listed after the organizations models, read-only; its id is its name).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2785,6 +2785,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         FineTuned,
         #[serde(rename = "rl_trained")]
         RlTrained,
+        #[serde(rename = "base")]
+        Base,
     }
     impl ::std::fmt::Display for ModelSource {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2792,6 +2794,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self::Registered => f.write_str("registered"),
                 Self::FineTuned => f.write_str("fine_tuned"),
                 Self::RlTrained => f.write_str("rl_trained"),
+                Self::Base => f.write_str("base"),
             }
         }
     }
@@ -2804,6 +2807,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 "registered" => Ok(Self::Registered),
                 "fine_tuned" => Ok(Self::FineTuned),
                 "rl_trained" => Ok(Self::RlTrained),
+                "base" => Ok(Self::Base),
                 _ => Err("invalid value".into()),
             }
         }
@@ -12290,7 +12294,7 @@ let response = client.list_invoices()
     }
     /**List models
 
-Lists the organization's models (registered ones and training outputs), newest first. API keys need the `read` scope.
+Lists the organization's models (registered ones and training outputs, newest first), then the base models the configured trainer can start from (`source: base`; `bitstride-char-tiny` for the reference trainer, `--bitstride-command-base-models` for the command trainer). API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/models`
 
@@ -12324,7 +12328,7 @@ let response = client.create_model()
     }
     /**Get a model
 
-Fetches one model. API keys need the `read` scope.
+Fetches one model: one of the organization's, or a base model by its name. API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/models/{id}`
 

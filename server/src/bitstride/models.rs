@@ -108,7 +108,7 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<ModelList, ErrorEnvelope> {
-        let all = org_rows(
+        let mut all = org_rows(
             &self.db,
             "bitstride_models",
             COLUMNS,
@@ -116,6 +116,7 @@ impl Bitstride {
             from_row,
         )
         .await?;
+        all.extend(self.base_model_entries());
         let (data, has_more) = page(all, params, |m| &m.id)?;
         Ok(ModelList {
             object: "list".into(),
@@ -154,15 +155,40 @@ impl Bitstride {
             .ok_or_else(not_found)
     }
 
-    /// `GET /v1/models/{id}`.
+    /// `GET /v1/models/{id}` (an organization's model, or a base model by its name).
     pub(super) async fn get_model(
         &self,
         caller: &Caller,
         id: &str,
     ) -> Result<Model, ErrorEnvelope> {
+        if let Some(base) = self.base_model_entries().into_iter().find(|m| m.id == id) {
+            return Ok(base);
+        }
         get(&self.db, &caller.org_id, id)
             .await?
             .ok_or_else(not_found)
+    }
+
+    /// The base models of this server's trainer, as models (`source: base`, id = name).
+    fn base_model_entries(&self) -> Vec<Model> {
+        let since = now() - self.started.elapsed().as_secs() as i64;
+        self.base_models()
+            .into_iter()
+            .map(|name| Model {
+                object: "model".into(),
+                id: name.clone(),
+                name,
+                base_model: None,
+                description: Some("A base model the configured trainer starts from".into()),
+                project_id: None,
+                source: ModelSource::Base,
+                artifact_uri: None,
+                job_id: None,
+                dataset_id: None,
+                created_at: since,
+                updated_at: since,
+            })
+            .collect()
     }
 
     /// `PUT /v1/models/{id}`.

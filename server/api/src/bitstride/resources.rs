@@ -74,13 +74,15 @@ list_envelope!(
 );
 
 /// Where a model came from: `registered` through `POST /v1/models`,
-/// `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job.
+/// `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job, or `base`: a
+/// foundation model the server's trainer starts from (listed, read-only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelSource {
     Registered,
     FineTuned,
     RlTrained,
+    Base,
 }
 
 /// A model known to the organization (registered weights or a training output).
