@@ -84,6 +84,11 @@ fn record(rqctx: &Ctx, status: u16) {
         .request(&rqctx.endpoint.operation_id, status);
 }
 
+/// Runs a handler's work and counts its outcome (`ok` on success) in the metrics.
+async fn metered<T>(rqctx: &Ctx, ok: u16, work: impl std::future::Future<Output = R<T>>) -> R<T> {
+    counted(rqctx, work.await, ok)
+}
+
 fn counted<T>(rqctx: &Ctx, r: R<T>, ok: u16) -> R<T> {
     match &r {
         Ok(_) => record(rqctx, ok),
@@ -148,21 +153,27 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn login_with_provider(rqctx: Ctx, path: Path<ProviderPath>) -> R<HttpResponseFound> {
-        let ctx = rqctx.context();
-        ctx.control_plane()?;
-        if let Some(r) = ctx.proxy::<()>(&rqctx.request, None).await {
-            return match r? {
-                Proxied::Found(location) => dropshot::http_response_found(location)
-                    .map_err(|_| err(ErrorCode::UpstreamError, messages::AUTH_SERVICE_UNREACHABLE)),
-                Proxied::Ok(()) => Err(err(
-                    ErrorCode::UpstreamError,
-                    messages::AUTH_SERVICE_UNREACHABLE,
-                )),
-            };
-        }
-        let url = ctx.oauth_start(&path.into_inner().provider).await?;
-        dropshot::http_response_found(url)
-            .map_err(|_| err(ErrorCode::UpstreamError, messages::OAUTH_EXCHANGE_FAILED))
+        metered(&rqctx, 302, async {
+            let ctx = rqctx.context();
+            ctx.control_plane()?;
+            if let Some(r) = ctx.proxy::<()>(&rqctx.request, None).await {
+                return match r? {
+                    Proxied::Found(location) => {
+                        dropshot::http_response_found(location).map_err(|_| {
+                            err(ErrorCode::UpstreamError, messages::AUTH_SERVICE_UNREACHABLE)
+                        })
+                    }
+                    Proxied::Ok(()) => Err(err(
+                        ErrorCode::UpstreamError,
+                        messages::AUTH_SERVICE_UNREACHABLE,
+                    )),
+                };
+            }
+            let url = ctx.oauth_start(&path.into_inner().provider).await?;
+            dropshot::http_response_found(url)
+                .map_err(|_| err(ErrorCode::UpstreamError, messages::OAUTH_EXCHANGE_FAILED))
+        })
+        .await
     }
 
     async fn oauth_callback(
@@ -182,113 +193,140 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn verify_session(rqctx: Ctx) -> R<HttpResponseOk<TokenInfo>> {
-        if let Some(r) = proxied(&rqctx, None::<&()>).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = caller(&rqctx, ApiKeyScope::Read).await;
-        let c = match c {
-            Ok(c) => c,
-            // Introspection works for any live credential, whatever its scopes.
-            Err(e) if e.error.code == ErrorCode::Forbidden => {
-                rqctx.context().caller(rqctx.request.headers()).await?
+        metered(&rqctx, 200, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
             }
-            Err(e) => return Err(e),
-        };
-        Ok(HttpResponseOk(rqctx.context().token_info(&c)))
+            let c = caller(&rqctx, ApiKeyScope::Read).await;
+            let c = match c {
+                Ok(c) => c,
+                // Introspection works for any live credential, whatever its scopes.
+                Err(e) if e.error.code == ErrorCode::Forbidden => {
+                    rqctx.context().caller(rqctx.request.headers()).await?
+                }
+                Err(e) => return Err(e),
+            };
+            Ok(HttpResponseOk(rqctx.context().token_info(&c)))
+        })
+        .await
     }
 
     async fn logout(rqctx: Ctx) -> R<HttpResponseUpdatedNoContent> {
-        if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
-            return r.map(|_| HttpResponseUpdatedNoContent());
-        }
-        let c = session(&rqctx).await?;
-        rqctx.context().logout(&c).await?;
-        Ok(HttpResponseUpdatedNoContent())
+        metered(&rqctx, 204, async {
+            if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
+                return r.map(|_| HttpResponseUpdatedNoContent());
+            }
+            let c = session(&rqctx).await?;
+            rqctx.context().logout(&c).await?;
+            Ok(HttpResponseUpdatedNoContent())
+        })
+        .await
     }
 
     async fn refresh_session(
         rqctx: Ctx,
         body: TypedBody<RefreshRequest>,
     ) -> R<HttpResponseOk<Session>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseOk);
-        }
-        rqctx.context().control_plane()?;
-        Ok(HttpResponseOk(
-            rqctx.context().refresh(&body.refresh_token).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            rqctx.context().control_plane()?;
+            Ok(HttpResponseOk(
+                rqctx.context().refresh(&body.refresh_token).await?,
+            ))
+        })
+        .await
     }
 
     async fn mfa_enroll(rqctx: Ctx) -> R<HttpResponseOk<MfaEnrollment>> {
-        if let Some(r) = proxied(&rqctx, None::<&()>).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseOk(rqctx.context().mfa_enroll(&c.user).await?))
+        metered(&rqctx, 200, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(rqctx.context().mfa_enroll(&c.user).await?))
+        })
+        .await
     }
 
     async fn mfa_verify(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().mfa_verify(&c.user, &body.code).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().mfa_verify(&c.user, &body.code).await?,
+            ))
+        })
+        .await
     }
 
     async fn mfa_verify_login(
         rqctx: Ctx,
         body: TypedBody<MfaLoginRequest>,
     ) -> R<HttpResponseOk<Session>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseOk);
-        }
-        rqctx.context().control_plane()?;
-        Ok(HttpResponseOk(
-            rqctx.context().mfa_verify_login(&body).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            rqctx.context().control_plane()?;
+            Ok(HttpResponseOk(
+                rqctx.context().mfa_verify_login(&body).await?,
+            ))
+        })
+        .await
     }
 
     async fn mfa_disable(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().mfa_disable(&c.user, &body.code).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().mfa_disable(&c.user, &body.code).await?,
+            ))
+        })
+        .await
     }
 
     async fn list_api_keys(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ApiKeyList>> {
-        if let Some(r) = proxied(&rqctx, None::<&()>).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_api_keys(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_api_keys(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_api_key(
         rqctx: Ctx,
         body: TypedBody<ApiKeyCreate>,
     ) -> R<HttpResponseCreated<CreatedApiKey>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseCreated);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseCreated(
-            rqctx.context().create_api_key(&c, body).await?,
-        ))
+        metered(&rqctx, 201, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseCreated);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseCreated(
+                rqctx.context().create_api_key(&c, body).await?,
+            ))
+        })
+        .await
     }
 
     async fn update_api_key(
@@ -296,62 +334,77 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ApiKeyUpdate>,
     ) -> R<HttpResponseOk<ApiKey>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseOk);
-        }
-        let c = session(&rqctx).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .update_api_key(&c, &path.into_inner().id, body)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .update_api_key(&c, &path.into_inner().id, body)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn delete_api_key(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
-            return r.map(|_| HttpResponseDeleted());
-        }
-        let c = session(&rqctx).await?;
-        rqctx
-            .context()
-            .delete_api_key(&c, &path.into_inner().id)
-            .await?;
-        Ok(HttpResponseDeleted())
+        metered(&rqctx, 204, async {
+            if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
+                return r.map(|_| HttpResponseDeleted());
+            }
+            let c = session(&rqctx).await?;
+            rqctx
+                .context()
+                .delete_api_key(&c, &path.into_inner().id)
+                .await?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn list_projects(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ProjectList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_projects(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_projects(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_project(
         rqctx: Ctx,
         body: TypedBody<ProjectCreate>,
     ) -> R<HttpResponseCreated<Project>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx
-                .context()
-                .create_project(&c, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx
+                    .context()
+                    .create_project(&c, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Project>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .get_project(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .get_project(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn update_project(
@@ -359,46 +412,61 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ProjectUpdate>,
     ) -> R<HttpResponseOk<Project>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .update_project(&c, &path.into_inner().id, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .update_project(&c, &path.into_inner().id, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn delete_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        rqctx
-            .context()
-            .delete_project(&c, &path.into_inner().id)
-            .await?;
-        Ok(HttpResponseDeleted())
+        metered(&rqctx, 204, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            rqctx
+                .context()
+                .delete_project(&c, &path.into_inner().id)
+                .await?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn list_models(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ModelList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().list_models(&c, &query.into_inner()).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().list_models(&c, &query.into_inner()).await?,
+            ))
+        })
+        .await
     }
 
     async fn create_model(
         rqctx: Ctx,
         body: TypedBody<ModelCreate>,
     ) -> R<HttpResponseCreated<Model>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx.context().create_model(&c, body.into_inner()).await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx.context().create_model(&c, body.into_inner()).await?,
+            ))
+        })
+        .await
     }
 
     async fn get_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Model>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().get_model(&c, &path.into_inner().id).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().get_model(&c, &path.into_inner().id).await?,
+            ))
+        })
+        .await
     }
 
     async fn update_model(
@@ -406,55 +474,70 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ModelUpdate>,
     ) -> R<HttpResponseOk<Model>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .update_model(&c, &path.into_inner().id, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .update_model(&c, &path.into_inner().id, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn delete_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        rqctx
-            .context()
-            .delete_model(&c, &path.into_inner().id)
-            .await?;
-        Ok(HttpResponseDeleted())
+        metered(&rqctx, 204, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            rqctx
+                .context()
+                .delete_model(&c, &path.into_inner().id)
+                .await?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn list_datasets(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<DatasetList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_datasets(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_datasets(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_dataset(
         rqctx: Ctx,
         body: TypedBody<DatasetCreate>,
     ) -> R<HttpResponseCreated<Dataset>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx
-                .context()
-                .create_dataset(&c, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx
+                    .context()
+                    .create_dataset(&c, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Dataset>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .get_dataset(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .get_dataset(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn update_dataset(
@@ -462,22 +545,28 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<DatasetUpdate>,
     ) -> R<HttpResponseOk<Dataset>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .update_dataset(&c, &path.into_inner().id, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .update_dataset(&c, &path.into_inner().id, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn delete_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        rqctx
-            .context()
-            .delete_dataset(&c, &path.into_inner().id)
-            .await?;
-        Ok(HttpResponseDeleted())
+        metered(&rqctx, 204, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            rqctx
+                .context()
+                .delete_dataset(&c, &path.into_inner().id)
+                .await?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn upload_dataset(
@@ -485,78 +574,96 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: UntypedBody,
     ) -> R<HttpResponseOk<Dataset>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .upload_dataset(&c, &path.into_inner().id, body.as_bytes())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .upload_dataset(&c, &path.into_inner().id, body.as_bytes())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn validate_dataset(
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<DatasetValidationReport>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .validate_dataset(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .validate_dataset(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn list_fine_tuning_jobs(
         rqctx: Ctx,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<FineTuningJobList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_fine_tuning_jobs(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_fine_tuning_jobs(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_fine_tuning_job(
         rqctx: Ctx,
         body: TypedBody<FineTuningJobCreate>,
     ) -> R<HttpResponseCreated<FineTuningJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx
-                .context()
-                .create_fine_tuning_job(&c, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx
+                    .context()
+                    .create_fine_tuning_job(&c, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_fine_tuning_job(
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<FineTuningJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .get_fine_tuning_job(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .get_fine_tuning_job(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn cancel_fine_tuning_job(
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<FineTuningJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .cancel_fine_tuning_job(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .cancel_fine_tuning_job(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn list_fine_tuning_job_events(
@@ -564,58 +671,73 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<JobEventList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .job_events(
-                    &c,
-                    &path.into_inner().id,
-                    Kind::FineTuning,
-                    &query.into_inner(),
-                )
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .job_events(
+                        &c,
+                        &path.into_inner().id,
+                        Kind::FineTuning,
+                        &query.into_inner(),
+                    )
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn list_rl_jobs(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<RlJobList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_rl_jobs(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_rl_jobs(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_rl_job(
         rqctx: Ctx,
         body: TypedBody<RlJobCreate>,
     ) -> R<HttpResponseCreated<RlJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx.context().create_rl_job(&c, body.into_inner()).await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx.context().create_rl_job(&c, body.into_inner()).await?,
+            ))
+        })
+        .await
     }
 
     async fn get_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .get_rl_job(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .get_rl_job(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn cancel_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .cancel_rl_job(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .cancel_rl_job(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn list_rl_job_events(
@@ -623,49 +745,61 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<JobEventList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .job_events(&c, &path.into_inner().id, Kind::Rl, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .job_events(&c, &path.into_inner().id, Kind::Rl, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn list_deployments(
         rqctx: Ctx,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<DeploymentList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_deployments(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_deployments(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn create_deployment(
         rqctx: Ctx,
         body: TypedBody<DeploymentCreate>,
     ) -> R<HttpResponseCreated<Deployment>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseCreated(
-            rqctx
-                .context()
-                .create_deployment(&c, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 201, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseCreated(
+                rqctx
+                    .context()
+                    .create_deployment(&c, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_deployment(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Deployment>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .get_deployment(&c, &path.into_inner().id)
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .get_deployment(&c, &path.into_inner().id)
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn update_deployment(
@@ -673,74 +807,97 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<DeploymentUpdate>,
     ) -> R<HttpResponseOk<Deployment>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .update_deployment(&c, &path.into_inner().id, body.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .update_deployment(&c, &path.into_inner().id, body.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_usage(rqctx: Ctx, query: Query<UsageParams>) -> R<HttpResponseOk<UsageReport>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().usage(&c, &query.into_inner()).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().usage(&c, &query.into_inner()).await?,
+            ))
+        })
+        .await
     }
 
     async fn list_invoices(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<InvoiceList>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(
-            rqctx
-                .context()
-                .list_invoices(&c, &query.into_inner())
-                .await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .list_invoices(&c, &query.into_inner())
+                    .await?,
+            ))
+        })
+        .await
     }
 
     async fn get_current_org(rqctx: Ctx) -> R<HttpResponseOk<Organization>> {
-        let c = caller(&rqctx, ApiKeyScope::Read).await?;
-        Ok(HttpResponseOk(rqctx.context().get_org(&c).await?))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Read).await?;
+            Ok(HttpResponseOk(rqctx.context().get_org(&c).await?))
+        })
+        .await
     }
 
     async fn update_current_org(
         rqctx: Ctx,
         body: TypedBody<OrganizationUpdate>,
     ) -> R<HttpResponseOk<Organization>> {
-        let c = caller(&rqctx, ApiKeyScope::Write).await?;
-        Ok(HttpResponseOk(
-            rqctx.context().update_org(&c, body.into_inner()).await?,
-        ))
+        metered(&rqctx, 200, async {
+            let c = caller(&rqctx, ApiKeyScope::Write).await?;
+            Ok(HttpResponseOk(
+                rqctx.context().update_org(&c, body.into_inner()).await?,
+            ))
+        })
+        .await
     }
 
     async fn delete_current_org(rqctx: Ctx) -> R<HttpResponseDeleted> {
-        let c = session(&rqctx).await?;
-        rqctx.context().delete_org(&c).await?;
-        Ok(HttpResponseDeleted())
+        metered(&rqctx, 204, async {
+            let c = session(&rqctx).await?;
+            rqctx.context().delete_org(&c).await?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn health(rqctx: Ctx) -> R<HttpResponseOk<HealthStatus>> {
-        let ctx = rqctx.context();
-        record(&rqctx, 200);
-        Ok(HttpResponseOk(HealthStatus {
-            status: "ok".into(),
-            mode: ctx.mode(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            uptime_seconds: ctx.started.elapsed().as_secs() as i64,
-        }))
+        metered(&rqctx, 200, async {
+            let ctx = rqctx.context();
+            Ok(HttpResponseOk(HealthStatus {
+                status: "ok".into(),
+                mode: ctx.mode(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                uptime_seconds: ctx.started.elapsed().as_secs() as i64,
+            }))
+        })
+        .await
     }
 
     async fn ready(rqctx: Ctx) -> R<HttpResponseOk<ReadyStatus>> {
-        let ctx = rqctx.context();
-        if ctx.db.ping().await.is_err() {
-            return Err(err(ErrorCode::NotReady, messages::NOT_READY));
-        }
-        Ok(HttpResponseOk(ReadyStatus {
-            status: "ready".into(),
-            mode: ctx.mode(),
-            database: "ok".into(),
-        }))
+        metered(&rqctx, 200, async {
+            let ctx = rqctx.context();
+            if ctx.db.ping().await.is_err() {
+                return Err(err(ErrorCode::NotReady, messages::NOT_READY));
+            }
+            Ok(HttpResponseOk(ReadyStatus {
+                status: "ready".into(),
+                mode: ctx.mode(),
+                database: "ok".into(),
+            }))
+        })
+        .await
     }
 
     async fn metrics(rqctx: Ctx) -> R<http::Response<Body>> {

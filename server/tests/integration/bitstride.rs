@@ -1309,6 +1309,27 @@ async fn gateway_mode_serves_probes_and_inference_only() {
         .await["choices"][0]["message"]["content"],
         "hi"
     );
+    let metrics = g
+        .http
+        .get(format!("{}/metrics", gw.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4"
+    );
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(
+            "bitstride_http_requests_total{operation=\"deployment_chat\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("bitstride_inference_tokens_total{direction=\"output\"} 2"),
+        "{text}"
+    );
     for (method, path) in [
         ("GET", "/v1/projects"),
         ("POST", "/v1/auth/login"),
