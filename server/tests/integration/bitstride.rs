@@ -920,19 +920,29 @@ async fn two_instances_on_postgres_share_the_queue() {
         return;
     };
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = spawn(da.path(), &["--database-url", &url]).await;
-    let b = spawn(db.path(), &["--database-url", &url]).await;
+    // A trainer that takes a second per job, one worker per instance: four jobs need both.
+    let script = trainer_script(da.path(), 1);
+    let trainer = [
+        "--database-url",
+        &url,
+        "--bitstride-trainer",
+        "command",
+        "--bitstride-trainer-command",
+        &script,
+    ];
+    let a = spawn(da.path(), &trainer).await;
+    let b = spawn(db.path(), &trainer).await;
     let (me, _) = C::new(&a.base_url).register("a@example.com").await;
     let on_b = C::new(&b.base_url).with(me.token.as_deref().unwrap());
     let ds = valid_dataset(&me, "fine_tuning", chat_rows(30)).await;
     let mut ids = Vec::new();
-    for i in 0..6 {
+    for i in 0..4 {
         let c = if i % 2 == 0 { &me } else { &on_b };
         ids.push(
             c.ok(
                 "POST",
                 "/v1/fine_tuning/jobs",
-                Some(json!({"base_model": "bitstride-char-tiny", "training_dataset_id": ds})),
+                Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
             )
             .await["id"]
                 .as_str()
@@ -976,13 +986,14 @@ async fn two_instances_on_postgres_share_the_queue() {
         assert_eq!(starts.len(), 1, "each job is claimed once");
         workers.insert(starts[0].clone());
     }
-    assert_eq!(
-        me.ok("GET", "/v1/models", None).await["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        6
-    );
+    let models = me.ok("GET", "/v1/models", None).await;
+    let trained = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == "fine_tuned")
+        .count();
+    assert_eq!(trained, 4);
     assert_eq!(workers.len(), 2, "both instances took jobs: {workers:?}");
     // A cancel on one instance stops a job the other runs (the change feed).
     a.kill().await.unwrap();
