@@ -39,18 +39,18 @@ KEY=$(post /v1/api_keys '{"name":"bench","scopes":["read","write","inference"]}'
 post /v1/deployments "{\"name\":\"bench\",\"subdomain\":\"bench\",\"endpoint\":\"http://127.0.0.1:$BP\",\"backend_type\":\"vllm\",\"protocol\":\"openai\",\"concurrency_limit\":10000}" > /dev/null
 sleep 1.5
 
-echo "storage: sqlite in $DATA; $(nproc) CPUs; wrk -t2 -d$DURATION"
+echo "storage: sqlite in $DATA; $(nproc) CPUs; wrk -d$DURATION (2 threads, 1 for one connection)"
 run() {
-  local label=$1
-  shift
+  local label=$1 threads=$2
+  shift 2
   echo "== $label"
-  wrk -t2 -d"$DURATION" --latency "$@" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+  wrk -t"$threads" -d"$DURATION" --latency "$@" | grep -E "^Requests/sec|50%|99%|Non-2xx|Socket errors"
 }
-run "backend directly, $CONNECTIONS connections" -c"$CONNECTIONS" -s bench/chat.lua "http://127.0.0.1:$BP/v1/chat/completions"
-run "through the gateway, $CONNECTIONS connections" -c"$CONNECTIONS" -s bench/chat.lua -H "Authorization: Bearer $KEY" "$G/v1/chat/completions"
-run "backend directly, 1 connection" -c1 -s bench/chat.lua "http://127.0.0.1:$BP/v1/chat/completions"
-run "through the gateway, 1 connection" -c1 -s bench/chat.lua -H "Authorization: Bearer $KEY" "$G/v1/chat/completions"
-run "POST /v1/auth/login, 1 connection" -c1 -s bench/login.lua "$G/v1/auth/login"
+run "backend directly, $CONNECTIONS connections" 2 -c"$CONNECTIONS" -s bench/chat.lua "http://127.0.0.1:$BP/v1/chat/completions"
+run "through the gateway, $CONNECTIONS connections" 2 -c"$CONNECTIONS" -s bench/chat.lua -H "Authorization: Bearer $KEY" "$G/v1/chat/completions"
+run "backend directly, 1 connection" 1 -c1 -s bench/chat.lua "http://127.0.0.1:$BP/v1/chat/completions"
+run "through the gateway, 1 connection" 1 -c1 -s bench/chat.lua -H "Authorization: Bearer $KEY" "$G/v1/chat/completions"
+run "POST /v1/auth/login, 1 connection" 1 -c1 -s bench/login.lua "$G/v1/auth/login"
 
 echo "== reference fine-tuning job on the demo dataset"
 DS=$(post /v1/datasets '{"name":"demo","purpose":"fine_tuning"}' | json '["id"]')
