@@ -262,12 +262,15 @@ fn demo_rl() -> Vec<u8> {
         .into_bytes()
 }
 
-fn totp_now(secret: &str) -> Result<String> {
+/// The TOTP code of `secret` for the current step moved by `offset` steps (the
+/// server accepts one step either way, and each code once, in increasing order).
+fn totp_at(secret: &str, offset: i64) -> Result<String> {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .map_err(|e| anyhow::anyhow!("TOTP secret: {e:?}"))?;
     let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)?;
-    Ok(totp.generate_current()?)
+    let at = (now() / 30 + offset) * 30;
+    Ok(totp.generate(u64::try_from(at).unwrap_or(0)))
 }
 
 fn deployment(name: &str, sub: &str, endpoint: &str, streaming: bool) -> Value {
@@ -703,7 +706,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
                 "POST",
                 "/v1/auth/mfa/verify",
                 Some(&t),
-                Some(json!({"code": totp_now(&secret)?})),
+                Some(json!({"code": totp_at(&secret, -1)?})),
             )
             .await?;
         }
@@ -844,7 +847,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
     }
     // TOTP codes last: they are valid for 30 to 60 seconds.
     for (name, secret) in secrets {
-        put(&format!("code_{name}"), totp_now(&secret)?);
+        put(&format!("code_{name}"), totp_at(&secret, 0)?);
     }
     let mut setup = LocalSetup {
         fixtures: fx_map,

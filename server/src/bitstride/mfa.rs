@@ -10,7 +10,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::accounts::{sessions, users, UserRow};
 use super::{err, Bitstride};
-use crate::platform::secrets::{random_bytes, random_hex, sha256_hex};
+use crate::platform::secrets::{constant_time_eq, random_bytes, random_hex, sha256_hex};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError, Fault};
 
@@ -31,9 +31,35 @@ fn totp(secret_b32: &str) -> Result<TOTP, Fault> {
         .map_err(|e| Fault::internal(format!("stored TOTP secret: {e}")))
 }
 
-/// Whether `code` is current for `secret` (previous and next step accepted).
-fn code_matches(secret: &str, code: &str) -> Result<bool, Fault> {
-    Ok(totp(secret)?.check_current(code).unwrap_or(false))
+/// The time step `code` belongs to, if it is current for `secret` (the previous
+/// and next step are accepted too). Compared in constant time.
+fn matching_step(secret: &str, code: &str) -> Result<Option<u64>, Fault> {
+    let totp = totp(secret)?;
+    let now = u64::try_from(now()).unwrap_or(0);
+    let step = now / 30;
+    Ok([step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| constant_time_eq(totp.generate(s * 30).as_bytes(), code.as_bytes())))
+}
+
+/// Whether `code` is current for `secret` and newer than the last code `user_id`
+/// used: a code works once, so one seen in transit cannot be replayed.
+async fn use_code(db: &Db, user_id: &str, secret: &str, code: &str) -> Result<bool, ErrorEnvelope> {
+    let Some(step) = matching_step(secret, code)? else {
+        return Ok(false);
+    };
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let fresh = sqlx::query(
+        "UPDATE bitstride_users SET mfa_last_step = $1
+         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(&mut *db.conn().await?)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected();
+    Ok(fresh == 1)
 }
 
 fn check_format(code: &str) -> Result<(), ErrorEnvelope> {
@@ -137,7 +163,7 @@ impl Bitstride {
         if user.mfa_secret.is_some() {
             return Err(err(ErrorCode::InvalidState, messages::MFA_ALREADY_ENABLED));
         }
-        if !code_matches(pending, code)? {
+        if !use_code(&self.db, &user.id, pending, code).await? {
             return Err(wrong_code());
         }
         let mut tx = self.db.begin().await?;
@@ -173,7 +199,7 @@ impl Bitstride {
         let Some(secret) = &user.mfa_secret else {
             return Err(err(ErrorCode::InvalidState, messages::MFA_NOT_ENABLED));
         };
-        if !code_matches(secret, code)? {
+        if !use_code(&self.db, &user.id, secret, code).await? {
             return Err(wrong_code());
         }
         let mut tx = self.db.begin().await?;
@@ -228,7 +254,7 @@ impl Bitstride {
             return Err(invalid_token());
         };
         let passed = match (&body.code, &body.recovery_code) {
-            (Some(code), _) => code_matches(secret, code)?,
+            (Some(code), _) => use_code(&self.db, &user.id, secret, code).await?,
             (_, Some(recovery)) => {
                 sqlx::query(
                     "UPDATE bitstride_recovery_codes SET used_at = $1

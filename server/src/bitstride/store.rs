@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 2] = [
+pub const MIGRATIONS: [Migration; 3] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -211,6 +211,12 @@ pub const MIGRATIONS: [Migration; 2] = [
         sqlite: "CREATE TABLE bitstride_blobs (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, data BLOB NOT NULL);",
         postgres: "CREATE TABLE bitstride_blobs (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, data BYTEA NOT NULL);",
     },
+    // The TOTP step of the last code each account used (a code works once).
+    Migration::portable(
+        "bitstride",
+        3,
+        "ALTER TABLE bitstride_users ADD COLUMN mfa_last_step BIGINT;",
+    ),
 ];
 
 /// A new id: `prefix` + `_` + 16 lowercase hex digits.

@@ -259,11 +259,16 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
     s.kill().await.unwrap();
 }
 
-fn totp(secret: &str) -> totp_rs::TOTP {
+/// The code of `secret` for the current 30-second step moved by `offset` steps,
+/// computed here (RFC 6238 through `totp-rs`), not asked of the server. The server
+/// accepts one step either way and each step once, in increasing order.
+fn code(secret: &str, offset: i64) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .unwrap();
-    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap()
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let step = chrono::Utc::now().timestamp() / 30 + offset;
+    totp.generate(u64::try_from(step * 30).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,7 +300,7 @@ async fn totp_and_recovery_codes_guard_sign_in() {
         .ok(
             "POST",
             "/v1/auth/mfa/verify",
-            Some(json!({"code": totp(&secret).generate_current().unwrap()})),
+            Some(json!({"code": code(&secret, -1)})),
         )
         .await;
     assert_eq!(user["mfa_enabled"], true);
@@ -321,18 +326,32 @@ async fn totp_and_recovery_codes_guard_sign_in() {
         (status, body["error"]["code"].as_str()),
         (401, Some("invalid_mfa_code"))
     );
+    let used = code(&secret, 0);
     let session = anon
         .ok(
             "POST",
             "/v1/auth/mfa/verify-login",
-            Some(json!({"mfa_token": token, "code": totp(&secret).generate_current().unwrap()})),
+            Some(json!({"mfa_token": token, "code": used})),
         )
         .await;
     assert!(session["access_token"].is_string());
+    // The same code again, with a fresh mfa_token: a replay, refused.
+    let fresh = login().await["mfa_token"].as_str().unwrap().to_owned();
+    let (status, body) = anon
+        .post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": fresh, "code": used}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_mfa_code")),
+        "a code works once"
+    );
     assert_eq!(
         anon.post(
             "/v1/auth/mfa/verify-login",
-            json!({"mfa_token": token, "code": totp(&secret).generate_current().unwrap()})
+            json!({"mfa_token": token, "code": code(&secret, 0)})
         )
         .await
         .0,
@@ -372,7 +391,7 @@ async fn totp_and_recovery_codes_guard_sign_in() {
     let (status, body) = anon
         .post(
             "/v1/auth/mfa/verify-login",
-            json!({"mfa_token": t, "code": totp(&secret).generate_current().unwrap()}),
+            json!({"mfa_token": t, "code": code(&secret, 0)}),
         )
         .await;
     assert_eq!(
@@ -390,7 +409,7 @@ async fn totp_and_recovery_codes_guard_sign_in() {
         .ok(
             "POST",
             "/v1/auth/mfa/disable",
-            Some(json!({"code": totp(&secret).generate_current().unwrap()})),
+            Some(json!({"code": code(&secret, 1)})),
         )
         .await;
     assert_eq!(off["mfa_enabled"], false);
