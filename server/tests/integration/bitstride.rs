@@ -1680,3 +1680,74 @@ async fn the_official_openai_client_works_unchanged() {
     println!("{stdout}");
     s.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_on_one_instance_stops_a_job_running_on_another() {
+    let Some(url) = fresh_database().await.unwrap() else {
+        eprintln!("no QUARTET_TEST_POSTGRES: nothing to run");
+        return;
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let script = trainer_script(da.path(), 120);
+    let runner = spawn(
+        da.path(),
+        &[
+            "--database-url",
+            &url,
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+        ],
+    )
+    .await;
+    // The other instance runs no jobs itself.
+    let api = spawn(
+        db.path(),
+        &[
+            "--database-url",
+            &url,
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+            "--bitstride-job-workers",
+            "0",
+        ],
+    )
+    .await;
+    let (me, _) = C::new(&api.base_url).register("a@example.com").await;
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
+    let job = me
+        .ok(
+            "POST",
+            "/v1/fine_tuning/jobs",
+            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
+    let started = Instant::now();
+    me.ok("POST", &format!("/v1/fine_tuning/jobs/{id}/cancel"), None)
+        .await;
+    loop {
+        let events = me
+            .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
+            .await;
+        if events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").starts_with("cancelled"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the running instance did not stop the trainer"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    runner.kill().await.unwrap();
+    api.kill().await.unwrap();
+}
