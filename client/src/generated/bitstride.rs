@@ -3189,6 +3189,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     pub struct ReadyStatus {
         ///Result of the database check, `ok` when it passed.
         pub database: ::std::string::String,
+        ///Deployments whose backend failed its last health probe.
+        pub deployments_failed: i64,
+        ///Deployments (of every organization) whose backend passed its health probe.
+        pub deployments_ready: i64,
         ///Runtime mode the server was started in.
         pub mode: RuntimeMode,
         ///Always `ready` (a server that is not ready answers 503 `not_ready`).
@@ -9873,6 +9877,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
                 ::std::string::String,
             >,
+            deployments_failed: ::std::result::Result<i64, ::std::string::String>,
+            deployments_ready: ::std::result::Result<i64, ::std::string::String>,
             mode: ::std::result::Result<super::RuntimeMode, ::std::string::String>,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -9880,6 +9886,12 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn default() -> Self {
                 Self {
                     database: Err("no value supplied for database".to_string()),
+                    deployments_failed: Err(
+                        "no value supplied for deployments_failed".to_string(),
+                    ),
+                    deployments_ready: Err(
+                        "no value supplied for deployments_ready".to_string(),
+                    ),
                     mode: Err("no value supplied for mode".to_string()),
                     status: Err("no value supplied for status".to_string()),
                 }
@@ -9895,6 +9907,34 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for database: {e}")
+                    });
+                self
+            }
+            pub fn deployments_failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_failed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_failed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployments_ready<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_ready = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_ready: {e}"
+                        )
                     });
                 self
             }
@@ -9930,6 +9970,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     database: value.database?,
+                    deployments_failed: value.deployments_failed?,
+                    deployments_ready: value.deployments_ready?,
                     mode: value.mode?,
                     status: value.status?,
                 })
@@ -9939,6 +9981,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn from(value: super::ReadyStatus) -> Self {
                 Self {
                     database: Ok(value.database),
+                    deployments_failed: Ok(value.deployments_failed),
+                    deployments_ready: Ok(value.deployments_ready),
                     mode: Ok(value.mode),
                     status: Ok(value.status),
                 }
@@ -11705,7 +11749,7 @@ let response = client.health()
     }
     /**Readiness probe
 
-Readiness probe, in both runtime modes: 200 when the database answers a trivial query, otherwise 503 with code `not_ready` (also while the server is starting or draining). Needs no credentials.
+Readiness probe, in both runtime modes: 200 when the database answers, with how many deployments' backends passed (`deployments_ready`) and failed (`deployments_failed`) their health probe, so that an operator sees a gateway whose backends are down; otherwise 503 with code `not_ready` (also while the server is starting or draining). Needs no credentials.
 
 Sends a `GET` request to `/ready`
 

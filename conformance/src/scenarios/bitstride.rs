@@ -969,7 +969,7 @@ pub fn scenarios() -> Vec<Scenario> {
     // ---- probes
     s.push(Scenario::new("health", "200", "example").volatile(&["/uptime_seconds"]));
     s.push(Scenario::new("metrics", "200", "example").volatile(&[""]));
-    s.push(Scenario::new("ready", "200", "example"));
+    s.push(Scenario::new("ready", "200", "example").local_only(NEEDS_SETUP));
     s.push(
         Scenario::new("ready", "503", "example")
             .variant("storage-down")

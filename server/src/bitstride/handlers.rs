@@ -891,10 +891,16 @@ impl BitstrideApi for BitstrideImpl {
             if ctx.db.ping().await.is_err() {
                 return Err(err(ErrorCode::NotReady, messages::NOT_READY));
             }
+            let (ready, failed) = ctx
+                .backend_health()
+                .await
+                .map_err(|_| err(ErrorCode::NotReady, messages::NOT_READY))?;
             Ok(HttpResponseOk(ReadyStatus {
                 status: "ready".into(),
                 mode: ctx.mode(),
                 database: "ok".into(),
+                deployments_ready: ready,
+                deployments_failed: failed,
             }))
         })
         .await

@@ -80,6 +80,10 @@ pub struct ReadyStatus {
     pub mode: RuntimeMode,
     /// Result of the database check, `ok` when it passed.
     pub database: String,
+    /// Deployments (of every organization) whose backend passed its health probe.
+    pub deployments_ready: i64,
+    /// Deployments whose backend failed its last health probe.
+    pub deployments_failed: i64,
 }
 
 /// Reads an optional field that may be absent but not `null`: the documents

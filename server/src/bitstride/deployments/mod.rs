@@ -105,6 +105,18 @@ pub fn is_label(s: &str) -> bool {
 }
 
 impl Bitstride {
+    /// How many deployments' backends passed, and failed, their last health probe.
+    pub(super) async fn backend_health(&self) -> Result<(i64, i64), DbError> {
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'ready' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM bitstride_deployments",
+        )
+        .fetch_one(&mut *self.db.conn().await?)
+        .await?;
+        Ok(counts)
+    }
+
     /// The address policy for backends.
     pub(super) fn policy(&self) -> Policy {
         if self.config.bitstride_loopback_backends_only {
