@@ -9,6 +9,7 @@ use quartet_api::bitstride::{
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::accounts::{sessions, users, UserRow};
+use super::store::spend_once;
 use super::{err, Bitstride};
 use crate::platform::secrets::{constant_time_eq, random_bytes, random_hex, sha256_hex};
 use crate::platform::storage::now;
@@ -281,15 +282,7 @@ impl Bitstride {
             .map_err(crate::platform::DbError::from)?;
             return Err(wrong_code());
         }
-        let spent = sqlx::query(
-            "UPDATE bitstride_mfa_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now())
-        .bind(&hash)
-        .execute(&mut *self.db.conn().await?)
-        .await.map_err(crate::platform::DbError::from)?
-        .rows_affected();
-        if spent == 0 {
+        if !spend_once(&self.db, "bitstride_mfa_tokens", "token_hash", &hash).await? {
             return Err(invalid_token());
         }
         Ok(sessions::start(&self.db, &self.tokens, &user).await?)

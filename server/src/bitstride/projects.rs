@@ -7,7 +7,7 @@ use quartet_api::bitstride::{
 use sqlx::Row as _;
 
 use super::auth::Caller;
-use super::store::{check_name, new_id, ord_now, org_rows, page};
+use super::store::{check_name, new_id, ord_now, org_rows, page, unique_or};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -114,17 +114,8 @@ impl Bitstride {
         .bind(now)
         .execute(&mut *self.db.conn().await?)
         .await;
-        match inserted {
-            Ok(_) => self.project(&caller.org_id, &id).await,
-            Err(e) => {
-                let e = DbError::from(e);
-                if e.is_unique_violation() {
-                    Err(err(ErrorCode::Conflict, messages::PROJECT_NAME_TAKEN))
-                } else {
-                    Err(e.into())
-                }
-            }
-        }
+        inserted.map_err(|e| unique_or(e, messages::PROJECT_NAME_TAKEN))?;
+        self.project(&caller.org_id, &id).await
     }
 
     /// `GET /v1/projects/{id}`.
@@ -159,17 +150,8 @@ impl Bitstride {
         .bind(&caller.org_id)
         .execute(&mut *self.db.conn().await?)
         .await;
-        match updated {
-            Ok(_) => self.project(&caller.org_id, id).await,
-            Err(e) => {
-                let e = DbError::from(e);
-                if e.is_unique_violation() {
-                    Err(err(ErrorCode::Conflict, messages::PROJECT_NAME_TAKEN))
-                } else {
-                    Err(e.into())
-                }
-            }
-        }
+        updated.map_err(|e| unique_or(e, messages::PROJECT_NAME_TAKEN))?;
+        self.project(&caller.org_id, id).await
     }
 
     /// `DELETE /v1/projects/{id}`: what was filed under it is kept, without a project.

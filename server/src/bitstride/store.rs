@@ -297,6 +297,36 @@ pub async fn org_rows<T>(
     rows.iter().map(from_row).collect()
 }
 
+/// Marks the one-time secret whose digest is `hash` (column `key` of `table`) as
+/// used; `false` when it was used already (by a concurrent request, say).
+pub async fn spend_once(
+    db: &crate::platform::Db,
+    table: &str,
+    key: &str,
+    hash: &str,
+) -> Result<bool, DbError> {
+    let spent = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET used_at = $1 WHERE {key} = $2 AND used_at IS NULL"
+    )))
+    .bind(crate::platform::storage::now())
+    .bind(hash)
+    .execute(&mut *db.conn().await?)
+    .await?
+    .rows_affected();
+    Ok(spent == 1)
+}
+
+/// The answer to a write that may break a uniqueness rule: `taken` (a 409) for a
+/// duplicate, the storage fault otherwise.
+pub fn unique_or(e: sqlx::Error, taken: &str) -> ErrorEnvelope {
+    let e = DbError::from(e);
+    if e.is_unique_violation() {
+        ErrorEnvelope::new(ErrorCode::Conflict, taken)
+    } else {
+        e.into()
+    }
+}
+
 /// A stored enum value that does not parse: corrupt data, never the caller's fault.
 pub fn corrupt(what: &str, value: &str) -> DbError {
     DbError::Corrupt(format!("{what}: unexpected value {value:?}"))

@@ -16,7 +16,7 @@ use sqlx::Row as _;
 use super::auth::Caller;
 use super::net::{self, Policy, Refused};
 use super::projects::check_ref;
-use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum};
+use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum, unique_or};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -208,14 +208,7 @@ impl Bitstride {
         }
         let min = body.min_replicas.unwrap_or(1);
         let max = body.max_replicas.unwrap_or(min.max(1));
-        check_range(min, 0, 100, "min_replicas")?;
-        check_range(max, 1, 100, "max_replicas")?;
-        if min > max {
-            return Err(err(
-                ErrorCode::InvalidRequest,
-                messages::REPLICAS_OUT_OF_ORDER,
-            ));
-        }
+        check_replicas(min, max)?;
         let concurrency = body.concurrency_limit.unwrap_or(16);
         check_range(concurrency, 1, 10_000, "concurrency_limit")?;
         self.check_endpoint(&body.endpoint).await?;
@@ -255,17 +248,7 @@ impl Bitstride {
         .bind(now)
         .execute(&mut *self.db.conn().await?)
         .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) => {
-                let e = DbError::from(e);
-                return Err(if e.is_unique_violation() {
-                    err(ErrorCode::Conflict, messages::SUBDOMAIN_TAKEN)
-                } else {
-                    e.into()
-                });
-            }
-        }
+        inserted.map_err(|e| unique_or(e, messages::SUBDOMAIN_TAKEN))?;
         probe::wake();
         Ok(get(&self.db, Some(&caller.org_id), &id)
             .await?
@@ -301,14 +284,7 @@ impl Bitstride {
         }
         let min = body.min_replicas.unwrap_or(current.min_replicas);
         let max = body.max_replicas.unwrap_or(current.max_replicas);
-        check_range(min, 0, 100, "min_replicas")?;
-        check_range(max, 1, 100, "max_replicas")?;
-        if min > max {
-            return Err(err(
-                ErrorCode::InvalidRequest,
-                messages::REPLICAS_OUT_OF_ORDER,
-            ));
-        }
+        check_replicas(min, max)?;
         if let Some(c) = body.concurrency_limit {
             check_range(c, 1, 10_000, "concurrency_limit")?;
         }
@@ -362,6 +338,19 @@ impl Bitstride {
             .ok_or_else(not_found)?
             .wire)
     }
+}
+
+/// 400 unless the replica bounds are in range and in order.
+fn check_replicas(min: i64, max: i64) -> Result<(), ErrorEnvelope> {
+    check_range(min, 0, 100, "min_replicas")?;
+    check_range(max, 1, 100, "max_replicas")?;
+    if min > max {
+        return Err(err(
+            ErrorCode::InvalidRequest,
+            messages::REPLICAS_OUT_OF_ORDER,
+        ));
+    }
+    Ok(())
 }
 
 fn check_range(v: i64, min: i64, max: i64, name: &str) -> Result<(), ErrorEnvelope> {

@@ -29,6 +29,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::accounts::users;
+use super::store::spend_once;
 use super::{err, Bitstride};
 use crate::platform::secrets::{random_hex, random_secret, sha256, sha256_hex};
 use crate::platform::storage::now;
@@ -112,6 +113,25 @@ fn upstream() -> ErrorEnvelope {
     err(ErrorCode::UpstreamError, messages::OAUTH_EXCHANGE_FAILED)
 }
 
+/// How long a call to a provider may take.
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends a request to a provider and reads its JSON answer; any failure is a 502.
+async fn provider_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, ErrorEnvelope> {
+    let r = request
+        .timeout(PROVIDER_TIMEOUT)
+        .header(http::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|_| upstream())?;
+    if !r.status().is_success() {
+        return Err(upstream());
+    }
+    r.json().await.map_err(|_| upstream())
+}
+
 fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -126,17 +146,7 @@ impl Bitstride {
             ),
             (None, None) => return Err(upstream()),
         };
-        let r = self
-            .http
-            .get(url)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|_| upstream())?;
-        if !r.status().is_success() {
-            return Err(upstream());
-        }
-        r.json().await.map_err(|_| upstream())
+        provider_json(self.http.get(url)).await
     }
 
     fn redirect_uri(&self, provider: &str) -> String {
@@ -198,22 +208,14 @@ impl Bitstride {
         if for_provider != provider || created_at + STATE_SECS < now() {
             return Err(bad_state());
         }
-        let spent = sqlx::query(
-            "UPDATE bitstride_oauth_states SET used_at = $1 WHERE state_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now())
-        .bind(&hash)
-        .execute(&mut *self.db.conn().await?)
-        .await.map_err(crate::platform::DbError::from)?
-        .rows_affected();
-        if spent == 0 {
+        if !spend_once(&self.db, "bitstride_oauth_states", "state_hash", &hash).await? {
             return Err(bad_state());
         }
         let d = self.discover(p).await?;
         let r = self
             .http
             .post(&d.token_endpoint)
-            .timeout(Duration::from_secs(10))
+            .timeout(PROVIDER_TIMEOUT)
             .header(http::header::ACCEPT, "application/json")
             .form(&[
                 ("grant_type", "authorization_code"),
@@ -283,16 +285,7 @@ impl Bitstride {
             return Err(upstream());
         }
         let jwks_uri = d.jwks_uri.as_deref().ok_or_else(upstream)?;
-        let jwks: jsonwebtoken::jwk::JwkSet = self
-            .http
-            .get(jwks_uri)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|_| upstream())?
-            .json()
-            .await
-            .map_err(|_| upstream())?;
+        let jwks: jsonwebtoken::jwk::JwkSet = provider_json(self.http.get(jwks_uri)).await?;
         let jwk = match &header.kid {
             Some(kid) => jwks.find(kid),
             None => jwks.keys.first(),
@@ -317,17 +310,6 @@ impl Bitstride {
             .get("access_token")
             .and_then(Value::as_str)
             .ok_or_else(upstream)?;
-        let r = self
-            .http
-            .get(endpoint)
-            .bearer_auth(access)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|_| upstream())?;
-        if !r.status().is_success() {
-            return Err(upstream());
-        }
-        r.json().await.map_err(|_| upstream())
+        provider_json(self.http.get(endpoint).bearer_auth(access)).await
     }
 }
