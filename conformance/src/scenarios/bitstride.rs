@@ -59,7 +59,7 @@ fn mock_reply(req: &MockRequest, base: &str, completion: &Value, stream: &str) -
                 return MockReply::json(500, r#"{"error":"boom"}"#);
             }
             let delay = if last.contains("mock:slow") {
-                Duration::from_secs(4)
+                Duration::from_secs(6)
             } else {
                 Duration::ZERO
             };
@@ -317,7 +317,7 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         "--bitstride-allow-private-backends",
         "--bitstride-loopback-backends-only",
         "--bitstride-backend-timeout-ms",
-        "1500",
+        "3000",
         "--log-level",
         "warn",
         "--bitstride-oauth-config",

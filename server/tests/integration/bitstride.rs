@@ -1020,7 +1020,7 @@ async fn two_instances_on_postgres_share_the_queue() {
 }
 
 /// A loopback OpenAI-compatible backend: `stream` sends three chunks 300 ms apart;
-/// `fail` answers 500; `slow` answers after 3 s; `hold` holds the request 0.9 s.
+/// `fail` answers 500; `slow` answers after 5 s; `hold` holds the request 2 s.
 async fn backend() -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1080,9 +1080,9 @@ async fn backend() -> (String, tokio::task::JoinHandle<()>) {
                     let _ = sock.write_all(b"data: [DONE]\n\n").await;
                 } else {
                     let delay = if body.contains("slow") {
-                        3000
+                        5000
                     } else if body.contains("hold") {
-                        900
+                        2000
                     } else {
                         0
                     };
@@ -1109,7 +1109,7 @@ async fn the_gateway_streams_limits_and_maps_backend_failures() {
         dir.path(),
         &[
             "--bitstride-backend-timeout-ms",
-            "1000",
+            "3000",
             "--bitstride-rate-limit-per-minute",
             "12",
         ],
@@ -1172,7 +1172,7 @@ async fn the_gateway_streams_limits_and_maps_backend_failures() {
         let chat = chat.clone();
         tokio::spawn(async move { me.post(&chat, say("hold", false)).await.0 })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     let r = me
         .http
         .post(format!("{}{chat}", s.base_url))
