@@ -8,6 +8,7 @@
 
 pub mod bindu;
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 pub mod platform;
 pub mod surfaces;

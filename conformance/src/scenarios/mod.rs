@@ -12,6 +12,7 @@ use crate::scenario::Scenario;
 
 pub mod bindu;
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 
 /// Why storage-outage scenarios only run against a spawned server.
@@ -51,6 +52,7 @@ pub fn for_surface(surface: &str) -> Option<Vec<Scenario>> {
         "brookmimir" => Some(brookmimir::scenarios()),
         "bitmind" => Some(bitmind::scenarios()),
         "bindu" => Some(bindu::scenarios()),
+        "bitstride" => Some(bitstride::scenarios()),
         _ => None,
     }
 }
@@ -66,6 +68,7 @@ pub async fn local_setup(
         "brookmimir" => brookmimir::local_setup(bin, data_dir).await,
         "bitmind" => bitmind::local_setup(bin, data_dir, doc).await,
         "bindu" => bindu::local_setup(bin, data_dir).await,
+        "bitstride" => bitstride::local_setup(bin, data_dir, doc).await,
         other => bail!("no local setup for {other:?}"),
     }
 }

@@ -116,3 +116,31 @@ async fn the_bindu_rpc_example_sends_gets_and_streams() {
     assert!(out.contains("event: status Completed"), "{out}");
     assert!(out.contains("unknown task: code Some(-32001)"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bitstride_example_trains_deploys_chats_and_bills() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bitstride",
+        &["--log-level".into(), "warn".into()],
+    )
+    .await
+    .unwrap();
+    let out = run_example("bitstride", &[&server.base_url, "example@example.com"]);
+    assert!(out.contains("signed in as example@example.com"), "{out}");
+    assert!(out.contains("validation: Valid, 60 valid rows"), "{out}");
+    let steps = out.lines().find(|l| l.starts_with("job ")).unwrap();
+    let (first, last) = steps
+        .split("loss ")
+        .nth(1)
+        .unwrap()
+        .split_once(" -> ")
+        .unwrap();
+    let last: f64 = last.split(',').next().unwrap().parse().unwrap();
+    assert!(last < first.parse::<f64>().unwrap(), "{steps}");
+    assert!(out.contains("ready"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("assistant: ")), "{out}");
+    assert!(out.contains("(lines add up: true)"), "{out}");
+}

@@ -133,3 +133,8 @@ async fn bitmind_examples_pass_against_the_live_server() {
 async fn bindu_examples_pass_against_the_live_server() {
     conformance("bindu").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitstride_examples_pass_against_the_live_server() {
+    conformance("bitstride").await;
+}

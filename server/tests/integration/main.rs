@@ -4,6 +4,7 @@
 mod bindu;
 mod bindu_a2a;
 mod bitmind;
+mod bitstride;
 mod brookmimir;
 mod client_examples;
 mod conformance;

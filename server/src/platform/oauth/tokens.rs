@@ -93,6 +93,10 @@ pub struct Claims {
     /// Certificate binding, for mTLS clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// Claims a surface adds for its own users (a session id, an organization),
+    /// flattened into the payload.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Claims {
@@ -182,10 +186,6 @@ impl TokenService {
         edit: impl FnOnce(&mut Claims),
     ) -> Result<(String, Claims), DbError> {
         self.keyring.refresh().await?;
-        let key = self
-            .keyring
-            .current()
-            .ok_or_else(|| DbError::Corrupt("no current signing key".into()))?;
         let now = now();
         let audiences = if client.audiences.is_empty() {
             vec![self.policy.default_audience.clone()]
@@ -203,13 +203,52 @@ impl TokenService {
             scope: client.scopes.join(" "),
             client_id: Some(client.id.clone()),
             cnf: None,
+            extra: serde_json::Map::new(),
         };
         edit(&mut claims);
+        self.encode(&claims).map(|token| (token, claims))
+    }
+
+    /// Signs a token for a user of a surface (not an OAuth client): `sub` is the
+    /// user, `aud` the surface's audience, `scope` what the session may do, and
+    /// `extra` the surface's own claims. It lives `lifetime_secs` (at most the
+    /// policy's lifetime, so that key retirement still outlasts it).
+    pub async fn sign_user(
+        &self,
+        user: &str,
+        audience: &str,
+        scope: &str,
+        lifetime_secs: i64,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(String, Claims), DbError> {
+        self.keyring.refresh().await?;
+        let now = now();
+        let claims = Claims {
+            iss: self.policy.issuer.clone(),
+            aud: Audience::One(audience.to_owned()),
+            sub: user.to_owned(),
+            iat: now,
+            nbf: now,
+            exp: now + lifetime_secs.min(self.policy.lifetime_secs),
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope: scope.to_owned(),
+            client_id: None,
+            cnf: None,
+            extra,
+        };
+        self.encode(&claims).map(|token| (token, claims))
+    }
+
+    /// Signs `claims` with the current key (loaded by the caller).
+    fn encode(&self, claims: &Claims) -> Result<String, DbError> {
+        let key = self
+            .keyring
+            .current()
+            .ok_or_else(|| DbError::Corrupt("no current signing key".into()))?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))?;
-        Ok((token, claims))
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))
     }
 
     /// Verifies a token for `audience`: RS256 only, a published `kid`, signature,
