@@ -303,7 +303,8 @@ async fn judge(
 }
 
 /// The `data:` payloads of a server-sent event stream, as one JSON array
-/// (comments and other fields are skipped; multi-line data is joined).
+/// (comments and other fields are skipped; multi-line data is joined; a payload
+/// that is not JSON becomes a string).
 pub fn sse_events(text: &str) -> Result<Value, serde_json::Error> {
     let mut events = Vec::new();
     for block in text.replace("\r\n", "\n").split("\n\n") {
@@ -313,7 +314,9 @@ pub fn sse_events(text: &str) -> Result<Value, serde_json::Error> {
             .map(|d| d.strip_prefix(' ').unwrap_or(d))
             .collect();
         if !data.is_empty() {
-            events.push(serde_json::from_str(&data.join("\n"))?);
+            // A payload that is not JSON (an OpenAI stream's `[DONE]`) is compared as text.
+            let joined = data.join("\n");
+            events.push(serde_json::from_str(&joined).unwrap_or(Value::String(joined)));
         }
     }
     Ok(Value::Array(events))
