@@ -9,7 +9,6 @@
 //! `sequence` and `timestamp`, `X-A2A-Notification-Token: <token>` and, with
 //! `authentication`, `Authorization: <first scheme> <credentials>`.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use tokio::sync::Notify;
 
 use super::failure::Failure;
 use super::store::now_ms;
+use crate::platform::outbound::{self, Outbound, Policy, Refused};
 use crate::platform::storage::{Db, DbError};
 
 /// Deliveries of one event after which it is given up.
@@ -29,109 +29,54 @@ const LEASE_MS: i64 = 30_000;
 /// Timeout of one delivery.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Whether `ip` is an address an API caller must not make the server call.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64
-                || v4.octets()[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
-    }
-}
-
 /// Webhook checks and delivery.
 pub struct Push {
     db: Db,
-    http: reqwest::Client,
-    allow_private: bool,
-    loopback_only: bool,
+    /// The client deliveries go out with, under the delivery policy.
+    http: Outbound,
+    /// The policy a URL is checked with when it is set.
+    set_policy: Policy,
     wake: Arc<Notify>,
     log: Logger,
 }
 
 impl Push {
-    /// The deliverer over `db`.
+    /// The deliverer over `db`. With `allow_private`, URLs on any address are
+    /// accepted; with `loopback_only`, only loopback addresses are called
+    /// (whatever was accepted).
     pub fn new(db: Db, allow_private: bool, loopback_only: bool, log: Logger) -> Arc<Self> {
+        let set_policy = if allow_private {
+            Policy::Any
+        } else {
+            Policy::Public
+        };
+        let delivery_policy = if loopback_only {
+            Policy::LoopbackOnly
+        } else {
+            set_policy
+        };
         Arc::new(Self {
             db,
-            http: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
+            http: Outbound::new(delivery_policy, reqwest::Client::builder().timeout(TIMEOUT))
                 .expect("a client with a timeout builds"),
-            allow_private,
-            loopback_only,
+            set_policy,
             wake: Arc::new(Notify::new()),
             log,
         })
     }
 
-    /// Refuses URLs that are not http(s) or that resolve to a private, loopback
-    /// or link-local address (unless allowed). A host that does not resolve now is
-    /// accepted: every delivery checks again, and one that still does not resolve
-    /// is retried and finally given up.
+    /// Refuses URLs that are not http(s) or that are or resolve to a private,
+    /// loopback or link-local address (unless allowed). A host that does not
+    /// resolve now is accepted: every delivery resolves it again (and checks what
+    /// it connects to), and one that still does not resolve is retried and
+    /// finally given up.
     pub async fn check_url(&self, url: &str) -> Result<(), Failure> {
-        self.check(url, false)
-            .await
-            .map_err(|detail| Failure::invalid_params(format!("webhook URL refused: {detail}")))
-    }
-
-    /// The address checks; `delivering` also refuses hosts that do not resolve, and
-    /// (with `--bindu-webhooks-loopback-only`) every address but loopback.
-    async fn check(&self, url: &str, delivering: bool) -> Result<(), String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!("{url:?} is not an http or https URL"));
+        match outbound::check_url(url, self.set_policy).await {
+            Ok(_) | Err(Refused::Unresolved { .. }) => Ok(()),
+            Err(refused) => Err(Failure::invalid_params(format!(
+                "webhook URL refused: {refused}"
+            ))),
         }
-        let host = parsed
-            .host_str()
-            .ok_or_else(|| format!("{url:?} has no host"))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        if self.allow_private && !(delivering && self.loopback_only) {
-            return Ok(());
-        }
-        let port = parsed.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
-                Ok(found) => found.map(|a| a.ip()).collect(),
-                Err(e) if delivering => return Err(format!("{host} does not resolve ({e})")),
-                Err(_) => return Ok(()),
-            },
-        };
-        if delivering && self.loopback_only {
-            return match addrs.iter().find(|ip| !ip.is_loopback()) {
-                Some(ip) => Err(format!(
-                    "{host} resolves to {ip}: only loopback webhooks are called"
-                )),
-                None => Ok(()),
-            };
-        }
-        if let Some(ip) = addrs.iter().find(|ip| is_private(**ip)) {
-            return Err(format!(
-                "{host} resolves to {ip}, a private, loopback or link-local address"
-            ));
-        }
-        Ok(())
     }
 
     /// Starts the delivery loop.
@@ -249,7 +194,11 @@ impl Push {
     async fn post(&self, seq: i64, config: &str) -> Result<(), String> {
         let config: PushNotificationConfig =
             serde_json::from_str(config).map_err(|e| format!("stored webhook: {e}"))?;
-        self.check(&config.url, true).await?;
+        // Refused at once for an address literal, else when the name is resolved.
+        let request = self
+            .http
+            .post(&config.url)
+            .map_err(|e| format!("refused: {e}"))?;
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT event, created_at FROM bindu_events WHERE seq = $1")
                 .bind(seq)
@@ -269,7 +218,7 @@ impl Push {
                 Value::String(ts.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()),
             );
         }
-        let mut request = self.http.post(&config.url).json(&body);
+        let mut request = request.json(&body);
         if let Some(token) = &config.token {
             request = request.header("X-A2A-Notification-Token", token);
         }
@@ -278,41 +227,14 @@ impl Push {
                 request = request.header("Authorization", format!("{scheme} {credentials}"));
             }
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("unreachable: {e}"))?;
+        let response = request.send().await.map_err(|e| match Refused::of(&e) {
+            Some(refused) => format!("refused: {refused}"),
+            None => format!("unreachable: {e}"),
+        })?;
         if response.status().is_success() {
             Ok(())
         } else {
             Err(format!("answered HTTP {}", response.status().as_u16()))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.5.4",
-            "169.254.169.254",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "0.0.0.0",
-            "100.64.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
     }
 }

@@ -24,7 +24,6 @@ mod keys;
 mod metrics;
 mod mfa;
 mod models;
-pub mod net;
 pub mod oidc;
 mod orgs;
 mod projects;
@@ -40,6 +39,7 @@ use slog::Logger;
 use crate::platform::credentials::CredentialStore;
 use crate::platform::http::Server;
 use crate::platform::oauth::TokenService;
+use crate::platform::outbound::{Outbound, Policy};
 use crate::platform::{Db, DbError, Fault, Platform};
 use config::{Config, Mode};
 
@@ -53,7 +53,10 @@ pub struct Bitstride {
     keys: CredentialStore,
     config: Config,
     log: Logger,
+    /// Services the operator configured (OIDC providers, the auth service).
     http: reqwest::Client,
+    /// Deployment backends: URLs API callers chose, under the address policy.
+    backends: Outbound,
     started: Instant,
     metrics: metrics::Metrics,
     gateway: gateway::Limits,
@@ -92,7 +95,14 @@ impl crate::surfaces::LiveSurface for Service {
             db: platform.db.clone(),
             tokens: platform.tokens.clone(),
             keys: CredentialStore::new(platform.db.clone(), store::KEY_KIND),
-            http: net::http_client(),
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            backends: Outbound::new(
+                policy(&config),
+                reqwest::Client::builder().pool_max_idle_per_host(64),
+            )?,
             started: Instant::now(),
             metrics: metrics::Metrics::default(),
             gateway: gateway::Limits::new(config.bitstride_rate_limit_per_minute),
@@ -129,6 +139,17 @@ impl Bitstride {
             Mode::Full => quartet_api::bitstride::RuntimeMode::Full,
             Mode::Gateway => quartet_api::bitstride::RuntimeMode::Gateway,
         }
+    }
+}
+
+/// The address policy for backends, from the flags.
+fn policy(config: &Config) -> Policy {
+    if config.bitstride_loopback_backends_only {
+        Policy::LoopbackOnly
+    } else if config.bitstride_allow_private_backends {
+        Policy::Any
+    } else {
+        Policy::Public
     }
 }
 

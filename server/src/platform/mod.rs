@@ -1,6 +1,7 @@
 //! What every surface stands on: storage (SQLite or PostgreSQL), bearer
 //! parsing, secrets, hashed revocable credentials, the OAuth token service,
-//! the mapping of internal failures, and starting a dropshot server.
+//! the mapping of internal failures, calls to caller-chosen URLs, and starting
+//! a dropshot server.
 
 pub mod bearer;
 pub mod changes;
@@ -8,6 +9,7 @@ pub mod credentials;
 pub mod fault;
 pub mod http;
 pub mod oauth;
+pub mod outbound;
 pub mod secrets;
 pub mod storage;
 

@@ -425,6 +425,7 @@ async fn webhooks_to_private_addresses_are_refused_without_the_flag() {
         "http://10.0.0.8/h",
         "http://[::1]/h",
         "http://169.254.169.254/latest",
+        "http://localhost:9/h",
         "ftp://example.com/",
     ] {
         let (status, body) = rpc(
@@ -447,6 +448,74 @@ async fn webhooks_to_private_addresses_are_refused_without_the_flag() {
             "{body}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_name_that_resolves_to_loopback_is_refused_at_delivery() {
+    let delivered = Arc::new(Mutex::new(0usize));
+    let count = delivered.clone();
+    let hook = Mock::start(move |_: &MockRequest| {
+        *count.lock().unwrap() += 1;
+        MockReply::json(200, "{}")
+    })
+    .await
+    .unwrap();
+    // A name, not an address: it passes no address check until it is resolved.
+    let url = hook.url("/hook").replace("127.0.0.1", "localhost");
+    let dir = tempfile::tempdir().unwrap();
+    // Stored by a server that allows private webhooks (and runs no task) …
+    let s = serve(
+        dir.path(),
+        &[
+            "--bindu-auth",
+            "off",
+            "--bindu-allow-private-webhooks",
+            "--bindu-no-worker",
+        ],
+    )
+    .await;
+    let mut request = send("ping", json!({}));
+    request["params"]["configuration"] = json!({"pushNotificationConfig": {"url": url}});
+    let (status, body) = rpc(&s.base_url, None, &request).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["result"]["id"].as_str().unwrap().to_owned();
+    s.kill().await.unwrap();
+    // … and delivered by one under the default policy: every event of the task is
+    // refused when the name resolves to loopback, although setting it was allowed.
+    let s = serve(dir.path(), &["--bindu-auth", "off"]).await;
+    let before = *delivered.lock().unwrap();
+    wait_task(&s.base_url, None, &id, 10, |t| state(t) == "completed").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let stored = quartet_conformance::server::stored_bytes(dir.path())
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&stored);
+        if text.contains("refused: localhost is or resolves to") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal was recorded");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        *delivered.lock().unwrap(),
+        before,
+        "nothing reached the hook"
+    );
+    // Setting such a URL on this server is refused at once.
+    let (status, body) = rpc(
+        &s.base_url,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set",
+        "params": {"taskId": id, "pushNotificationConfig": {"url": url}}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32602)),
+        "{body}"
+    );
+    drop(s);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

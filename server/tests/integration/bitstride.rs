@@ -1216,6 +1216,7 @@ async fn private_backends_are_refused_unless_allowed() {
         "http://10.0.3.17:8000",
         "http://169.254.169.254/",
         "http://[::1]:80",
+        "http://localhost:8000",
         "ftp://example.com",
     ] {
         let (status, v) = me.post("/v1/deployments", json!({"name": "x", "subdomain": "x", "endpoint": endpoint, "backend_type": "vllm", "protocol": "openai"})).await;
@@ -1225,6 +1226,55 @@ async fn private_backends_are_refused_unless_allowed() {
             "{endpoint}"
         );
     }
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_name_that_resolves_to_loopback_is_refused_at_call_time() {
+    let (url, _task) = backend().await;
+    // A name, not an address: only resolving it shows where it points.
+    let url = url.replace("127.0.0.1", "localhost");
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = ["--log-level".to_string(), "warn".to_string()];
+    let private = [
+        &quiet[..],
+        &["--bitstride-allow-private-backends".to_string()],
+    ]
+    .concat();
+    // Created, probed and served by a server that allows private backends …
+    let s = ServerProcess::spawn(&bin(), dir.path(), "bitstride", &private)
+        .await
+        .unwrap();
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let dep = me
+        .ok("POST", "/v1/deployments", Some(json!({"name": "b", "subdomain": "b", "endpoint": url, "backend_type": "vllm", "protocol": "openai"})))
+        .await;
+    let dep = dep["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/deployments/{dep}"), &["ready"], 10).await;
+    let chat = format!("/v1/inference/{dep}/chat");
+    assert_eq!(me.post(&chat, say("hi", false)).await.0, 200);
+    s.kill().await.unwrap();
+    // … and refused by one under the default policy when it calls the backend,
+    // although the deployment is stored and ready.
+    let s = ServerProcess::spawn(&bin(), dir.path(), "bitstride", &quiet)
+        .await
+        .unwrap();
+    let me = C {
+        base: s.base_url.clone(),
+        ..me
+    };
+    let (status, v) = me.post(&chat, say("hi", false)).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (502, Some("upstream_error")),
+        "{v}"
+    );
+    // Creating one with that endpoint is refused at once.
+    let (status, v) = me.post("/v1/deployments", json!({"name": "c", "subdomain": "c", "endpoint": url, "backend_type": "vllm", "protocol": "openai"})).await;
+    assert_eq!(
+        (status, v["error"]["message"].as_str()),
+        (400, Some(quartet_api::bitstride::messages::PRIVATE_BACKEND))
+    );
     s.kill().await.unwrap();
 }
 

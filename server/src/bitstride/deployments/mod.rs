@@ -14,10 +14,10 @@ use quartet_api::bitstride::{
 use sqlx::Row as _;
 
 use super::auth::Caller;
-use super::net::{self, Policy, Refused};
 use super::projects::check_ref;
 use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum, unique_or};
 use super::{err, Bitstride};
+use crate::platform::outbound;
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
@@ -117,26 +117,17 @@ impl Bitstride {
         Ok(counts)
     }
 
-    /// The address policy for backends.
-    pub(super) fn policy(&self) -> Policy {
-        if self.config.bitstride_loopback_backends_only {
-            Policy::LoopbackOnly
-        } else if self.config.bitstride_allow_private_backends {
-            Policy::Any
-        } else {
-            Policy::Public
-        }
-    }
-
     /// 400 unless `endpoint` is a builtin backend or an allowed http(s) URL.
     async fn check_endpoint(&self, endpoint: &str) -> Result<(), ErrorEnvelope> {
         if endpoint == ECHO || endpoint == MODEL {
             return Ok(());
         }
-        match net::check_url(endpoint, self.policy()).await {
+        match outbound::check_url(endpoint, self.backends.policy()).await {
             Ok(_) => Ok(()),
-            Err(Refused::NotHttp) => Err(err(ErrorCode::InvalidRequest, messages::BAD_ENDPOINT)),
-            Err(Refused::Address) => Err(err(ErrorCode::InvalidRequest, messages::PRIVATE_BACKEND)),
+            Err(r) if r.is_not_http() => {
+                Err(err(ErrorCode::InvalidRequest, messages::BAD_ENDPOINT))
+            }
+            Err(_) => Err(err(ErrorCode::InvalidRequest, messages::PRIVATE_BACKEND)),
         }
     }
 

@@ -11,9 +11,9 @@ use quartet_api::bitstride::{DeploymentProtocol, DeploymentStatus};
 use tokio::sync::Notify;
 
 use super::{Row, ECHO, MODEL};
-use crate::bitstride::net;
 use crate::bitstride::store::enum_text;
 use crate::bitstride::Bitstride;
+use crate::platform::outbound::Refused;
 use crate::platform::storage::now;
 use crate::platform::DbError;
 
@@ -86,13 +86,14 @@ pub async fn probe(ctx: &Bitstride, row: &Row) -> Result<(), String> {
         DeploymentProtocol::Http => "/health",
         DeploymentProtocol::Grpc => return Err("grpc backends cannot serve the chat routes".into()),
     };
-    let url = net::check_url(&d.endpoint, ctx.policy())
-        .await
-        .map_err(|e| e.to_string())?;
-    let target = format!("{}{path}", url.as_str().trim_end_matches('/'));
-    match ctx.http.get(target).timeout(PROBE_TIMEOUT).send().await {
+    let target = format!("{}{path}", d.endpoint.trim_end_matches('/'));
+    let request = ctx.backends.get(&target).map_err(|e| e.to_string())?;
+    match request.timeout(PROBE_TIMEOUT).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("the backend answered {}", r.status())),
-        Err(e) => Err(format!("the backend did not answer: {e}")),
+        Err(e) => Err(match Refused::of(&e) {
+            Some(refused) => refused.to_string(),
+            None => format!("the backend did not answer: {e}"),
+        }),
     }
 }

@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::limits::Slot;
 use super::{json_response, tokens, Checked};
 use crate::bitstride::metrics::Metrics;
-use crate::bitstride::{billing, err, net, Bitstride};
+use crate::bitstride::{billing, err, Bitstride};
 use crate::platform::Db;
 
 /// Where a request's usage is recorded.
@@ -173,15 +173,17 @@ fn scan_chunk(
 
 /// Sends the call to its backend.
 pub async fn forward(ctx: &Bitstride, call: Call<'_>) -> Result<Response<Body>, ErrorEnvelope> {
-    let url = net::check_url(&call.deployment.endpoint, ctx.policy())
-        .await
-        .map_err(|_| upstream())?;
-    let target = format!("{}/v1/chat/completions", url.as_str().trim_end_matches('/'));
+    let target = format!(
+        "{}/v1/chat/completions",
+        call.deployment.endpoint.trim_end_matches('/')
+    );
     let stream = call.checked.request.stream == Some(true);
     let deadline = Duration::from_millis(ctx.config.bitstride_backend_timeout_ms);
+    // An address the policy refuses (now, or when the name is resolved) is a 502.
     let request = ctx
-        .http
+        .backends
         .post(&target)
+        .map_err(|_| upstream())?
         .header(
             http::header::ACCEPT,
             if stream {
