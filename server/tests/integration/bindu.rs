@@ -474,11 +474,15 @@ async fn a_webhook_name_that_resolves_to_loopback_is_refused_at_delivery() {
         ],
     )
     .await;
-    let mut request = send("ping", json!({}));
-    request["params"]["configuration"] = json!({"pushNotificationConfig": {"url": url}});
-    let (status, body) = rpc(&s.base_url, None, &request).await;
+    let (status, body) = rpc(&s.base_url, None, &send("ping", json!({}))).await;
     assert_eq!(status, 200, "{body}");
     let id = body["result"]["id"].as_str().unwrap().to_owned();
+    // Set after the task was stored, so no event of this server is delivered (a
+    // delivery it had claimed when it was killed would hold the line for its lease).
+    let set = json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set",
+        "params": {"taskId": id, "pushNotificationConfig": {"url": url}}});
+    let (status, body) = rpc(&s.base_url, None, &set).await;
+    assert_eq!(status, 200, "{body}");
     s.kill().await.unwrap();
     // … and delivered by one under the default policy: every event of the task is
     // refused when the name resolves to loopback, although setting it was allowed.
@@ -503,13 +507,7 @@ async fn a_webhook_name_that_resolves_to_loopback_is_refused_at_delivery() {
         "nothing reached the hook"
     );
     // Setting such a URL on this server is refused at once.
-    let (status, body) = rpc(
-        &s.base_url,
-        None,
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set",
-        "params": {"taskId": id, "pushNotificationConfig": {"url": url}}}),
-    )
-    .await;
+    let (status, body) = rpc(&s.base_url, None, &set).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (400, json!(-32602)),
