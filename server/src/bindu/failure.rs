@@ -146,12 +146,6 @@ impl From<DbError> for Failure {
     }
 }
 
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Self {
-        DbError::from(e).into()
-    }
-}
-
 impl From<Failure> for JsonRpcErrorResponse {
     fn from(f: Failure) -> Self {
         f.response(JsonRpcId::Null)

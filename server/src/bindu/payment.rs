@@ -8,8 +8,8 @@ use quartet_api::bindu::{ErrorCode, PaymentSession, PaymentSessionStatus, Paymen
 use serde_json::{json, Value};
 
 use super::failure::Failure;
-use super::Bindu;
-use crate::platform::storage::{now, DbError};
+use super::{store, Bindu};
+use crate::platform::storage::now;
 
 /// `error.message` of -32603 (503) when the x402 facilitator cannot be reached.
 pub const FACILITATOR_UNAVAILABLE: &str = "Payment facilitator unavailable";
@@ -284,14 +284,7 @@ impl Bindu {
         let id = uuid::Uuid::new_v4().to_string();
         let created = now();
         let expires_at = created + SESSION_SECS;
-        sqlx::query(
-            "INSERT INTO bindu_payment_sessions (id, status, created_at, expires_at) VALUES ($1, 'pending', $2, $3)",
-        )
-        .bind(&id)
-        .bind(created)
-        .bind(expires_at)
-        .execute(&mut *self.db.conn().await?)
-        .await?;
+        store::insert_payment_session(&self.db, &id, created, expires_at).await?;
         Ok(PaymentSession {
             browser_url: format!("{}/payment-capture?session_id={id}", self.public_url),
             session_id: id,
@@ -302,14 +295,8 @@ impl Bindu {
 
     /// Reads a session; unknown ids and sessions purged after expiry are -32602.
     pub(super) async fn session(&self, id: &str) -> Result<StoredSession, Failure> {
-        let row: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT status, payment_token, error, expires_at FROM bindu_payment_sessions WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *self.db.conn().await?)
-        .await
-        .map_err(DbError::from)?;
-        let Some((status, token, error, expires_at)) = row else {
+        let Some((status, token, error, expires_at)) = store::payment_session(&self.db, id).await?
+        else {
             return Err(unknown_session(id));
         };
         let mut status = status_of(&status);

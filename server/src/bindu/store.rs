@@ -550,3 +550,34 @@ pub async fn use_nonce(db: &Db, nonce: &str, expires_at: i64) -> Result<bool, Db
         }
     }
 }
+
+/// Records a pending payment session `id`, created at `created_at`, until `expires_at`.
+pub async fn insert_payment_session(
+    db: &Db,
+    id: &str,
+    created_at: i64,
+    expires_at: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO bindu_payment_sessions (id, status, created_at, expires_at) VALUES ($1, 'pending', $2, $3)",
+    )
+    .bind(id)
+    .bind(created_at)
+    .bind(expires_at)
+    .execute(&mut *db.conn().await?)
+    .await?;
+    Ok(())
+}
+
+/// A stored payment session: status, payment token, error and expiry.
+pub type PaymentSessionRow = (String, Option<String>, Option<String>, i64);
+
+/// The payment session `id`.
+pub async fn payment_session(db: &Db, id: &str) -> Result<Option<PaymentSessionRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT status, payment_token, error, expires_at FROM bindu_payment_sessions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *db.conn().await?)
+    .await?)
+}

@@ -318,8 +318,7 @@ pub async fn spend_once(
 
 /// The answer to a write that may break a uniqueness rule: `taken` (a 409) for a
 /// duplicate, the storage fault otherwise.
-pub fn unique_or(e: sqlx::Error, taken: &str) -> ErrorEnvelope {
-    let e = DbError::from(e);
+pub fn unique_or(e: DbError, taken: &str) -> ErrorEnvelope {
     if e.is_unique_violation() {
         ErrorEnvelope::new(ErrorCode::Conflict, taken)
     } else {

@@ -8,19 +8,21 @@
 //! bucket (reports) or per invoice line (invoices), and an invoice's amount is
 //! the sum of its lines.
 
+mod store;
+
 use chrono::{Datelike, TimeZone, Utc};
 use quartet_api::bitstride::{
     messages, ErrorCode, ErrorEnvelope, Invoice, InvoiceLineItem, InvoiceList, InvoiceStatus,
     ListParams, UsageBucket, UsageKind, UsageParams, UsageReport,
 };
-use sqlx::AnyConnection;
 
 use super::auth::Caller;
-use super::store::{new_id, page, parse_enum};
+use super::store::page;
 use super::{err, Bitstride};
 use crate::platform::secrets::sha256_hex;
 use crate::platform::storage::now;
-use crate::platform::{Db, DbError};
+use crate::platform::DbError;
+pub use store::{by_day, record_inference, record_training, Totals};
 
 /// List prices in micro-dollars per million tokens, by kind.
 pub const PRICES: [(UsageKind, i64); 3] = [
@@ -46,109 +48,6 @@ pub fn charge(kind: UsageKind, tokens: i64) -> i64 {
 pub const MAX_WINDOW_SECS: i64 = 366 * 86_400;
 /// Default usage window, seconds.
 pub const DEFAULT_WINDOW_SECS: i64 = 30 * 86_400;
-
-/// Records one gateway completion.
-pub async fn record_inference(
-    db: &Db,
-    org_id: &str,
-    model: &str,
-    deployment_id: &str,
-    credential_id: Option<&str>,
-    input: i64,
-    output: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO bitstride_usage (id, org_id, model, deployment_id, credential_id, input_tokens,
-             output_tokens, trained_tokens, requests, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1, $8)",
-    )
-    .bind(new_id("use"))
-    .bind(org_id)
-    .bind(model)
-    .bind(deployment_id)
-    .bind(credential_id)
-    .bind(input)
-    .bind(output)
-    .bind(now())
-    .execute(&mut *db.conn().await?)
-    .await?;
-    Ok(())
-}
-
-/// Records the tokens of a finished training job (inside its transaction).
-pub async fn record_training(
-    conn: &mut AnyConnection,
-    org_id: &str,
-    job_id: &str,
-    base_model: &str,
-    tokens: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO bitstride_usage (id, org_id, model, job_id, input_tokens, output_tokens,
-             trained_tokens, requests, created_at)
-         VALUES ($1, $2, $3, $4, 0, 0, $5, 0, $6)",
-    )
-    .bind(new_id("use"))
-    .bind(org_id)
-    .bind(base_model)
-    .bind(job_id)
-    .bind(tokens)
-    .bind(now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Totals of one group of usage records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Completions.
-    pub requests: i64,
-    /// Prompt tokens.
-    pub input: i64,
-    /// Generated tokens.
-    pub output: i64,
-    /// Trained tokens.
-    pub trained: i64,
-}
-
-/// Usage of `org_id` in `[start, end)`, grouped by UTC day and model, oldest first.
-pub async fn by_day(
-    db: &Db,
-    org_id: &str,
-    start: i64,
-    end: i64,
-    model: Option<&str>,
-) -> Result<Vec<(i64, String, Totals)>, DbError> {
-    let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT CAST(created_at - (created_at % 86400) AS BIGINT) AS day, model, CAST(SUM(requests) AS BIGINT), CAST(SUM(input_tokens) AS BIGINT),
-                CAST(SUM(output_tokens) AS BIGINT), CAST(SUM(trained_tokens) AS BIGINT)
-         FROM bitstride_usage
-         WHERE org_id = $1 AND created_at >= $2 AND created_at < $3 AND ($4 IS NULL OR model = $4)
-         GROUP BY day, model ORDER BY day, model",
-    )
-    .bind(org_id)
-    .bind(start)
-    .bind(end)
-    .bind(model)
-    .fetch_all(&mut *db.conn().await?)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(day, model, requests, input, output, trained)| {
-            (
-                day,
-                model,
-                Totals {
-                    requests,
-                    input,
-                    output,
-                    trained,
-                },
-            )
-        })
-        .collect())
-}
 
 /// The cost of one bucket, micro-dollars.
 pub fn bucket_cost(t: &Totals) -> i64 {
@@ -232,25 +131,16 @@ impl Bitstride {
         period_start: i64,
         period_end: i64,
     ) -> Result<Invoice, DbError> {
-        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT model, CAST(SUM(requests) AS BIGINT), CAST(SUM(input_tokens) AS BIGINT), CAST(SUM(output_tokens) AS BIGINT), CAST(SUM(trained_tokens) AS BIGINT)
-             FROM bitstride_usage WHERE org_id = $1 AND created_at >= $2 AND created_at < $3
-             GROUP BY model ORDER BY model",
-        )
-        .bind(org_id)
-        .bind(period_start)
-        .bind(period_end)
-        .fetch_all(&mut *self.db.conn().await?)
-        .await?;
+        let rows = store::by_model(&self.db, org_id, period_start, period_end).await?;
         let mut line_items = Vec::new();
         let (mut requests, mut tokens) = (0, 0);
-        for (model, req, input, output, trained) in rows {
-            requests += req;
-            tokens += input + output + trained;
+        for (model, t) in rows {
+            requests += t.requests;
+            tokens += t.input + t.output + t.trained;
             for (kind, quantity) in [
-                (UsageKind::InputTokens, input),
-                (UsageKind::OutputTokens, output),
-                (UsageKind::TrainedTokens, trained),
+                (UsageKind::InputTokens, t.input),
+                (UsageKind::OutputTokens, t.output),
+                (UsageKind::TrainedTokens, t.trained),
             ] {
                 if quantity > 0 {
                     line_items.push(InvoiceLineItem {
@@ -263,15 +153,8 @@ impl Bitstride {
                 }
             }
         }
-        let stored: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM bitstride_invoice_status WHERE org_id = $1 AND period_start = $2",
-        )
-        .bind(org_id)
-        .bind(period_start)
-        .fetch_optional(&mut *self.db.conn().await?)
-        .await?;
-        let status = match stored {
-            Some(s) => parse_enum("invoice status", &s)?,
+        let status = match store::invoice_status(&self.db, org_id, period_start).await? {
+            Some(s) => s,
             None if period_end > now() => InvoiceStatus::Draft,
             None => InvoiceStatus::Open,
         };
@@ -296,19 +179,10 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<InvoiceList, ErrorEnvelope> {
-        let created: i64 =
-            sqlx::query_scalar("SELECT created_at FROM bitstride_orgs WHERE id = $1")
-                .bind(&caller.org_id)
-                .fetch_optional(&mut *self.db.conn().await?)
-                .await
-                .map_err(crate::platform::DbError::from)?
-                .unwrap_or_else(now);
-        let first_usage: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(created_at) FROM bitstride_usage WHERE org_id = $1")
-                .bind(&caller.org_id)
-                .fetch_one(&mut *self.db.conn().await?)
-                .await
-                .map_err(crate::platform::DbError::from)?;
+        let created = super::orgs::created_at(&self.db, &caller.org_id)
+            .await?
+            .unwrap_or_else(now);
+        let first_usage = store::first_usage(&self.db, &caller.org_id).await?;
         let mut months = Vec::new();
         let (mut start, mut end) = month_of(first_usage.map_or(created, |u| u.min(created)));
         let (current, _) = month_of(now());

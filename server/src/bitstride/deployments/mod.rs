@@ -5,93 +5,30 @@
 //! produced, served in process (`builtin://model` with `model_id`).
 
 pub mod probe;
+mod store;
 
 use quartet_api::bitstride::{
     messages, CacheAffinity, Deployment, DeploymentCapabilities, DeploymentCreate, DeploymentList,
     DeploymentStatus, DeploymentTargetStatus, DeploymentUpdate, ErrorCode, ErrorEnvelope,
     ListParams,
 };
-use sqlx::Row as _;
 
 use super::auth::Caller;
 use super::projects::check_ref;
-use super::store::{check_name, enum_text, new_id, ord_now, org_rows, page, parse_enum, unique_or};
+use super::store::{check_name, new_id, page, unique_or};
 use super::{err, Bitstride};
 use crate::platform::outbound;
 use crate::platform::storage::now;
-use crate::platform::{Db, DbError};
+use crate::platform::DbError;
+pub use store::{by_subdomain, get, Row};
 
 /// The in-process echo backend.
 pub const ECHO: &str = "builtin://echo";
 /// The in-process server of reference-trained models.
 pub const MODEL: &str = "builtin://model";
 
-const COLUMNS: &str = "id, org_id, name, subdomain, endpoint, backend_type, protocol, region, \
-                       min_replicas, max_replicas, concurrency_limit, capabilities, status, model_id, \
-                       project_id, created_at, updated_at";
-
-/// A deployment row with its organization.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// The wire form.
-    pub wire: Deployment,
-    /// Owner.
-    pub org_id: String,
-}
-
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
-    let text = |c: &str| r.try_get::<String, _>(c);
-    let caps: String = r.try_get("capabilities")?;
-    Ok(Row {
-        org_id: r.try_get("org_id")?,
-        wire: Deployment {
-            object: "deployment".into(),
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            subdomain: r.try_get("subdomain")?,
-            endpoint: r.try_get("endpoint")?,
-            backend_type: parse_enum("backend type", &text("backend_type")?)?,
-            protocol: parse_enum("protocol", &text("protocol")?)?,
-            region: r.try_get("region")?,
-            min_replicas: r.try_get("min_replicas")?,
-            max_replicas: r.try_get("max_replicas")?,
-            concurrency_limit: r.try_get("concurrency_limit")?,
-            capabilities: serde_json::from_str(&caps)
-                .map_err(|e| DbError::Corrupt(format!("capabilities: {e}")))?,
-            status: parse_enum("deployment status", &text("status")?)?,
-            model_id: r.try_get("model_id")?,
-            project_id: r.try_get("project_id")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        },
-    })
-}
-
 fn not_found() -> ErrorEnvelope {
     err(ErrorCode::NotFound, messages::DEPLOYMENT_NOT_FOUND)
-}
-
-/// The deployment `id` (of `org_id` when given).
-pub async fn get(db: &Db, org_id: Option<&str>, id: &str) -> Result<Option<Row>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_deployments WHERE id = $1 AND ($2 IS NULL OR org_id = $2)"
-    )))
-    .bind(id)
-    .bind(org_id)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
-}
-
-/// The deployment with subdomain `sub`.
-pub async fn by_subdomain(db: &Db, sub: &str) -> Result<Option<Row>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_deployments WHERE subdomain = $1"
-    )))
-    .bind(sub)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
 }
 
 /// Whether `s` is a DNS label: 1 to 63 lowercase letters, digits or inner hyphens.
@@ -107,14 +44,7 @@ pub fn is_label(s: &str) -> bool {
 impl Bitstride {
     /// How many deployments' backends passed, and failed, their last health probe.
     pub(super) async fn backend_health(&self) -> Result<(i64, i64), DbError> {
-        let counts: (i64, i64) = sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'ready' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM bitstride_deployments",
-        )
-        .fetch_one(&mut *self.db.conn().await?)
-        .await?;
-        Ok(counts)
+        store::probe_counts(&self.db).await
     }
 
     /// 400 unless `endpoint` is a builtin backend or an allowed http(s) URL.
@@ -168,17 +98,11 @@ impl Bitstride {
         caller: &Caller,
         params: &ListParams,
     ) -> Result<DeploymentList, ErrorEnvelope> {
-        let all: Vec<Deployment> = org_rows(
-            &self.db,
-            "bitstride_deployments",
-            COLUMNS,
-            &caller.org_id,
-            from_row,
-        )
-        .await?
-        .into_iter()
-        .map(|r| r.wire)
-        .collect();
+        let all: Vec<Deployment> = store::list(&self.db, &caller.org_id)
+            .await?
+            .into_iter()
+            .map(|r| r.wire)
+            .collect();
         let (data, has_more) = page(all, params, |d| &d.id)?;
         Ok(DeploymentList {
             object: "list".into(),
@@ -212,36 +136,31 @@ impl Bitstride {
             cache_affinity: CacheAffinity::None,
             supported_protocols: vec![body.protocol],
         });
-        let id = new_id("dep");
         let now = now();
-        let inserted = sqlx::query(
-            "INSERT INTO bitstride_deployments (id, org_id, name, subdomain, endpoint, backend_type,
-                 protocol, region, min_replicas, max_replicas, concurrency_limit, capabilities, status,
-                 model_id, project_id, ord, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
-        )
-        .bind(&id)
-        .bind(&caller.org_id)
-        .bind(&body.name)
-        .bind(&body.subdomain)
-        .bind(&body.endpoint)
-        .bind(enum_text(&body.backend_type))
-        .bind(enum_text(&body.protocol))
-        .bind(body.region.unwrap_or_else(|| "local".into()))
-        .bind(min)
-        .bind(max)
-        .bind(concurrency)
-        .bind(serde_json::to_string(&capabilities).unwrap_or_default())
-        .bind(enum_text(&DeploymentStatus::Pending))
-        .bind(body.model_id)
-        .bind(body.project_id)
-        .bind(ord_now())
-        .bind(now)
-        .execute(&mut *self.db.conn().await?)
-        .await;
-        inserted.map_err(|e| unique_or(e, messages::SUBDOMAIN_TAKEN))?;
+        let deployment = Deployment {
+            object: "deployment".into(),
+            id: new_id("dep"),
+            name: body.name,
+            subdomain: body.subdomain,
+            endpoint: body.endpoint,
+            backend_type: body.backend_type,
+            protocol: body.protocol,
+            region: body.region.unwrap_or_else(|| "local".into()),
+            min_replicas: min,
+            max_replicas: max,
+            concurrency_limit: concurrency,
+            capabilities,
+            status: DeploymentStatus::Pending,
+            model_id: body.model_id,
+            project_id: body.project_id,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert(&self.db, &caller.org_id, &deployment)
+            .await
+            .map_err(|e| unique_or(e, messages::SUBDOMAIN_TAKEN))?;
         probe::wake();
-        Ok(get(&self.db, Some(&caller.org_id), &id)
+        Ok(get(&self.db, Some(&caller.org_id), &deployment.id)
             .await?
             .ok_or_else(not_found)?
             .wire)
@@ -294,33 +213,19 @@ impl Bitstride {
             }
             None => current.status,
         };
-        sqlx::query(
-            "UPDATE bitstride_deployments SET name = COALESCE($1, name), endpoint = $2,
-                 backend_type = COALESCE($3, backend_type), protocol = COALESCE($4, protocol),
-                 region = COALESCE($5, region), min_replicas = $6, max_replicas = $7,
-                 concurrency_limit = COALESCE($8, concurrency_limit),
-                 capabilities = COALESCE($9, capabilities), status = $10, updated_at = $11
-             WHERE id = $12 AND org_id = $13",
+        store::update(
+            &self.db,
+            &caller.org_id,
+            id,
+            body,
+            store::Settled {
+                endpoint: &endpoint,
+                min_replicas: min,
+                max_replicas: max,
+                status,
+            },
         )
-        .bind(body.name)
-        .bind(&endpoint)
-        .bind(body.backend_type.map(|b| enum_text(&b)))
-        .bind(body.protocol.map(|p| enum_text(&p)))
-        .bind(body.region)
-        .bind(min)
-        .bind(max)
-        .bind(body.concurrency_limit)
-        .bind(
-            body.capabilities
-                .map(|c| serde_json::to_string(&c).unwrap_or_default()),
-        )
-        .bind(enum_text(&status))
-        .bind(now())
-        .bind(id)
-        .bind(&caller.org_id)
-        .execute(&mut *self.db.conn().await?)
-        .await
-        .map_err(crate::platform::DbError::from)?;
+        .await?;
         if status == DeploymentStatus::Pending {
             probe::wake();
         }

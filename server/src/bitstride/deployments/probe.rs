@@ -11,10 +11,8 @@ use quartet_api::bitstride::{DeploymentProtocol, DeploymentStatus};
 use tokio::sync::Notify;
 
 use super::{Row, ECHO, MODEL};
-use crate::bitstride::store::enum_text;
 use crate::bitstride::Bitstride;
 use crate::platform::outbound::Refused;
-use crate::platform::storage::now;
 use crate::platform::DbError;
 
 /// How long a probe waits for the backend.
@@ -46,10 +44,7 @@ pub fn start(ctx: Arc<Bitstride>) {
 }
 
 async fn round(ctx: &Bitstride) -> Result<(), DbError> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM bitstride_deployments WHERE status = 'pending'")
-            .fetch_all(&mut *ctx.db.conn().await?)
-            .await?;
+    let ids = super::store::pending(&ctx.db).await?;
     for id in ids {
         let Some(row) = super::get(&ctx.db, None, &id).await? else {
             continue;
@@ -60,17 +55,7 @@ async fn round(ctx: &Bitstride) -> Result<(), DbError> {
         } else {
             DeploymentStatus::Failed
         };
-        sqlx::query(
-            "UPDATE bitstride_deployments SET status = $1, probe_error = $2, updated_at = $3
-             WHERE id = $4 AND status = 'pending' AND endpoint = $5",
-        )
-        .bind(enum_text(&status))
-        .bind(outcome.err())
-        .bind(now())
-        .bind(&id)
-        .bind(&row.wire.endpoint)
-        .execute(&mut *ctx.db.conn().await?)
-        .await?;
+        super::store::probed(&ctx.db, &id, &row.wire.endpoint, status, outcome.err()).await?;
     }
     Ok(())
 }

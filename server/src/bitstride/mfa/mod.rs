@@ -3,6 +3,8 @@
 //! as SHA-256 digests), and the short-lived `mfa_token` of the second sign-in
 //! step, which dies after [`MAX_CODE_FAILURES`] wrong codes.
 
+mod store;
+
 use quartet_api::bitstride::{
     messages, ErrorCode, ErrorEnvelope, MfaEnrollment, MfaLoginRequest, Session, User,
 };
@@ -50,17 +52,7 @@ async fn use_code(db: &Db, user_id: &str, secret: &str, code: &str) -> Result<bo
         return Ok(false);
     };
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    let fresh = sqlx::query(
-        "UPDATE bitstride_users SET mfa_last_step = $1
-         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
-    )
-    .bind(step)
-    .bind(user_id)
-    .execute(&mut *db.conn().await?)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected();
-    Ok(fresh == 1)
+    Ok(store::use_step(db, user_id, step).await?)
 }
 
 fn check_format(code: &str) -> Result<(), ErrorEnvelope> {
@@ -88,13 +80,12 @@ fn normalise_recovery(code: &str) -> String {
 /// Creates the `mfa_token` of a sign-in that needs a second factor.
 pub async fn challenge(db: &Db, user_id: &str) -> Result<String, DbError> {
     let token = format!("mfa_{}", random_hex(16));
-    sqlx::query(
-        "INSERT INTO bitstride_mfa_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+    store::insert_token(
+        db,
+        &sha256_hex(token.as_bytes()),
+        user_id,
+        now() + MFA_TOKEN_SECS,
     )
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(user_id)
-    .bind(now() + MFA_TOKEN_SECS)
-    .execute(&mut *db.conn().await?)
     .await?;
     Ok(token)
 }
@@ -116,28 +107,8 @@ impl Bitstride {
             Secret::Raw(_) => return Err(Fault::internal("base32 encoding").into()),
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-        let mut tx = self.db.begin().await?;
-        sqlx::query("UPDATE bitstride_users SET mfa_pending_secret = $1 WHERE id = $2")
-            .bind(&secret)
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::platform::DbError::from)?;
-        sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1 AND active = 0")
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::platform::DbError::from)?;
-        for code in &codes {
-            sqlx::query(
-                "INSERT INTO bitstride_recovery_codes (user_id, code_hash, active) VALUES ($1, $2, 0)",
-            )
-            .bind(&user.id)
-            .bind(sha256_hex(code.as_bytes()))
-            .execute(&mut *tx)
-            .await.map_err(crate::platform::DbError::from)?;
-        }
-        tx.commit().await.map_err(crate::platform::DbError::from)?;
+        let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c.as_bytes())).collect();
+        store::begin_enrolment(&self.db, &user.id, &secret, &hashes).await?;
         let label =
             url::form_urlencoded::byte_serialize(format!("{ISSUER}:{}", user.email).as_bytes())
                 .collect::<String>()
@@ -167,26 +138,7 @@ impl Bitstride {
         if !use_code(&self.db, &user.id, pending, code).await? {
             return Err(wrong_code());
         }
-        let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "UPDATE bitstride_users SET mfa_secret = mfa_pending_secret, mfa_pending_secret = NULL
-             WHERE id = $1",
-        )
-        .bind(&user.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(crate::platform::DbError::from)?;
-        sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1 AND active = 1")
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::platform::DbError::from)?;
-        sqlx::query("UPDATE bitstride_recovery_codes SET active = 1 WHERE user_id = $1")
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::platform::DbError::from)?;
-        tx.commit().await.map_err(crate::platform::DbError::from)?;
+        store::enable(&self.db, &user.id).await?;
         Ok(reload(&self.db, &user.id).await?.to_wire())
     }
 
@@ -203,20 +155,7 @@ impl Bitstride {
         if !use_code(&self.db, &user.id, secret, code).await? {
             return Err(wrong_code());
         }
-        let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "UPDATE bitstride_users SET mfa_secret = NULL, mfa_pending_secret = NULL WHERE id = $1",
-        )
-        .bind(&user.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(crate::platform::DbError::from)?;
-        sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1")
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::platform::DbError::from)?;
-        tx.commit().await.map_err(crate::platform::DbError::from)?;
+        store::disable(&self.db, &user.id).await?;
         Ok(reload(&self.db, &user.id).await?.to_wire())
     }
 
@@ -237,16 +176,7 @@ impl Bitstride {
         }
         let invalid_token = || err(ErrorCode::Unauthorized, messages::INVALID_MFA_TOKEN);
         let hash = sha256_hex(body.mfa_token.as_bytes());
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT user_id FROM bitstride_mfa_tokens
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND failures < $3",
-        )
-        .bind(&hash)
-        .bind(now())
-        .bind(MAX_CODE_FAILURES)
-        .fetch_optional(&mut *self.db.conn().await?)
-        .await
-        .map_err(crate::platform::DbError::from)?;
+        let found = store::token_user(&self.db, &hash, MAX_CODE_FAILURES).await?;
         let user = match found {
             Some(id) => users::get(&self.db, &id).await?.ok_or_else(invalid_token)?,
             None => return Err(invalid_token()),
@@ -257,29 +187,13 @@ impl Bitstride {
         let passed = match (&body.code, &body.recovery_code) {
             (Some(code), _) => use_code(&self.db, &user.id, secret, code).await?,
             (_, Some(recovery)) => {
-                sqlx::query(
-                    "UPDATE bitstride_recovery_codes SET used_at = $1
-                     WHERE user_id = $2 AND code_hash = $3 AND active = 1 AND used_at IS NULL",
-                )
-                .bind(now())
-                .bind(&user.id)
-                .bind(sha256_hex(normalise_recovery(recovery).as_bytes()))
-                .execute(&mut *self.db.conn().await?)
-                .await
-                .map_err(crate::platform::DbError::from)?
-                .rows_affected()
-                    == 1
+                let code_hash = sha256_hex(normalise_recovery(recovery).as_bytes());
+                store::use_recovery_code(&self.db, &user.id, &code_hash).await?
             }
             _ => false,
         };
         if !passed {
-            sqlx::query(
-                "UPDATE bitstride_mfa_tokens SET failures = failures + 1 WHERE token_hash = $1",
-            )
-            .bind(&hash)
-            .execute(&mut *self.db.conn().await?)
-            .await
-            .map_err(crate::platform::DbError::from)?;
+            store::count_failure(&self.db, &hash).await?;
             return Err(wrong_code());
         }
         if !spend_once(&self.db, "bitstride_mfa_tokens", "token_hash", &hash).await? {

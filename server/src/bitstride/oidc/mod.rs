@@ -19,6 +19,8 @@
 //! scopes = ["openid", "email", "profile"]
 //! ```
 
+mod store;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -160,17 +162,14 @@ impl Bitstride {
         let state = format!("st_{}", random_hex(16));
         let verifier = random_secret();
         let nonce = random_hex(16);
-        sqlx::query(
-            "INSERT INTO bitstride_oauth_states (state_hash, provider, code_verifier, nonce, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+        store::insert(
+            &self.db,
+            &sha256_hex(state.as_bytes()),
+            provider,
+            &verifier,
+            &nonce,
         )
-        .bind(sha256_hex(state.as_bytes()))
-        .bind(provider)
-        .bind(&verifier)
-        .bind(&nonce)
-        .bind(now())
-        .execute(&mut *self.db.conn().await?)
-        .await.map_err(crate::platform::DbError::from)?;
+        .await?;
         let mut url = url::Url::parse(&d.authorization_endpoint).map_err(|_| upstream())?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
@@ -194,18 +193,10 @@ impl Bitstride {
         let p = self.oidc.get(provider)?;
         let bad_state = || err(ErrorCode::InvalidRequest, messages::INVALID_OAUTH_STATE);
         let hash = sha256_hex(state.as_bytes());
-        let found: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT provider, code_verifier, nonce, created_at FROM bitstride_oauth_states
-             WHERE state_hash = $1 AND used_at IS NULL",
-        )
-        .bind(&hash)
-        .fetch_optional(&mut *self.db.conn().await?)
-        .await
-        .map_err(crate::platform::DbError::from)?;
-        let Some((for_provider, verifier, nonce, created_at)) = found else {
+        let Some(found) = store::unused(&self.db, &hash).await? else {
             return Err(bad_state());
         };
-        if for_provider != provider || created_at + STATE_SECS < now() {
+        if found.provider != provider || found.created_at + STATE_SECS < now() {
             return Err(bad_state());
         }
         if !spend_once(&self.db, "bitstride_oauth_states", "state_hash", &hash).await? {
@@ -223,7 +214,7 @@ impl Bitstride {
                 ("redirect_uri", &self.redirect_uri(provider)),
                 ("client_id", &p.client_id),
                 ("client_secret", &p.client_secret),
-                ("code_verifier", &verifier),
+                ("code_verifier", &found.code_verifier),
             ])
             .send()
             .await
@@ -233,7 +224,7 @@ impl Bitstride {
         }
         let tokens: Value = r.json().await.map_err(|_| upstream())?;
         let identity = match tokens.get("id_token").and_then(Value::as_str) {
-            Some(id_token) => self.verify_id_token(p, &d, id_token, &nonce).await?,
+            Some(id_token) => self.verify_id_token(p, &d, id_token, &found.nonce).await?,
             None => self.userinfo(&d, &tokens).await?,
         };
         let verified = identity.get("email_verified").and_then(Value::as_bool) == Some(true);

@@ -1,0 +1,150 @@
+//! The rows of the second factor: TOTP secrets and last steps on the user,
+//! recovery codes, and `mfa_token`s.
+
+use crate::platform::storage::now;
+use crate::platform::{Db, DbError};
+
+/// Records that `user_id` used the code of TOTP `step`; `false` when that step
+/// (or a later one) was used already.
+pub async fn use_step(db: &Db, user_id: &str, step: i64) -> Result<bool, DbError> {
+    let fresh = sqlx::query(
+        "UPDATE bitstride_users SET mfa_last_step = $1
+         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(&mut *db.conn().await?)
+    .await?
+    .rows_affected();
+    Ok(fresh == 1)
+}
+
+/// Records an `mfa_token` (its digest) for `user_id`, valid until `expires_at`.
+pub async fn insert_token(
+    db: &Db,
+    token_hash: &str,
+    user_id: &str,
+    expires_at: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO bitstride_mfa_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(expires_at)
+    .execute(&mut *db.conn().await?)
+    .await?;
+    Ok(())
+}
+
+/// The user of a live, unused `mfa_token` with fewer than `max_failures` wrong codes.
+pub async fn token_user(
+    db: &Db,
+    token_hash: &str,
+    max_failures: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT user_id FROM bitstride_mfa_tokens
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND failures < $3",
+    )
+    .bind(token_hash)
+    .bind(now())
+    .bind(max_failures)
+    .fetch_optional(&mut *db.conn().await?)
+    .await?)
+}
+
+/// Counts a wrong code against an `mfa_token`.
+pub async fn count_failure(db: &Db, token_hash: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE bitstride_mfa_tokens SET failures = failures + 1 WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut *db.conn().await?)
+        .await?;
+    Ok(())
+}
+
+/// Spends an active, unused recovery code of `user_id`; `false` when there is none.
+pub async fn use_recovery_code(db: &Db, user_id: &str, code_hash: &str) -> Result<bool, DbError> {
+    let spent = sqlx::query(
+        "UPDATE bitstride_recovery_codes SET used_at = $1
+         WHERE user_id = $2 AND code_hash = $3 AND active = 1 AND used_at IS NULL",
+    )
+    .bind(now())
+    .bind(user_id)
+    .bind(code_hash)
+    .execute(&mut *db.conn().await?)
+    .await?
+    .rows_affected();
+    Ok(spent == 1)
+}
+
+/// Starts an enrolment: the pending secret, and new inactive recovery codes in
+/// place of earlier inactive ones.
+pub async fn begin_enrolment(
+    db: &Db,
+    user_id: &str,
+    secret: &str,
+    code_hashes: &[String],
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE bitstride_users SET mfa_pending_secret = $1 WHERE id = $2")
+        .bind(secret)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1 AND active = 0")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for hash in code_hashes {
+        sqlx::query(
+            "INSERT INTO bitstride_recovery_codes (user_id, code_hash, active) VALUES ($1, $2, 0)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns MFA on: the pending secret becomes the secret, the pending recovery
+/// codes replace the active ones.
+pub async fn enable(db: &Db, user_id: &str) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE bitstride_users SET mfa_secret = mfa_pending_secret, mfa_pending_secret = NULL
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1 AND active = 1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE bitstride_recovery_codes SET active = 1 WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns MFA off: forgets the secrets and every recovery code.
+pub async fn disable(db: &Db, user_id: &str) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE bitstride_users SET mfa_secret = NULL, mfa_pending_secret = NULL WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM bitstride_recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
