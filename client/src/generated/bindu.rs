@@ -13741,8 +13741,10 @@ let response = client.get_health()
     /**Prometheus metrics
 
 Prometheus text exposition format 0.0.4 (`Content-Type: text/plain; version=0.0.4;
-charset=utf-8`). Families: `http_requests_total{method,endpoint,status}` (counter),
-`http_request_duration_seconds` (histogram), `http_requests_in_flight` (gauge),
+charset=utf-8`). Families: `http_requests_total{method,endpoint,status}` (counter of
+every operation's answers, `endpoint` being the path template),
+`http_request_duration_seconds{method,endpoint}` (histogram), `http_requests_in_flight`
+(gauge),
 `agent_tasks_active{agent_id}` (gauge), `agent_tasks_completed_total{agent_id,status}`
 (counter, by terminal state), `task_duration_seconds{agent_id,status}` (histogram) and
 `agent_errors_total{agent_id,error_type}` (counter of JSON-RPC errors, by code name).

@@ -11743,7 +11743,7 @@ let response = client.health()
     pub fn health(&self) -> builder::Health<'_> {
         builder::Health::new(self)
     }
-    #[doc = "Prometheus metrics (text exposition format, raw response)\n\nPrometheus metrics in the text exposition format 0.0.4 (`text/plain; version=0.0.4`), in both runtime modes: request counters by operation and status, gateway token counters and uptime. Needs no credentials. The handler builds the response itself, which is why dropshot documents it as a raw (`default`, `*/*`) response.\n\nSends a `GET` request to `/metrics`\n\n```ignore\nlet response = client.metrics()\n    .send()\n    .await;\n```"]
+    #[doc = "Prometheus metrics (text exposition format, raw response)\n\nPrometheus metrics in the text exposition format 0.0.4 (`text/plain; version=0.0.4`), in both runtime modes: every operation's answers by operation and status (`bitstride_http_requests_total`), their latency by operation (`bitstride_http_request_duration_seconds`, a histogram with the Prometheus default buckets), requests being answered (`bitstride_http_requests_in_flight`), gateway token counters and uptime. The example shows fewer histogram lines. Needs no credentials. The handler builds the response itself, which is why dropshot documents it as a raw (`default`, `*/*`) response.\n\nSends a `GET` request to `/metrics`\n\n```ignore\nlet response = client.metrics()\n    .send()\n    .await;\n```"]
     pub fn metrics(&self) -> builder::Metrics<'_> {
         builder::Metrics::new(self)
     }

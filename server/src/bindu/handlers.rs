@@ -14,6 +14,7 @@ use super::failure::Failure;
 use super::payment::capture_page;
 use super::rpc::json_response;
 use super::{negotiation, store, Bindu};
+use crate::platform::metrics::Status;
 
 /// The Bindu API description, ready to serve.
 pub fn api() -> ApiDescription<Arc<Bindu>> {
@@ -99,45 +100,38 @@ impl Bindu {
     }
 }
 
-/// Records a request in the metrics.
-fn measured<T>(
-    bd: &Bindu,
-    started: std::time::Instant,
-    method: &str,
-    endpoint: &str,
-    result: &Reply<T>,
-    status: impl Fn(&T) -> u16,
-) {
-    let code = match result {
-        Ok(t) => status(t),
-        Err(e) => {
-            bd.metrics.error(&super::metrics::error_type(e.error.code));
-            e.http_status()
-        }
-    };
-    bd.metrics.finish(started, method, endpoint, code);
+impl Status for JsonRpcErrorResponse {
+    fn status(&self) -> u16 {
+        self.http_status()
+    }
 }
 
-fn ok<T>(_: &T) -> u16 {
-    200
+/// Runs the operation of `rqctx` and records it in the metrics (with its
+/// JSON-RPC error, if it failed; `POST /` counts its own).
+async fn metered<T: Status>(
+    rqctx: &Ctx,
+    work: impl std::future::Future<Output = Reply<T>>,
+) -> Reply<T> {
+    let bd = rqctx.context();
+    let r = bd
+        .metrics
+        .requests
+        .measure(&rqctx.endpoint.operation_id, work)
+        .await;
+    if let Err(e) = &r {
+        bd.metrics.error(&super::metrics::error_type(e.error.code));
+    }
+    r
 }
 
-fn raw_status(r: &Response<Body>) -> u16 {
-    r.status().as_u16()
-}
-
-/// The card, answered at `path` (both well-known paths serve it).
+/// The card (both well-known paths serve it).
 // The error is the surface's envelope, returned to dropshot as it is.
 #[allow(clippy::result_large_err)]
-fn card_at(rqctx: &Ctx, path: &str) -> Reply<HttpResponseOk<AgentCard>> {
+fn card(rqctx: &Ctx) -> Reply<HttpResponseOk<AgentCard>> {
     let bd = rqctx.context();
-    let started = bd.metrics.start();
-    let card = bd
-        .card(&bd.base_url(rqctx.request.headers()))
-        .map(HttpResponseOk)
-        .map_err(Into::into);
-    measured(bd, started, "GET", path, &card, ok);
-    card
+    Ok(HttpResponseOk(
+        bd.card(&bd.base_url(rqctx.request.headers()))?,
+    ))
 }
 
 /// The card's headers, without the card (`HEAD` on either well-known path).
@@ -166,33 +160,35 @@ impl BinduApi for BinduImpl {
     type Context = Arc<Bindu>;
 
     async fn redirect_to_agent_card(rqctx: Ctx) -> Reply<HttpResponseFound> {
-        let _ = rqctx;
-        dropshot::http_response_found("/.well-known/agent.json".to_owned())
-            .map_err(|e| Failure::from(crate::platform::Fault::internal(e)).into())
+        metered(&rqctx, async {
+            dropshot::http_response_found("/.well-known/agent.json".to_owned())
+                .map_err(|e| Failure::from(crate::platform::Fault::internal(e)).into())
+        })
+        .await
     }
 
     async fn json_rpc(rqctx: Ctx, body: UntypedBody) -> Reply<Response<Body>> {
         let bd = rqctx.context();
-        let started = bd.metrics.start();
-        let response = Ok(bd.json_rpc(rqctx.request.headers(), body.as_bytes()).await);
-        measured(bd, started, "POST", "/", &response, raw_status);
-        response
+        metered(&rqctx, async {
+            Ok(bd.json_rpc(rqctx.request.headers(), body.as_bytes()).await)
+        })
+        .await
     }
 
     async fn get_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
-        card_at(&rqctx, "/.well-known/agent.json")
+        metered(&rqctx, async { card(&rqctx) }).await
     }
 
     async fn head_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
-        card_head(&rqctx)
+        metered(&rqctx, async { card_head(&rqctx) }).await
     }
 
     async fn get_a2a_agent_card(rqctx: Ctx) -> Reply<HttpResponseOk<AgentCard>> {
-        card_at(&rqctx, "/.well-known/agent-card.json")
+        metered(&rqctx, async { card(&rqctx) }).await
     }
 
     async fn head_a2a_agent_card(rqctx: Ctx) -> Reply<Response<Body>> {
-        card_head(&rqctx)
+        metered(&rqctx, async { card_head(&rqctx) }).await
     }
 
     async fn resolve_did(
@@ -200,7 +196,10 @@ impl BinduApi for BinduImpl {
         query: Query<DidResolveQuery>,
     ) -> Reply<HttpResponseOk<DidDocument>> {
         let bd = rqctx.context();
-        Ok(HttpResponseOk(bd.resolve(&query.into_inner().did)?))
+        metered(&rqctx, async {
+            Ok(HttpResponseOk(bd.resolve(&query.into_inner().did)?))
+        })
+        .await
     }
 
     async fn resolve_did_post(
@@ -208,29 +207,42 @@ impl BinduApi for BinduImpl {
         body: TypedBody<DidResolveRequest>,
     ) -> Reply<HttpResponseOk<DidDocument>> {
         let bd = rqctx.context();
-        Ok(HttpResponseOk(bd.resolve(&body.into_inner().did)?))
+        metered(&rqctx, async {
+            Ok(HttpResponseOk(bd.resolve(&body.into_inner().did)?))
+        })
+        .await
     }
 
     async fn list_skills(rqctx: Ctx) -> Reply<HttpResponseOk<SkillList>> {
         let bd = rqctx.context();
-        let skills: Vec<SkillSummary> = bd.manifest.skills.iter().map(|s| s.summary()).collect();
-        Ok(HttpResponseOk(SkillList {
-            total: skills.len() as i64,
-            skills,
-        }))
+        metered(&rqctx, async {
+            let skills: Vec<SkillSummary> =
+                bd.manifest.skills.iter().map(|s| s.summary()).collect();
+            Ok(HttpResponseOk(SkillList {
+                total: skills.len() as i64,
+                skills,
+            }))
+        })
+        .await
     }
 
     async fn get_skill(rqctx: Ctx, path: Path<SkillPath>) -> Reply<HttpResponseOk<SkillDetail>> {
         let bd = rqctx.context();
-        Ok(HttpResponseOk(
-            bd.skill_or_404(&path.into_inner().skill_id)?.detail.clone(),
-        ))
+        metered(&rqctx, async {
+            Ok(HttpResponseOk(
+                bd.skill_or_404(&path.into_inner().skill_id)?.detail.clone(),
+            ))
+        })
+        .await
     }
 
     async fn get_skill_documentation(rqctx: Ctx, path: Path<SkillPath>) -> Reply<Response<Body>> {
         let bd = rqctx.context();
-        let skill = bd.skill_or_404(&path.into_inner().skill_id)?;
-        Ok(text(SKILL_DOCUMENTATION_CONTENT_TYPE, skill.source.clone()))
+        metered(&rqctx, async {
+            let skill = bd.skill_or_404(&path.into_inner().skill_id)?;
+            Ok(text(SKILL_DOCUMENTATION_CONTENT_TYPE, skill.source.clone()))
+        })
+        .await
     }
 
     async fn negotiate(
@@ -238,17 +250,23 @@ impl BinduApi for BinduImpl {
         body: TypedBody<NegotiationRequest>,
     ) -> Reply<HttpResponseOk<NegotiationResponse>> {
         let bd = rqctx.context();
-        let depth = store::active_count(&bd.db).await?;
-        Ok(HttpResponseOk(negotiation::negotiate(
-            &bd.manifest,
-            &body.into_inner(),
-            depth,
-        )?))
+        metered(&rqctx, async {
+            let depth = store::active_count(&bd.db).await?;
+            Ok(HttpResponseOk(negotiation::negotiate(
+                &bd.manifest,
+                &body.into_inner(),
+                depth,
+            )?))
+        })
+        .await
     }
 
     async fn start_payment_session(rqctx: Ctx) -> Reply<HttpResponseOk<PaymentSession>> {
         let bd = rqctx.context();
-        Ok(HttpResponseOk(bd.start_session().await?))
+        metered(&rqctx, async {
+            Ok(HttpResponseOk(bd.start_session().await?))
+        })
+        .await
     }
 
     async fn get_payment_status(
@@ -257,10 +275,13 @@ impl BinduApi for BinduImpl {
         query: Query<PaymentStatusQuery>,
     ) -> Reply<HttpResponseOk<PaymentStatus>> {
         let bd = rqctx.context();
-        let status = bd
-            .session_status(&path.into_inner().session_id, query.into_inner().wait)
-            .await?;
-        Ok(HttpResponseOk(status))
+        metered(&rqctx, async {
+            let status = bd
+                .session_status(&path.into_inner().session_id, query.into_inner().wait)
+                .await?;
+            Ok(HttpResponseOk(status))
+        })
+        .await
     }
 
     async fn payment_capture(
@@ -268,21 +289,24 @@ impl BinduApi for BinduImpl {
         query: Query<PaymentCaptureQuery>,
     ) -> Reply<Response<Body>> {
         let bd = rqctx.context();
-        let session = bd.session(&query.into_inner().session_id).await?;
-        Ok(text(HTML_CONTENT_TYPE, capture_page(&session)))
+        metered(&rqctx, async {
+            let session = bd.session(&query.into_inner().session_id).await?;
+            Ok(text(HTML_CONTENT_TYPE, capture_page(&session)))
+        })
+        .await
     }
 
     async fn get_health(rqctx: Ctx) -> Reply<Response<Body>> {
         let bd = rqctx.context();
-        let started = bd.metrics.start();
-        let r = Ok(bd.health().await);
-        measured(bd, started, "GET", "/health", &r, raw_status);
-        r
+        metered(&rqctx, async { Ok(bd.health().await) }).await
     }
 
     async fn get_metrics(rqctx: Ctx) -> Reply<Response<Body>> {
         let bd = rqctx.context();
-        let active = store::active_count(&bd.db).await?;
-        Ok(text(METRICS_CONTENT_TYPE, bd.metrics.render(active)))
+        metered(&rqctx, async {
+            let active = store::active_count(&bd.db).await?;
+            Ok(text(METRICS_CONTENT_TYPE, bd.metrics.render(active)))
+        })
+        .await
     }
 }

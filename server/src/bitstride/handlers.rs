@@ -17,6 +17,7 @@ use super::auth_proxy::Proxied;
 use super::gateway::{json_response, too_many, Target};
 use super::jobs::Kind;
 use super::{err, Bitstride};
+use crate::platform::metrics::{Status, TEXT_FORMAT};
 
 /// The Bitstride API description, ready to serve.
 pub fn api() -> ApiDescription<Arc<Bitstride>> {
@@ -77,24 +78,20 @@ async fn proxied<T: serde::de::DeserializeOwned>(
         })
 }
 
-fn record(rqctx: &Ctx, status: u16) {
+impl Status for ErrorEnvelope {
+    fn status(&self) -> u16 {
+        self.error.code.status().as_u16()
+    }
+}
+
+/// Runs the operation of `rqctx` and records it in the metrics.
+async fn metered<T: Status>(rqctx: &Ctx, work: impl std::future::Future<Output = R<T>>) -> R<T> {
     rqctx
         .context()
         .metrics
-        .request(&rqctx.endpoint.operation_id, status);
-}
-
-/// Runs a handler's work and counts its outcome (`ok` on success) in the metrics.
-async fn metered<T>(rqctx: &Ctx, ok: u16, work: impl std::future::Future<Output = R<T>>) -> R<T> {
-    counted(rqctx, work.await, ok)
-}
-
-fn counted<T>(rqctx: &Ctx, r: R<T>, ok: u16) -> R<T> {
-    match &r {
-        Ok(_) => record(rqctx, ok),
-        Err(e) => record(rqctx, e.error.code.status().as_u16()),
-    }
-    r
+        .requests
+        .measure(&rqctx.endpoint.operation_id, work)
+        .await
 }
 
 impl BitstrideApi for BitstrideImpl {
@@ -104,56 +101,52 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<RegisterRequest>,
     ) -> R<HttpResponseCreated<Session>> {
-        let body = body.into_inner();
-        if let Some(r) = proxied(&rqctx, Some(&body)).await {
-            return r.map(HttpResponseCreated);
-        }
-        let r = async {
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseCreated);
+            }
             rqctx.context().control_plane()?;
-            rqctx.context().register(body).await
-        }
-        .await;
-        counted(&rqctx, r, 201).map(HttpResponseCreated)
+            Ok(HttpResponseCreated(rqctx.context().register(body).await?))
+        })
+        .await
     }
 
     async fn login(rqctx: Ctx, body: TypedBody<LoginRequest>) -> R<http::Response<Body>> {
-        let body = body.into_inner();
-        let ctx = rqctx.context();
-        ctx.control_plane()?;
-        let forwarded = serde_json::to_vec(&body).unwrap_or_default();
-        if let Some(r) = ctx
-            .proxy::<LoginResponse>(&rqctx.request, Some(forwarded))
-            .await
-        {
-            return match r {
-                Ok(Proxied::Ok(v)) => Ok(json_response(StatusCode::OK, &v)),
-                // The auth service's throttling, relayed with a conservative wait.
-                Err(e) if e.error.code == ErrorCode::RateLimited => {
-                    Ok(too_many(&e.error.message, 60))
-                }
-                Err(e) => Err(e),
-                Ok(Proxied::Found(_)) => Err(err(
-                    ErrorCode::UpstreamError,
-                    messages::AUTH_SERVICE_UNREACHABLE,
-                )),
-            };
-        }
-        let r = match ctx.login(body).await {
-            Ok(SignIn::Answer(a)) => Ok(json_response(StatusCode::OK, &*a)),
-            Ok(SignIn::Throttled(wait)) => {
-                Ok(too_many(messages::LOGIN_THROTTLED, wait.max(1) as u64))
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            let ctx = rqctx.context();
+            ctx.control_plane()?;
+            let forwarded = serde_json::to_vec(&body).unwrap_or_default();
+            if let Some(r) = ctx
+                .proxy::<LoginResponse>(&rqctx.request, Some(forwarded))
+                .await
+            {
+                return match r {
+                    Ok(Proxied::Ok(v)) => Ok(json_response(StatusCode::OK, &v)),
+                    // The auth service's throttling, relayed with a conservative wait.
+                    Err(e) if e.error.code == ErrorCode::RateLimited => {
+                        Ok(too_many(&e.error.message, 60))
+                    }
+                    Err(e) => Err(e),
+                    Ok(Proxied::Found(_)) => Err(err(
+                        ErrorCode::UpstreamError,
+                        messages::AUTH_SERVICE_UNREACHABLE,
+                    )),
+                };
             }
-            Err(e) => Err(e),
-        };
-        match &r {
-            Ok(resp) => record(&rqctx, resp.status().as_u16()),
-            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
-        }
-        r
+            match ctx.login(body).await? {
+                SignIn::Answer(a) => Ok(json_response(StatusCode::OK, &*a)),
+                SignIn::Throttled(wait) => {
+                    Ok(too_many(messages::LOGIN_THROTTLED, wait.max(1) as u64))
+                }
+            }
+        })
+        .await
     }
 
     async fn login_with_provider(rqctx: Ctx, path: Path<ProviderPath>) -> R<HttpResponseFound> {
-        metered(&rqctx, 302, async {
+        metered(&rqctx, async {
             let ctx = rqctx.context();
             ctx.control_plane()?;
             if let Some(r) = ctx.proxy::<()>(&rqctx.request, None).await {
@@ -181,19 +174,22 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<ProviderPath>,
         query: Query<OAuthCallbackParams>,
     ) -> R<HttpResponseOk<LoginResponse>> {
-        if let Some(r) = proxied(&rqctx, None::<&()>).await {
-            return r.map(HttpResponseOk);
-        }
-        let q = query.into_inner();
-        let r = rqctx
-            .context()
-            .oauth_finish(&path.into_inner().provider, &q.code, &q.state)
-            .await;
-        counted(&rqctx, r, 200).map(HttpResponseOk)
+        metered(&rqctx, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
+            }
+            let q = query.into_inner();
+            let session = rqctx
+                .context()
+                .oauth_finish(&path.into_inner().provider, &q.code, &q.state)
+                .await?;
+            Ok(HttpResponseOk(session))
+        })
+        .await
     }
 
     async fn verify_session(rqctx: Ctx) -> R<HttpResponseOk<TokenInfo>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             if let Some(r) = proxied(&rqctx, None::<&()>).await {
                 return r.map(HttpResponseOk);
             }
@@ -212,7 +208,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn logout(rqctx: Ctx) -> R<HttpResponseUpdatedNoContent> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
                 return r.map(|_| HttpResponseUpdatedNoContent());
             }
@@ -227,7 +223,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<RefreshRequest>,
     ) -> R<HttpResponseOk<Session>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseOk);
@@ -241,7 +237,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn mfa_enroll(rqctx: Ctx) -> R<HttpResponseOk<MfaEnrollment>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             if let Some(r) = proxied(&rqctx, None::<&()>).await {
                 return r.map(HttpResponseOk);
             }
@@ -252,7 +248,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn mfa_verify(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseOk);
@@ -269,7 +265,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<MfaLoginRequest>,
     ) -> R<HttpResponseOk<Session>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseOk);
@@ -283,7 +279,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn mfa_disable(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseOk);
@@ -297,7 +293,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_api_keys(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ApiKeyList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             if let Some(r) = proxied(&rqctx, None::<&()>).await {
                 return r.map(HttpResponseOk);
             }
@@ -316,7 +312,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<ApiKeyCreate>,
     ) -> R<HttpResponseCreated<CreatedApiKey>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseCreated);
@@ -334,7 +330,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ApiKeyUpdate>,
     ) -> R<HttpResponseOk<ApiKey>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied(&rqctx, Some(&body)).await {
                 return r.map(HttpResponseOk);
@@ -351,7 +347,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn delete_api_key(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
                 return r.map(|_| HttpResponseDeleted());
             }
@@ -366,7 +362,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_projects(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ProjectList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -382,7 +378,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<ProjectCreate>,
     ) -> R<HttpResponseCreated<Project>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx
@@ -395,7 +391,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Project>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -412,7 +408,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ProjectUpdate>,
     ) -> R<HttpResponseOk<Project>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -425,7 +421,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn delete_project(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             rqctx
                 .context()
@@ -437,7 +433,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_models(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<ModelList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx.context().list_models(&c, &query.into_inner()).await?,
@@ -450,7 +446,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<ModelCreate>,
     ) -> R<HttpResponseCreated<Model>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx.context().create_model(&c, body.into_inner()).await?,
@@ -460,7 +456,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Model>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx.context().get_model(&c, &path.into_inner().id).await?,
@@ -474,7 +470,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<ModelUpdate>,
     ) -> R<HttpResponseOk<Model>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -487,7 +483,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn delete_model(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             rqctx
                 .context()
@@ -499,7 +495,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_datasets(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<DatasetList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -515,7 +511,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<DatasetCreate>,
     ) -> R<HttpResponseCreated<Dataset>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx
@@ -528,7 +524,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Dataset>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -545,7 +541,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<DatasetUpdate>,
     ) -> R<HttpResponseOk<Dataset>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -558,7 +554,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn delete_dataset(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseDeleted> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             rqctx
                 .context()
@@ -574,7 +570,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: UntypedBody,
     ) -> R<HttpResponseOk<Dataset>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -590,7 +586,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<DatasetValidationReport>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -606,7 +602,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<FineTuningJobList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -622,7 +618,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<FineTuningJobCreate>,
     ) -> R<HttpResponseCreated<FineTuningJob>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx
@@ -638,7 +634,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<FineTuningJob>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -654,7 +650,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         path: Path<IdPath>,
     ) -> R<HttpResponseOk<FineTuningJob>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -671,7 +667,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<JobEventList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -689,7 +685,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_rl_jobs(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<RlJobList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -705,7 +701,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<RlJobCreate>,
     ) -> R<HttpResponseCreated<RlJob>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx.context().create_rl_job(&c, body.into_inner()).await?,
@@ -715,7 +711,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -728,7 +724,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn cancel_rl_job(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<RlJob>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -745,7 +741,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<JobEventList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -761,7 +757,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         query: Query<ListParams>,
     ) -> R<HttpResponseOk<DeploymentList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -777,7 +773,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<DeploymentCreate>,
     ) -> R<HttpResponseCreated<Deployment>> {
-        metered(&rqctx, 201, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseCreated(
                 rqctx
@@ -790,7 +786,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_deployment(rqctx: Ctx, path: Path<IdPath>) -> R<HttpResponseOk<Deployment>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -807,7 +803,7 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<IdPath>,
         body: TypedBody<DeploymentUpdate>,
     ) -> R<HttpResponseOk<Deployment>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -820,7 +816,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_usage(rqctx: Ctx, query: Query<UsageParams>) -> R<HttpResponseOk<UsageReport>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx.context().usage(&c, &query.into_inner()).await?,
@@ -830,7 +826,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn list_invoices(rqctx: Ctx, query: Query<ListParams>) -> R<HttpResponseOk<InvoiceList>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(
                 rqctx
@@ -843,7 +839,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn get_current_org(rqctx: Ctx) -> R<HttpResponseOk<Organization>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Read).await?;
             Ok(HttpResponseOk(rqctx.context().get_org(&c).await?))
         })
@@ -854,7 +850,7 @@ impl BitstrideApi for BitstrideImpl {
         rqctx: Ctx,
         body: TypedBody<OrganizationUpdate>,
     ) -> R<HttpResponseOk<Organization>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let c = caller(&rqctx, ApiKeyScope::Write).await?;
             Ok(HttpResponseOk(
                 rqctx.context().update_org(&c, body.into_inner()).await?,
@@ -864,7 +860,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn delete_current_org(rqctx: Ctx) -> R<HttpResponseDeleted> {
-        metered(&rqctx, 204, async {
+        metered(&rqctx, async {
             let c = session(&rqctx).await?;
             rqctx.context().delete_org(&c).await?;
             Ok(HttpResponseDeleted())
@@ -873,7 +869,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn health(rqctx: Ctx) -> R<HttpResponseOk<HealthStatus>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let ctx = rqctx.context();
             Ok(HttpResponseOk(HealthStatus {
                 status: "ok".into(),
@@ -886,7 +882,7 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn ready(rqctx: Ctx) -> R<HttpResponseOk<ReadyStatus>> {
-        metered(&rqctx, 200, async {
+        metered(&rqctx, async {
             let ctx = rqctx.context();
             if ctx.db.ping().await.is_err() {
                 return Err(err(ErrorCode::NotReady, messages::NOT_READY));
@@ -907,13 +903,16 @@ impl BitstrideApi for BitstrideImpl {
     }
 
     async fn metrics(rqctx: Ctx) -> R<http::Response<Body>> {
-        let ctx = rqctx.context();
-        let text = ctx.metrics.render(ctx.started.elapsed().as_secs() as i64);
-        http::Response::builder()
-            .status(StatusCode::OK)
-            .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
-            .body(Body::with_content(text))
-            .map_err(|_| err(ErrorCode::InternalError, messages::INTERNAL_ERROR))
+        metered(&rqctx, async {
+            let ctx = rqctx.context();
+            let text = ctx.metrics.render(ctx.started.elapsed().as_secs() as i64);
+            http::Response::builder()
+                .status(StatusCode::OK)
+                .header(http::header::CONTENT_TYPE, TEXT_FORMAT)
+                .body(Body::with_content(text))
+                .map_err(|_| err(ErrorCode::InternalError, messages::INTERNAL_ERROR))
+        })
+        .await
     }
 
     async fn deployment_chat(
@@ -921,37 +920,33 @@ impl BitstrideApi for BitstrideImpl {
         path: Path<DeploymentPath>,
         body: UntypedBody,
     ) -> R<http::Response<Body>> {
-        let id = path.into_inner().deployment_id;
-        let r = rqctx
-            .context()
-            .chat(rqctx.request.headers(), Target::Id(&id), body.as_bytes())
-            .await;
-        match &r {
-            Ok(resp) => record(&rqctx, resp.status().as_u16()),
-            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
-        }
-        r
+        metered(&rqctx, async {
+            let id = path.into_inner().deployment_id;
+            rqctx
+                .context()
+                .chat(rqctx.request.headers(), Target::Id(&id), body.as_bytes())
+                .await
+        })
+        .await
     }
 
     async fn create_chat_completion(rqctx: Ctx, body: UntypedBody) -> R<http::Response<Body>> {
-        let host = rqctx
-            .request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        let r = rqctx
-            .context()
-            .chat(
-                rqctx.request.headers(),
-                Target::Host(host.as_deref()),
-                body.as_bytes(),
-            )
-            .await;
-        match &r {
-            Ok(resp) => record(&rqctx, resp.status().as_u16()),
-            Err(e) => record(&rqctx, e.error.code.status().as_u16()),
-        }
-        r
+        metered(&rqctx, async {
+            let host = rqctx
+                .request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            rqctx
+                .context()
+                .chat(
+                    rqctx.request.headers(),
+                    Target::Host(host.as_deref()),
+                    body.as_bytes(),
+                )
+                .await
+        })
+        .await
     }
 }

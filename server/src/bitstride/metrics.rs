@@ -1,56 +1,59 @@
-//! Process counters, exposed by `GET /metrics` in the Prometheus text format.
+//! Bitstride's metrics, exposed by `GET /metrics` in the Prometheus text
+//! format: the platform's request families for every operation
+//! (`bitstride_http_requests_total{operation,status}`,
+//! `bitstride_http_request_duration_seconds{operation}`,
+//! `bitstride_http_requests_in_flight`), gateway tokens and uptime.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// Request and token counters of this process.
-#[derive(Clone, Default)]
+use prometheus::{IntCounter, IntGauge};
+
+use crate::platform::metrics::{Registry, Requests};
+
+/// The metric families of this process.
+#[derive(Clone)]
 pub struct Metrics {
-    requests: Arc<Mutex<BTreeMap<(String, u16), u64>>>,
-    input: Arc<AtomicI64>,
-    output: Arc<AtomicI64>,
+    registry: Registry,
+    /// Requests of every operation.
+    pub requests: Arc<Requests>,
+    input: IntCounter,
+    output: IntCounter,
+    uptime: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let requests = Arc::new(Requests::by_operation(&registry, "bitstride_"));
+        let tokens = registry.counter(
+            "bitstride_inference_tokens_total",
+            "Tokens processed by the gateway, by direction.",
+            &["direction"],
+        );
+        let uptime = registry.gauge(
+            "bitstride_uptime_seconds",
+            "Seconds since the server started.",
+        );
+        Self {
+            input: tokens.with_label_values(&["input"]),
+            output: tokens.with_label_values(&["output"]),
+            requests,
+            uptime,
+            registry,
+        }
+    }
 }
 
 impl Metrics {
-    /// Counts a served request.
-    pub fn request(&self, operation: &str, status: u16) {
-        *self
-            .requests
-            .lock()
-            .expect("metrics lock")
-            .entry((operation.to_owned(), status))
-            .or_default() += 1;
-    }
-
     /// Counts gateway tokens.
     pub fn tokens(&self, input: i64, output: i64) {
-        self.input.fetch_add(input, Ordering::Relaxed);
-        self.output.fetch_add(output, Ordering::Relaxed);
+        self.input.inc_by(input.max(0) as u64);
+        self.output.inc_by(output.max(0) as u64);
     }
 
-    /// The exposition text.
+    /// The exposition text, `uptime` seconds after the start.
     pub fn render(&self, uptime: i64) -> String {
-        let mut out = String::from(
-            "# HELP bitstride_http_requests_total HTTP requests served, by operation and status.\n\
-             # TYPE bitstride_http_requests_total counter\n",
-        );
-        for ((op, status), n) in self.requests.lock().expect("metrics lock").iter() {
-            out.push_str(&format!(
-                "bitstride_http_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}\n"
-            ));
-        }
-        out.push_str(&format!(
-            "# HELP bitstride_inference_tokens_total Tokens processed by the gateway, by direction.\n\
-             # TYPE bitstride_inference_tokens_total counter\n\
-             bitstride_inference_tokens_total{{direction=\"input\"}} {}\n\
-             bitstride_inference_tokens_total{{direction=\"output\"}} {}\n\
-             # HELP bitstride_uptime_seconds Seconds since the server started.\n\
-             # TYPE bitstride_uptime_seconds gauge\n\
-             bitstride_uptime_seconds {uptime}\n",
-            self.input.load(Ordering::Relaxed),
-            self.output.load(Ordering::Relaxed),
-        ));
-        out
+        self.uptime.set(uptime);
+        self.registry.render()
     }
 }

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod credentials;
 pub mod fault;
 pub mod http;
+pub mod metrics;
 pub mod oauth;
 pub mod outbound;
 pub mod secrets;

@@ -1019,3 +1019,37 @@ async fn the_card_is_served_at_both_well_known_paths_head_included() {
     let r = http().get(&s.base_url).send().await.unwrap();
     assert_eq!(r.status(), 200, "redirects are followed to the card");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_is_counted_in_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--bindu-auth", "off"]).await;
+    let get = |path: &str| http().get(format!("{}{path}", s.base_url)).send();
+    assert_eq!(get("/agent/skills").await.unwrap().status(), 200);
+    assert_eq!(
+        get("/agent/skills/nothing-here").await.unwrap().status(),
+        404
+    );
+    let card = format!("{}/.well-known/agent.json", s.base_url);
+    assert_eq!(http().head(&card).send().await.unwrap().status(), 200);
+    assert_eq!(get("/metrics").await.unwrap().status(), 200);
+    let text = get("/metrics").await.unwrap().text().await.unwrap();
+    for line in [
+        // Operations the metrics did not see before every handler was measured.
+        r#"http_requests_total{endpoint="/agent/skills",method="GET",status="200"} 1"#,
+        r#"http_requests_total{endpoint="/agent/skills/{skillId}",method="GET",status="404"} 1"#,
+        r#"http_requests_total{endpoint="/.well-known/agent.json",method="HEAD",status="200"} 1"#,
+        // The scrape before this one.
+        r#"http_requests_total{endpoint="/metrics",method="GET",status="200"} 1"#,
+        r#"http_request_duration_seconds_count{endpoint="/agent/skills",method="GET"} 1"#,
+        r#"agent_errors_total{agent_id=""#,
+        "http_requests_in_flight 1",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    assert!(
+        text.lines().any(|l| l.starts_with("agent_errors_total{")
+            && l.contains(r#"error_type="skill_not_found"} 1"#)),
+        "{text}"
+    );
+}

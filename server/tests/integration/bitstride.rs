@@ -1410,6 +1410,16 @@ async fn gateway_mode_serves_probes_and_inference_only() {
         text.contains("bitstride_inference_tokens_total{direction=\"output\"} 2"),
         "{text}"
     );
+    // The first scrape is counted too (it was not before every operation was
+    // measured), and every operation's latency is recorded.
+    for line in [
+        "bitstride_http_requests_total{operation=\"metrics\",status=\"200\"} 1",
+        "bitstride_http_request_duration_seconds_count{operation=\"metrics\"} 1",
+        "bitstride_http_request_duration_seconds_count{operation=\"deployment_chat\"} 1",
+        "bitstride_http_requests_in_flight 1",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
     for (method, path) in [
         ("GET", "/v1/projects"),
         ("POST", "/v1/auth/login"),
