@@ -1350,8 +1350,8 @@ as an SSE reader parses it (`data` holds the event's JSON text).
             Default::default()
         }
     }
-    /**The error body of `POST /`: a JSON-RPC error response, or (HTTP 402, paid agents
-only) an x402 `PaymentRequired`.
+    /**The error body of `POST /` and `/payment-capture`: a JSON-RPC error response, or
+(HTTP 402, paid agents only) an x402 `PaymentRequired`.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -13658,10 +13658,9 @@ let response = client.negotiate()
 Creates a session for paying the agent through a browser wallet and returns the page
 to open (`browser_url`, i.e. `/payment-capture?session_id=...`). Poll
 `/api/payment-status/{sessionId}` until it is `completed` and send its
-`payment_token` as `X-PAYMENT`. Unpaid sessions expire after 15 minutes. Public and
-without a body, as in upstream Bindu. Settling a payment needs an x402 facilitator;
-the loopback conformance server has none, so its sessions stay `pending` until they
-expire.
+`payment_token` as `X-PAYMENT`. The payer's wallet completes the session by
+requesting that page again with its x402 payment (see `/payment-capture`). Unpaid
+sessions expire after 15 minutes. Public and without a body, as in upstream Bindu.
 
 
 Sends a `POST` request to `/api/start-payment-session`
@@ -13699,9 +13698,17 @@ let response = client.get_payment_status()
     }
     /**Open a payment session's page
 
-The HTML page a payer opens from `browser_url`. It states the session and its state;
-while the session is pending, a wallet on the page submits the x402 payment. Errors
-are JSON like everywhere else.
+The HTML page a payer opens from `browser_url`; it states the session and its state.
+A wallet pays by requesting the page again with the base64 x402 version 2 payment
+payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`), as for `message/send`: for a pending
+session of a paid agent the payload is checked against the requirements and verified
+by the facilitator (`/verify`), the session becomes `completed` with the payload as
+its `payment_token`, and the answer is the page of the completed session. The token
+then pays one `message/send` or `message/stream`, which spends its nonce and settles
+it. A refused payment is 402 and the session stays pending (the wallet may try
+again); a facilitator that does not answer is 503. The header is ignored by free
+agents and for sessions that are no longer pending. Errors are JSON like everywhere
+else.
 
 
 Sends a `GET` request to `/payment-capture`
@@ -14757,7 +14764,7 @@ pub mod builder {
         ///Sends a `GET` request to `/payment-capture`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::JsonRpcErrorResponse>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<types::JsonRpcFailure>> {
             let Self { client, session_id } = self;
             let session_id = session_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/payment-capture", client.baseurl,);
@@ -14792,7 +14799,21 @@ pub mod builder {
                         ),
                     )
                 }
+                402u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

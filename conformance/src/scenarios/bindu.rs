@@ -38,12 +38,12 @@ pub const PUBLIC_KEY: &str = "FAe4sisG95oZ42w7buUn5qEE4TAnfTTFPiguZUHmhiF";
 /// The paid variant's recipient.
 const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
 
-/// A well-formed x402 v2 payment for the paid variant's requirements (its facilitator
-/// is down, so it is never verified).
-fn payment_header() -> String {
+/// A well-formed x402 v2 payment of `amount` for the paid variant's requirements
+/// (its facilitator is down, so it is never verified).
+fn payment_header(amount: &str) -> String {
     use base64::Engine as _;
     let payload = json!({"x402Version": 2, "accepted": {"scheme": "exact", "network": "eip155:84532",
-        "amount": "10000", "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "payTo": PAY_TO,
+        "amount": amount, "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "payTo": PAY_TO,
         "maxTimeoutSeconds": 300, "extra": {"name": "USDC", "version": "2"}},
         "payload": {"signature": "0x00", "authorization": {"from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
         "to": PAY_TO, "value": "10000", "validAfter": "0", "validBefore": "9999999999",
@@ -249,7 +249,13 @@ pub async fn local_setup(bin: &Path, data_dir: &Path) -> Result<LocalSetup> {
             &facilitator,
         ]),
     ));
-    setup.fixtures.insert("payment".into(), payment_header());
+    setup
+        .fixtures
+        .insert("payment".into(), payment_header("10000"));
+    // Less than the price: refused before the facilitator is asked.
+    setup
+        .fixtures
+        .insert("cheap_payment".into(), payment_header("1"));
     setup.variants.push(super::storage_down_variant());
     Ok(setup)
 }
@@ -580,6 +586,13 @@ fn rest() -> Vec<Scenario> {
         Scenario::new("payment_capture", "400", "missing_session_id").omit("session_id"),
         Scenario::new("payment_capture", "404", "unknown_session")
             .param("session_id", lit("00000000-0000-4000-8000-000000000000")),
+        Scenario::new("payment_capture", "402", "example")
+            .variant("paid")
+            .header("x-payment", fx("cheap_payment"))
+            .volatile(&["/resource/url"]),
+        Scenario::new("payment_capture", "503", "facilitator_unavailable")
+            .variant("paid")
+            .header("payment-signature", fx("payment")),
         Scenario::new("get_health", "200", "example").volatile(health),
         Scenario::new("get_health", "503", "example")
             .variant("limited")

@@ -11,7 +11,7 @@ use quartet_api::bindu::*;
 use serde_json::json;
 
 use super::failure::Failure;
-use super::payment::capture_page;
+use super::payment::{capture_page, payment_required_response};
 use super::rpc::json_response;
 use super::{negotiation, store, Bindu};
 use crate::platform::metrics::Status;
@@ -290,8 +290,12 @@ impl BinduApi for BinduImpl {
     ) -> Reply<Response<Body>> {
         let bd = rqctx.context();
         metered(&rqctx, async {
-            let session = bd.session(&query.into_inner().session_id).await?;
-            Ok(text(HTML_CONTENT_TYPE, capture_page(&session)))
+            let id = query.into_inner().session_id;
+            match bd.capture(&id, rqctx.request.headers()).await {
+                Ok(session) => Ok(text(HTML_CONTENT_TYPE, capture_page(&session))),
+                Err(Failure::PaymentRequired(body)) => Ok(payment_required_response(&body)),
+                Err(e) => Err(e.into()),
+            }
         })
         .await
     }

@@ -29,6 +29,7 @@ const USDC_DECIMALS: usize = 6;
 pub struct PendingPayment {
     payload: Value,
     requirements: Value,
+    resource: Value,
     /// The response header the settlement goes back in (`PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE`).
     pub response_header: &'static str,
 }
@@ -88,6 +89,37 @@ pub struct StoredSession {
     pub expires_at: i64,
 }
 
+/// A payment header of a request: its value and the header the settlement goes back in.
+struct OfferedPayment<'a> {
+    encoded: &'a str,
+    response_header: &'static str,
+}
+
+/// The payment a request offers: `PAYMENT-SIGNATURE` (x402 v2), else `X-PAYMENT`.
+fn offered_payment(headers: &http::HeaderMap) -> Option<OfferedPayment<'_>> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (header("payment-signature"), header("x-payment")) {
+        (Some(encoded), _) => Some(OfferedPayment {
+            encoded,
+            response_header: "PAYMENT-RESPONSE",
+        }),
+        (None, Some(encoded)) => Some(OfferedPayment {
+            encoded,
+            response_header: "X-PAYMENT-RESPONSE",
+        }),
+        (None, None) => None,
+    }
+}
+
+/// The HTTP 402 answer carrying x402 `PaymentRequired` `body`, also base64 in `PAYMENT-REQUIRED`.
+pub fn payment_required_response(body: &Value) -> http::Response<dropshot::Body> {
+    let mut r = super::rpc::json_response(402, body);
+    if let Ok(v) = http::HeaderValue::from_str(&b64(body)) {
+        r.headers_mut().insert("payment-required", v);
+    }
+    r
+}
+
 fn unknown_session(id: &str) -> Failure {
     Failure::names_nothing(format!("unknown or expired payment session: {id}"))
 }
@@ -107,17 +139,36 @@ impl Bindu {
         }))
     }
 
-    /// The 402 answer: an x402 `PaymentRequired` saying why.
-    fn payment_required(&self, requirements: &Value, error: impl Into<String>) -> Failure {
+    /// What `message/send` and `message/stream` pay for, as x402's `resource`.
+    fn message_resource(&self) -> Value {
+        json!({
+            "url": format!("{}/", self.public_url),
+            "description": format!("message/send to {}", self.manifest.name),
+            "mimeType": "application/json",
+        })
+    }
+
+    /// What payment session `id` pays for, as x402's `resource`.
+    fn session_resource(&self, id: &str) -> Value {
+        json!({
+            "url": format!("{}/payment-capture?session_id={id}", self.public_url),
+            "description": format!("payment session {id} of {}", self.manifest.name),
+            "mimeType": "text/html",
+        })
+    }
+
+    /// The 402 answer: an x402 `PaymentRequired` for `resource` saying why.
+    fn payment_required(
+        &self,
+        requirements: &Value,
+        resource: &Value,
+        error: impl Into<String>,
+    ) -> Failure {
         let did = self.did().ok();
         Failure::PaymentRequired(json!({
             "x402Version": X402_VERSION,
             "error": error.into(),
-            "resource": {
-                "url": format!("{}/", self.public_url),
-                "description": format!("message/send to {}", self.manifest.name),
-                "mimeType": "application/json",
-            },
+            "resource": resource,
             "accepts": [requirements],
             "agent": {
                 "name": self.manifest.name,
@@ -139,34 +190,57 @@ impl Bindu {
         let Some(requirements) = self.requirements() else {
             return Ok(None);
         };
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let (encoded, response_header) = match (header("payment-signature"), header("x-payment")) {
-            (Some(v), _) => (v, "PAYMENT-RESPONSE"),
-            (None, Some(v)) => (v, "X-PAYMENT-RESPONSE"),
-            (None, None) => {
-                return Err(
-                    self.payment_required(&requirements, "PAYMENT-SIGNATURE header is required")
-                )
-            }
+        let resource = self.message_resource();
+        let Some(offered) = offered_payment(headers) else {
+            return Err(self.payment_required(
+                &requirements,
+                &resource,
+                "PAYMENT-SIGNATURE header is required",
+            ));
         };
+        let (payload, nonce) = self
+            .verify_payment(&offered, &requirements, &resource)
+            .await?;
+        // A payload pays once: its nonce is recorded (atomically, across instances).
+        if !store::use_nonce(&self.db, &format!("x402:{nonce}"), now() + 7 * 86_400).await? {
+            return Err(self.payment_required(
+                &requirements,
+                &resource,
+                "Payment nonce already used (replay)",
+            ));
+        }
+        Ok(Some(PendingPayment {
+            payload,
+            requirements,
+            resource,
+            response_header: offered.response_header,
+        }))
+    }
+
+    /// Checks an offered payment against `requirements` (base64 of a version 2
+    /// payload for exactly them, with a nonce) and has the facilitator verify it;
+    /// answers the payload and its nonce. Refusals are 402 for `resource`.
+    async fn verify_payment(
+        &self,
+        offered: &OfferedPayment<'_>,
+        requirements: &Value,
+        resource: &Value,
+    ) -> Result<(Value, String), Failure> {
+        let refuse = |error: &str| self.payment_required(requirements, resource, error);
         let payload: Value = match base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
+            .decode(offered.encoded.trim())
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
         {
             Some(v @ Value::Object(_)) => v,
             _ => {
-                return Err(self.payment_required(
-                    &requirements,
+                return Err(refuse(
                     "Invalid payment header: not base64 of a JSON payment payload",
                 ))
             }
         };
         if payload.get("x402Version").and_then(Value::as_i64) != Some(X402_VERSION) {
-            return Err(self.payment_required(
-                &requirements,
-                "Only x402 version 2 payment payloads are accepted",
-            ));
+            return Err(refuse("Only x402 version 2 payment payloads are accepted"));
         }
         let accepted = payload.get("accepted").cloned().unwrap_or(Value::Null);
         let same = |k: &str, ci: bool| {
@@ -186,8 +260,7 @@ impl Bindu {
             && same("asset", true)
             && same("payTo", true))
         {
-            return Err(self.payment_required(
-                &requirements,
+            return Err(refuse(
                 "The payment does not match the payment requirements",
             ));
         }
@@ -196,31 +269,17 @@ impl Bindu {
             .and_then(Value::as_str)
             .map(str::to_owned)
         else {
-            return Err(self.payment_required(
-                &requirements,
-                "Invalid payment header: no authorization nonce",
-            ));
+            return Err(refuse("Invalid payment header: no authorization nonce"));
         };
-        let verified = self.facilitator("verify", &payload, &requirements).await?;
+        let verified = self.facilitator("verify", &payload, requirements).await?;
         if verified.get("isValid") != Some(&Value::Bool(true)) {
             let reason = verified
                 .get("invalidReason")
                 .and_then(Value::as_str)
                 .unwrap_or("the facilitator refused the payment");
-            return Err(self.payment_required(
-                &requirements,
-                format!("Payment verification failed: {reason}"),
-            ));
+            return Err(refuse(&format!("Payment verification failed: {reason}")));
         }
-        // A payload pays once: its nonce is recorded (atomically, across instances).
-        if !super::store::use_nonce(&self.db, &format!("x402:{nonce}"), now() + 7 * 86_400).await? {
-            return Err(self.payment_required(&requirements, "Payment nonce already used (replay)"));
-        }
-        Ok(Some(PendingPayment {
-            payload,
-            requirements,
-            response_header,
-        }))
+        Ok((payload, nonce))
     }
 
     /// Settles a verified payment; returns the header carrying the settlement.
@@ -238,6 +297,7 @@ impl Bindu {
                 .unwrap_or("the facilitator could not settle the payment");
             return Err(self.payment_required(
                 &payment.requirements,
+                &payment.resource,
                 format!("Payment settlement failed: {reason}"),
             ));
         }
@@ -312,6 +372,31 @@ impl Bindu {
             },
             expires_at,
         })
+    }
+
+    /// The page of session `id` for a payer: a request carrying a payment
+    /// (`PAYMENT-SIGNATURE` or `X-PAYMENT`) for a pending session of a paid agent
+    /// has it verified by the facilitator first and completes the session with it
+    /// as its `payment_token`, which pays one `message/send`. The nonce is spent
+    /// and the payment settled when the token is used, not here.
+    pub(super) async fn capture(
+        &self,
+        id: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<StoredSession, Failure> {
+        let session = self.session(id).await?;
+        let (Some(requirements), Some(offered)) = (self.requirements(), offered_payment(headers))
+        else {
+            return Ok(session);
+        };
+        if session.status.status != PaymentSessionStatus::Pending {
+            return Ok(session);
+        }
+        let resource = self.session_resource(id);
+        self.verify_payment(&offered, &requirements, &resource)
+            .await?;
+        store::complete_payment_session(&self.db, id, offered.encoded.trim(), now()).await?;
+        self.session(id).await
     }
 
     /// Reads a session, waiting (at most [`WAIT_SECS`]) while it is pending when `wait`.

@@ -569,6 +569,25 @@ pub async fn insert_payment_session(
     Ok(())
 }
 
+/// Completes pending, unexpired payment session `id` with `token` (a session
+/// completed or expired meanwhile is left as it is).
+pub async fn complete_payment_session(
+    db: &Db,
+    id: &str,
+    token: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE bindu_payment_sessions SET status = 'completed', payment_token = $1 WHERE id = $2 AND status = 'pending' AND expires_at >= $3",
+    )
+    .bind(token)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *db.conn().await?)
+    .await?;
+    Ok(())
+}
+
 /// A stored payment session: status, payment token, error and expiry.
 pub type PaymentSessionRow = (String, Option<String>, Option<String>, i64);
 

@@ -261,11 +261,19 @@ impl Db {
         self.acquire().await
     }
 
-    /// A transaction on the migrated database; commit it, or it rolls back when dropped.
+    /// A transaction on the migrated database (on SQLite holding the write lock from its
+    /// start); commit it, or it rolls back when dropped.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
         self.ensure_migrated().await?;
         self.fail_fast()?;
-        self.pool.begin().await.map_err(|e| self.observe(e))
+        // SQLite: take the write lock at once. A deferred transaction that reads and
+        // then writes fails with SQLITE_BUSY, without waiting, when another writer
+        // committed in between; an immediate one waits its turn (busy_timeout).
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(|e| self.observe(e))
     }
 
     async fn ensure_migrated(&self) -> Result<(), DbError> {

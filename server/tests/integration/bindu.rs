@@ -951,8 +951,6 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
         r.json::<Value>().await.unwrap()["error"],
         "Payment verification failed: insufficient_funds"
     );
-    // A message the agent would refuse is not charged.
-    wait_task(&s.base_url, None, &task, 10, |t| state(t) == "completed").await;
     let settles = |c: &Arc<Mutex<Vec<(String, Value)>>>| {
         c.lock()
             .unwrap()
@@ -960,6 +958,65 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
             .filter(|(p, _)| p == "/settle")
             .count()
     };
+    // A payment session: the wallet pays on the capture page, the client sends the token.
+    let start = || async {
+        let r = http()
+            .post(format!("{}/api/start-payment-session", s.base_url))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        // `browser_url` names the configured address; this server listens on a free port.
+        let id = v["session_id"].as_str().unwrap();
+        format!("{}/payment-capture?session_id={id}", s.base_url)
+    };
+    let page = start().await;
+    let capture = |header: Option<(&str, String)>| {
+        let mut r = http().get(&page);
+        if let Some((k, v)) = header {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    let r = capture(None).await.unwrap();
+    assert!(r.text().await.unwrap().contains("Payment pending"));
+    let r = capture(Some(("x-payment", payment(&cheaper, "0x07", 2))))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 402);
+    assert!(r.headers().contains_key("payment-required"));
+    let token = payment(&requirements, "0x07", 2);
+    let r = capture(Some(("payment-signature", token.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Payment completed"));
+    let id = page.rsplit('=').next().unwrap();
+    let status: Value = http()
+        .get(format!("{}/api/payment-status/{id}", s.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "completed");
+    assert_eq!(status["payment_token"], token.as_str());
+    let settled = settles(&calls);
+    let r = post(
+        &send("via session", json!({})),
+        Some(("x-payment", token.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200, "the session's token pays one message");
+    assert_eq!(settles(&calls), settled + 1);
+    let r = post(&send("twice", json!({})), Some(("x-payment", token)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 402, "and only one");
+    // A message the agent would refuse is not charged.
+    wait_task(&s.base_url, None, &task, 10, |t| state(t) == "completed").await;
     let before = settles(&calls);
     let r = post(
         &send("more", json!({"taskId": task})),
@@ -970,7 +1027,15 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32008);
     assert_eq!(settles(&calls), before, "a refused message is not settled");
     // The facilitator down: 503, and the payload can be sent again later.
+    let page = start().await;
     drop(facilitator);
+    let r = http()
+        .get(&page)
+        .header("payment-signature", payment(&requirements, "0x08", 2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "a capture while the facilitator is down");
     let r = post(
         &send("down", json!({})),
         Some(("payment-signature", payment(&requirements, "0x06", 2))),

@@ -111,15 +111,7 @@ impl Bindu {
     fn error_response(&self, id: JsonRpcId, failure: Failure) -> Response<Body> {
         if let Failure::PaymentRequired(body) = &failure {
             self.metrics.error("payment_required");
-            let mut r = json_response(402, body);
-            let encoded = base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                body.to_string(),
-            );
-            if let Ok(v) = http::HeaderValue::from_str(&encoded) {
-                r.headers_mut().insert("payment-required", v);
-            }
-            return r;
+            return super::payment::payment_required_response(body);
         }
         let code = failure.code();
         self.metrics.error(&error_type(code));
