@@ -122,7 +122,7 @@ fn print_row(id: &str, revoked_at: Option<i64>, kind: Option<&str>, tier: &str, 
 /// Runs one BitMind admin command.
 pub async fn run(platform: Platform, command: Command) -> Result<()> {
     let clients = ClientStore::new(platform.db.clone());
-    let org_keys = OrgKeyStore::new(platform.db.clone());
+    let org_keys = OrgKeyStore::new(platform.db.clone(), None);
     let check_id = |id: &Option<String>| -> Result<()> {
         match id {
             Some(id) if !is_client_id(id) => bail!("--id must be 32 lowercase hex characters"),

@@ -1,12 +1,8 @@
 //! Full-text search over the corpus with tantivy, driven by the subset of the
-//! Elasticsearch query DSL that `openapi/brookmimir.yaml` documents.
-//!
-//! The index is derived data: it lives in memory and is rebuilt from SQLite at
-//! start-up and whenever an import bumps the corpus version, so the database
-//! stays the only state that has to survive a restart.
+//! Elasticsearch query DSL that `openapi/brookmimir.yaml` documents. The index
+//! itself (schema, storage, writes) is [`super::index`].
 
 use std::ops::Bound;
-use std::sync::{Mutex, RwLock};
 
 use quartet_api::brookmimir::{Document, QueryInput};
 use serde_json::{Map, Value};
@@ -15,17 +11,11 @@ use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery,
 };
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value as _,
-    FAST, INDEXED, STORED, STRING,
-};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::schema::{Field, IndexRecordOption, TantivyDocument, Value as _};
+use tantivy::Term;
 use thiserror::Error;
 
-/// Full-text fields (analysed: lower-cased, stemmed English words).
-pub const TEXT_FIELDS: [&str; 3] = ["title", "summary", "content"];
-/// Keyword fields (matched exactly).
-pub const KEYWORD_FIELDS: [&str; 6] = ["id", "source", "language", "jurisdiction", "tags", "url"];
+use super::index::{parse_date, IndexError, SearchIndex, KEYWORD_FIELDS, TEXT_FIELDS};
 
 /// Why a query cannot run; each maps to a documented 400 message.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -40,11 +30,6 @@ pub enum QueryError {
     #[error("malformed query clause: {0}")]
     Malformed(String),
 }
-
-/// Failures of the index itself (never the caller's fault).
-#[derive(Debug, Error)]
-#[error("search index: {0}")]
-pub struct IndexError(#[from] tantivy::TantivyError);
 
 /// One hit: document id, score and source.
 #[derive(Debug, Clone)]
@@ -66,110 +51,7 @@ pub struct Hits {
     pub hits: Vec<Hit>,
 }
 
-#[derive(Clone, Copy)]
-struct Fields {
-    doc_id: Field,
-    source: Field,
-    published_at: Field,
-}
-
-/// The in-memory search index and the corpus version it reflects.
-pub struct SearchIndex {
-    index: Index,
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
-    fields: Fields,
-    version: RwLock<Option<i64>>,
-}
-
 impl SearchIndex {
-    /// An empty index with the corpus schema.
-    pub fn new() -> Result<Self, IndexError> {
-        let mut schema = Schema::builder();
-        let doc_id = schema.add_text_field("_id", STRING | STORED);
-        let source = schema.add_text_field("_source", STORED);
-        // Full-text fields are lower-cased and stemmed (English), so `company`
-        // finds `companies`; phrases keep positions.
-        let analysed = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        for f in TEXT_FIELDS {
-            schema.add_text_field(f, analysed.clone());
-        }
-        for f in KEYWORD_FIELDS {
-            schema.add_text_field(f, STRING);
-        }
-        let published_at = schema.add_date_field("published_at", INDEXED | FAST);
-        let index = Index::create_in_ram(schema.build());
-        let writer = index.writer(15_000_000)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok(Self {
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            fields: Fields {
-                doc_id,
-                source,
-                published_at,
-            },
-            version: RwLock::new(None),
-        })
-    }
-
-    /// The corpus version the index holds, if any.
-    pub fn version(&self) -> Option<i64> {
-        *self.version.read().expect("version lock")
-    }
-
-    /// Replaces the whole index with `docs`, tagged with the corpus `version`.
-    pub fn rebuild(&self, version: i64, docs: &[Document]) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().expect("writer lock");
-        writer.delete_all_documents()?;
-        let schema = self.index.schema();
-        for d in docs {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(self.fields.doc_id, &d.id);
-            doc.add_text(
-                self.fields.source,
-                serde_json::to_string(d).expect("documents serialise"),
-            );
-            for (name, value) in [
-                ("title", &d.title),
-                ("summary", &d.summary),
-                ("content", &d.content),
-            ] {
-                doc.add_text(schema.get_field(name)?, value);
-            }
-            for (name, value) in [
-                ("id", &d.id),
-                ("source", &d.source),
-                ("language", &d.language),
-                ("jurisdiction", &d.jurisdiction),
-            ] {
-                doc.add_text(schema.get_field(name)?, value);
-            }
-            if let Some(url) = &d.url {
-                doc.add_text(schema.get_field("url")?, url);
-            }
-            for tag in &d.tags {
-                doc.add_text(schema.get_field("tags")?, tag);
-            }
-            if let Some(date) = parse_date(&d.published_at) {
-                doc.add_date(self.fields.published_at, date);
-            }
-            writer.add_document(doc)?;
-        }
-        writer.commit()?;
-        self.reader.reload()?;
-        *self.version.write().expect("version lock") = Some(version);
-        Ok(())
-    }
-
     /// Translates a request's query; done before any credit is taken.
     pub fn compile(&self, input: &QueryInput) -> Result<Box<dyn Query>, QueryError> {
         match input {
@@ -498,15 +380,4 @@ fn scalar_text(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
-}
-
-/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC).
-fn parse_date(s: &str) -> Option<DateTime> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(DateTime::from_timestamp_secs(t.timestamp()));
-    }
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(DateTime::from_timestamp_secs(
-        d.and_hms_opt(0, 0, 0)?.and_utc().timestamp(),
-    ))
 }

@@ -3,6 +3,8 @@
 //! the mapping of internal failures, and starting a dropshot server.
 
 pub mod bearer;
+pub mod cache;
+pub mod cached_credentials;
 pub mod changes;
 pub mod credentials;
 pub mod fault;

@@ -163,9 +163,41 @@ async fn a_crash_loses_no_credit_and_no_document() {
     server.kill().await.unwrap();
 }
 
+/// Queries `body` until it finds `expected` documents (each query costs a credit);
+/// fails after 20 s.
+async fn until_found(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: Value,
+    expected: u64,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let found: Value = client
+            .post(format!("{base}/query"))
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if found["resp"]["body"]["hits"]["total"]["value"] == expected {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not searchable in time: {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_into_a_running_server_is_searchable() {
-    let (dir, key, server, client) = running("5").await;
+    let (dir, key, server, client) = running("100").await;
     let search = || {
         client
             .post(format!("{}/query", server.base_url))
@@ -190,10 +222,67 @@ async fn an_import_into_a_running_server_is_searchable() {
     )
     .await
     .unwrap();
-    let after: Value = search().await.unwrap().json().await.unwrap();
-    assert_eq!(
-        after["resp"]["body"]["hits"]["total"]["value"], 1,
-        "{after}"
+    // The import announces itself on the change feed; the server indexes it in the
+    // background and the next queries see it.
+    until_found(
+        &client,
+        &server.base_url,
+        &key,
+        json!({"query": {"term": {"jurisdiction": "IS"}}}),
+        1,
+    )
+    .await;
+    server.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_is_kept_on_disk_and_caught_up_incrementally() {
+    let (dir, key, server, client) = running("100").await;
+    let all = json!({"query": {"match_all": {}}});
+    until_found(&client, &server.base_url, &key, all.clone(), 12).await;
+    assert!(dir.path().join("brookmimir-index/meta.json").exists());
+    server.kill().await.unwrap();
+
+    // Imported while no server runs: the next start applies just that to the index
+    // it finds on disk, instead of rebuilding it.
+    let file = dir.path().join("more.jsonl");
+    let generated = admin(
+        &bin(),
+        dir.path(),
+        &[
+            "brookmimir",
+            "documents",
+            "generate",
+            "--count",
+            "3",
+            "--seed",
+            "5",
+        ],
+    )
+    .await
+    .unwrap();
+    std::fs::write(&file, generated).unwrap();
+    admin(
+        &bin(),
+        dir.path(),
+        &["brookmimir", "documents", "import", file.to_str().unwrap()],
+    )
+    .await
+    .unwrap();
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    let found = until_found(&client, &server.base_url, &key, all, 15).await;
+    assert_eq!(found["status"], 200);
+    let log = std::fs::read_to_string(dir.path().join("brookmimir-1.log")).unwrap();
+    let caught_up: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("search index caught up"))
+        .collect();
+    assert_eq!(caught_up.len(), 1, "{log}");
+    assert!(
+        caught_up[0].contains("documents: 3") && caught_up[0].contains("rebuilt: false"),
+        "{log}"
     );
     server.kill().await.unwrap();
 }

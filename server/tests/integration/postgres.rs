@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use quartet_conformance::server::{admin, fresh_database, test_postgres, ServerProcess};
+use quartet_server::platform::cache::REVOCATION_BOUND;
 use serde_json::{json, Value};
 
 fn bin() -> PathBuf {
@@ -144,19 +145,24 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
         &["brookmimir", "documents", "import", file.to_str().unwrap()],
     )
     .await;
+    // Both indexes catch up, woken by the import's notification.
     for s in [&a, &b] {
-        let r = client
-            .post(format!("{}/query", s.url("brookmimir")))
-            .header("x-api-key", &more)
-            .json(&json!({"query": {"match": {"content": "tidal turbine"}}}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(
-            body["resp"]["body"]["hits"]["hits"][0]["_id"], "DOC-9100001",
-            "{body}"
-        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = client
+                .post(format!("{}/query", s.url("brookmimir")))
+                .header("x-api-key", &more)
+                .json(&json!({"query": {"match": {"content": "tidal turbine"}}}))
+                .send()
+                .await
+                .unwrap();
+            let body: Value = r.json().await.unwrap();
+            if body["resp"]["body"]["hits"]["hits"][0]["_id"] == "DOC-9100001" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not searchable in time: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     // A BitMind token issued by one instance is accepted by the other.
@@ -211,6 +217,32 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     )
     .await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+
+    // A client revoked through the database is refused by both instances, whose
+    // client views had it, within the documented bound.
+    admin_on(dir_a.path(), &url, &["bitmind", "client", "revoke", id]).await;
+    let began = Instant::now();
+    for s in [&a, &b] {
+        loop {
+            let bearer = format!("Bearer {from_a}");
+            let (status, body) = get_json(
+                &client,
+                format!("{}/status", s.url("bitmind")),
+                &[("authorization", &bearer)],
+            )
+            .await;
+            if status == 401 {
+                assert_eq!(body["error_description"], "client has been revoked");
+                break;
+            }
+            assert!(
+                began.elapsed() <= REVOCATION_BOUND,
+                "still accepted {:?} after the revocation",
+                began.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// The throwaway-cluster script of `.ci/`.

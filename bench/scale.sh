@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Brookmimir and BitMind at production scale, next to their baselines, in one run.
+#
+#   bench/scale.sh [--quartet PATH] [--docs N] [--duration 10s] [--connections 32]
+#
+# Builds the release binaries (quartet, and the baselines in bench/: a bare hyper
+# hello-world server and tantivy called directly), generates a deterministic corpus
+# of N documents (default 100,000; `quartet admin brookmimir documents generate`),
+# imports it into a fresh SQLite data directory and measures, with
+# `wrk -t2 -cC -dD --latency` on loopback:
+#   hyper hello-world, BitMind GET /health, GET /status with an RS256 JWT;
+#   Brookmimir POST /query `match content:contract` and the same with a
+#   `range published_at` filter, each next to tantivy direct on the same corpus;
+#   start-up (launch -> port open) with the corpus, for each surface;
+#   a fixed-count run: a key with 20,000 credits under full load, then
+#   credits used vs 200 answers;
+#   queries under load while documents are imported (worst latency, and how soon
+#   the import is searchable);
+#   the server's RSS over 10 imports of 1,000 documents;
+#   how soon a revoked client's token is refused by /status.
+# --quartet PATH measures another quartet binary (an older build, say); the
+# corpus generator and the baselines always come from this tree. Needs wrk and curl;
+# nothing leaves the machine, nothing is downloaded beyond cargo's own crates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUARTET="" DOCS=100000 DURATION=10s CONNECTIONS=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quartet) QUARTET=$2; shift 2 ;;
+    --docs) DOCS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+cargo build --release --quiet -p quartet-server
+cargo build --release --quiet --manifest-path bench/Cargo.toml
+BIN=${CARGO_TARGET_DIR:-target}/release
+BENCH_BIN=${CARGO_TARGET_DIR:-bench/target}/release
+GEN=$BIN/quartet
+Q=${QUARTET:-$GEN}
+BMM=3871 BM=3872 HELLO=3880
+WORK=$(mktemp -d)
+DATA=$WORK/data
+SERVER="" HELLO_PID=""
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+  [ -n "$HELLO_PID" ] && kill "$HELLO_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+q() { "$Q" --data-dir "$DATA" "$@"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+declare -A R
+
+MATCH='{"query":{"match":{"content":"contract"}}}'
+RANGE='{"query":{"bool":{"must":{"match":{"content":"contract"}},"filter":{"range":{"published_at":{"gte":"2024-01-01"}}}}}}'
+
+echo "quartet under test: $Q"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo)"
+echo "load before: $(uptime)"
+
+# --- corpus -------------------------------------------------------------------
+t=$(now_ms)
+"$GEN" admin brookmimir documents generate --count "$DOCS" --seed 1 > "$WORK/corpus.jsonl"
+echo "corpus: $DOCS documents, $(du -m "$WORK/corpus.jsonl" | cut -f1) MB, generated in $(($(now_ms) - t)) ms"
+t=$(now_ms)
+q admin brookmimir documents import "$WORK/corpus.jsonl" > /dev/null 2>&1
+echo "import into SQLite: $(($(now_ms) - t)) ms"
+KEY=$(q admin brookmimir key create --credits 1000000000 --label bench 2>/dev/null)
+CLIENT=$(q admin bitmind client create --json)
+CLIENT_ID=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$CLIENT")
+CLIENT_SECRET=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$CLIENT")
+
+# --- start-up -----------------------------------------------------------------
+# Starts the server; sets UP_BMM and UP_BM to the ms from launch to port open.
+start() {
+  local began bmm="" bm=""
+  began=$(now_ms)
+  q serve --port brookmimir=$BMM --port bitmind=$BM --log-level error > "$WORK/out" 2>> "$WORK/err" &
+  SERVER=$!
+  for _ in $(seq 12000); do
+    if [ -z "$bmm" ] && (: < /dev/tcp/127.0.0.1/$BMM) 2>/dev/null; then bmm=$(($(now_ms) - began)); fi
+    if [ -z "$bm" ] && (: < /dev/tcp/127.0.0.1/$BM) 2>/dev/null; then bm=$(($(now_ms) - began)); fi
+    [ -n "$bmm" ] && [ -n "$bm" ] && break
+    sleep 0.005
+  done
+  UP_BMM=$bmm UP_BM=$bm
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+
+start
+first_bmm=$UP_BMM
+echo "first start (no index yet): brookmimir ${UP_BMM} ms, bitmind ${UP_BM} ms"
+stop
+start
+echo "start-up with the corpus: brookmimir ${UP_BMM} ms, bitmind ${UP_BM} ms"
+R[startup]="brookmimir ${UP_BMM} ms, bitmind ${UP_BM} ms (first start, building the index: ${first_bmm} ms)"
+PID=$SERVER
+
+TOKEN=$(curl -s 127.0.0.1:$BM/v1/oauth/token -d grant_type=client_credentials \
+  -d client_id="$CLIENT_ID" -d client_secret="$CLIENT_SECRET" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+
+# --- throughput ---------------------------------------------------------------
+# run NAME WRK-ARGS...: one wrk run; keeps "req/s|p50|p99|max|non-2xx" in R[NAME].
+run() {
+  local name=$1 out
+  shift
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  local rps p50 p99 max bad
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  max=$(awk '$1 == "Latency" {print $4}' <<<"$out")
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  R[$name]="$rps|$p50|$p99|$max|${bad:-0}"
+  printf '%-28s %10s req/s  p50 %-8s p99 %-8s max %-8s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "$max" "${bad:-0}"
+}
+rps() { cut -d'|' -f1 <<<"${R[$1]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+"$BENCH_BIN/bench-hello" $HELLO > /dev/null &
+HELLO_PID=$!
+sleep 0.5
+run hello http://127.0.0.1:$HELLO/
+kill $HELLO_PID; wait $HELLO_PID 2>/dev/null || true; HELLO_PID=""
+run health http://127.0.0.1:$BM/health
+run status -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$BM/status
+BODY=$MATCH run match -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
+BODY=$RANGE run range -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
+
+# --- credits: a fixed-count run -----------------------------------------------
+FIXED=20000
+FKEY=$(q admin brookmimir key create --credits $FIXED --label fixed 2>/dev/null)
+answers=$(BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/count.lua -H "x-api-key: $FKEY" \
+  http://127.0.0.1:$BMM/query | grep '^answers:')
+ok=$(awk '{print $2}' <<<"$answers")
+left=$(curl -s 127.0.0.1:$BMM/credits -H "x-api-key: $FKEY" | sed -nE 's/.*"current_balance":([0-9]+).*/\1/p')
+used=$((FIXED - ${left:-0}))
+echo "fixed-count run: $answers; credits used $used of $FIXED"
+R[fixed]="$used credits used, $ok answers 200 ($([ "$used" = "$ok" ] && echo equal || echo DIFFERENT))"
+
+# --- tantivy direct -----------------------------------------------------------
+stop
+direct=$("$BENCH_BIN/bench-direct" "$WORK/corpus.jsonl" "${DURATION%s}" 2 "$MATCH" "$RANGE")
+echo "$direct"
+R[direct_match]=$(sed -n '2p' <<<"$direct" | awk '{print $1}')
+R[direct_range]=$(sed -n '4p' <<<"$direct" | awk '{print $1}')
+start
+PID=$SERVER
+
+# --- imports under load -------------------------------------------------------
+# visible ID: how long until a query finds document ID (ms).
+visible() {
+  local began
+  began=$(now_ms)
+  until curl -s 127.0.0.1:$BMM/query -H "x-api-key: $KEY" -H 'content-type: application/json' \
+      -d "{\"query\":{\"ids\":{\"values\":[\"$1\"]}}}" | grep -q '"value":1'; do
+    sleep 0.01
+  done
+  echo $(($(now_ms) - began))
+}
+"$GEN" admin brookmimir documents generate --count 1 --seed 99 --first-id 9000001 > "$WORK/one.jsonl"
+"$GEN" admin brookmimir documents generate --count 1000 --seed 98 --first-id 9100001 > "$WORK/thousand.jsonl"
+BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d12s --timeout 60s --latency -s bench/post.lua -H "x-api-key: $KEY" \
+  http://127.0.0.1:$BMM/query > "$WORK/under-import" &
+WRK=$!
+sleep 3
+q admin brookmimir documents import "$WORK/one.jsonl" > /dev/null 2>&1
+vis1=$(visible DOC-9000001)
+sleep 2
+q admin brookmimir documents import "$WORK/thousand.jsonl" > /dev/null 2>&1
+vis1000=$(visible DOC-9101000)
+wait $WRK
+under=$(cat "$WORK/under-import")
+umax=$(awk '$1 == "Latency" {print $4}' <<<"$under")
+up99=$(awk '$1 == "99%" {print $2}' <<<"$under")
+urps=$(awk '/^Requests\/sec/ {print $2}' <<<"$under")
+uerr=$(grep -E 'Socket errors|Non-2xx' <<<"$under" | tr -s ' ' | paste -sd';' || true)
+echo "queries while importing 1 then 1,000 documents: $urps req/s, p99 $up99, worst $umax;" \
+  "searchable after ${vis1} ms (1) and ${vis1000} ms (1,000) ${uerr}"
+R[import]="worst query $umax (p99 $up99); searchable after ${vis1} ms / ${vis1000} ms"
+
+# --- memory over imports ------------------------------------------------------
+rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
+series="$(rss)"
+for i in $(seq 10); do
+  first=$((9200001 + i * 500))
+  "$GEN" admin brookmimir documents generate --count 1000 --seed $((100 + i)) --first-id $first > "$WORK/batch.jsonl"
+  q admin brookmimir documents import "$WORK/batch.jsonl" > /dev/null 2>&1
+  visible "DOC-$((first + 999))" > /dev/null
+  series="$series $(rss)"
+done
+echo "RSS (MB) before and after each of 10 imports of 1,000 documents: $series"
+R[rss]="$(awk '{print $1 " MB -> " $NF " MB"}' <<<"$series") ($series)"
+
+# --- revocation ---------------------------------------------------------------
+REVOKED=$(q admin bitmind client create --json)
+RID=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$REVOKED")
+RSECRET=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$REVOKED")
+RTOKEN=$(curl -s 127.0.0.1:$BM/v1/oauth/token -d grant_type=client_credentials \
+  -d client_id="$RID" -d client_secret="$RSECRET" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+curl -s -o /dev/null 127.0.0.1:$BM/status -H "Authorization: Bearer $RTOKEN"
+q admin bitmind client revoke "$RID" > /dev/null
+began=$(now_ms)
+until [ "$(curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:$BM/status -H "Authorization: Bearer $RTOKEN")" = 401 ]; do
+  sleep 0.01
+done
+R[revocation]="refused $(($(now_ms) - began)) ms after \`client revoke\` returned"
+echo "revoked client: ${R[revocation]}"
+stop
+
+echo "load after: $(uptime)"
+echo
+cell() { IFS='|' read -r r p50 p99 max bad <<<"${R[$1]}"; echo "$r req/s, p50 $p50, p99 $p99${2:+, $2}"; }
+echo "| measure | result | baseline |"
+echo "|---|---|---|"
+echo "| BitMind \`GET /health\` | $(cell health) | hyper hello-world $(rps hello) ($(ratio "$(rps health)" "$(rps hello)")×) |"
+echo "| BitMind \`GET /status\`, RS256 JWT | $(cell status) ($(ratio "$(rps status)" "$(rps health)")× of \`/health\`) | — |"
+echo "| Brookmimir \`POST /query\`, \`match content:contract\`, $DOCS docs | $(cell match) | tantivy direct ${R[direct_match]} q/s ($(ratio "$(rps match)" "${R[direct_match]}")×) |"
+echo "| same + \`range published_at\` filter | $(cell range) | tantivy direct ${R[direct_range]} q/s ($(ratio "$(rps range)" "${R[direct_range]}")×) |"
+echo "| start-up with $DOCS docs (launch → port open) | ${R[startup]} | — |"
+echo "| import of 1 (then 1,000) documents into a running server, under load | ${R[import]} | — |"
+echo "| RSS over 10 imports of 1,000 documents | ${R[rss]} | — |"
+echo "| credits, fixed-count run ($FIXED credits) | ${R[fixed]} | — |"
+echo "| revoked client's token on \`/status\` | ${R[revocation]} | — |"
