@@ -14,10 +14,11 @@
 #   start-up (launch -> port open) with the corpus, for each surface;
 #   a fixed-count run: a key with 20,000 credits under full load, then
 #   credits used vs 200 answers;
-#   queries under load while documents are imported (worst latency, and how soon
-#   the import is searchable);
+#   queries under load (25 s) while 1, then 1,000 documents are imported (worst
+#   latency, and how soon each import is searchable);
 #   the server's RSS over 10 imports of 1,000 documents;
 #   how soon a revoked client's token is refused by /status.
+# KEEP=1 keeps the work directory (corpus, data, server logs).
 # --quartet PATH measures another quartet binary (an older build, say); the
 # corpus generator and the baselines always come from this tree. Needs wrk and curl;
 # nothing leaves the machine, nothing is downloaded beyond cargo's own crates.
@@ -49,7 +50,7 @@ cleanup() {
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
   [ -n "$HELLO_PID" ] && kill "$HELLO_PID" 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$WORK"
+  if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 q() { "$Q" --data-dir "$DATA" "$@"; }
@@ -80,7 +81,8 @@ CLIENT_SECRET=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$CLIENT")
 start() {
   local began bmm="" bm=""
   began=$(now_ms)
-  q serve --port brookmimir=$BMM --port bitmind=$BM --log-level error > "$WORK/out" 2>> "$WORK/err" &
+  "$Q" --data-dir "$DATA" serve --port brookmimir=$BMM --port bitmind=$BM --log-level error \
+    > "$WORK/out" 2>> "$WORK/err" &
   SERVER=$!
   for _ in $(seq 12000); do
     if [ -z "$bmm" ] && (: < /dev/tcp/127.0.0.1/$BMM) 2>/dev/null; then bmm=$(($(now_ms) - began)); fi
@@ -135,7 +137,7 @@ BODY=$RANGE run range -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$B
 # --- credits: a fixed-count run -----------------------------------------------
 FIXED=20000
 FKEY=$(q admin brookmimir key create --credits $FIXED --label fixed 2>/dev/null)
-answers=$(BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/count.lua -H "x-api-key: $FKEY" \
+answers=$(BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d10s -s bench/count.lua -H "x-api-key: $FKEY" \
   http://127.0.0.1:$BMM/query | grep '^answers:')
 ok=$(awk '{print $2}' <<<"$answers")
 left=$(curl -s 127.0.0.1:$BMM/credits -H "x-api-key: $FKEY" | sed -nE 's/.*"current_balance":([0-9]+).*/\1/p')
@@ -165,16 +167,19 @@ visible() {
 }
 "$GEN" admin brookmimir documents generate --count 1 --seed 99 --first-id 9000001 > "$WORK/one.jsonl"
 "$GEN" admin brookmimir documents generate --count 1000 --seed 98 --first-id 9100001 > "$WORK/thousand.jsonl"
-BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d12s --timeout 60s --latency -s bench/post.lua -H "x-api-key: $KEY" \
+BODY=$MATCH wrk -t2 -c"$CONNECTIONS" -d25s --timeout 60s --latency -s bench/post.lua -H "x-api-key: $KEY" \
   http://127.0.0.1:$BMM/query > "$WORK/under-import" &
 WRK=$!
 sleep 3
 q admin brookmimir documents import "$WORK/one.jsonl" > /dev/null 2>&1
-vis1=$(visible DOC-9000001)
-sleep 2
+visible DOC-9000001 > "$WORK/vis1" &
+V1=$!
+sleep 9
 q admin brookmimir documents import "$WORK/thousand.jsonl" > /dev/null 2>&1
-vis1000=$(visible DOC-9101000)
-wait $WRK
+visible DOC-9101000 > "$WORK/vis1000" &
+V2=$!
+wait $WRK $V1 $V2
+vis1=$(cat "$WORK/vis1") vis1000=$(cat "$WORK/vis1000")
 under=$(cat "$WORK/under-import")
 umax=$(awk '$1 == "Latency" {print $4}' <<<"$under")
 up99=$(awk '$1 == "99%" {print $2}' <<<"$under")

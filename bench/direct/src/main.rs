@@ -14,7 +14,6 @@
 use std::error::Error;
 use std::fs::File;
 use std::io::BufReader;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quartet_api::brookmimir::{QueryRequest, QUERY_DEFAULT_SIZE};
@@ -34,7 +33,6 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let dir = tempfile::tempdir()?;
     let (index, _) = SearchIndex::open(&dir.path().join("index"))?;
-    let index = Arc::new(index);
     let started = Instant::now();
     let mut writer = index.writer(true)?;
     let mut n = 0;

@@ -7,7 +7,7 @@
 //! Documents read like the demo corpus: investigative and civic news about
 //! procurement, fraud, shipping, health, energy and local government, with a
 //! few hundred words of content each, publication times spread over 2019–2025,
-//! and about a quarter of them mentioning contracts.
+//! and about a third of them mentioning contracts.
 
 use quartet_api::brookmimir::Document;
 use rand::seq::IndexedRandom as _;
@@ -106,7 +106,7 @@ const TOPICS: &[Topic] = &[
             "The settlement resolves claims that {org} billed for services that were never provided.",
             "Internal emails show managers set targets for the most expensive billing codes.",
             "The {role} said patients were never told about the trial.",
-            "Prices under the supply contract rose by a third in {year}.",
+            "Prices of the supplies rose by a third in {year}.",
             "Inspectors found {n} files with missing consent forms.",
             "The health ministry of {country} has opened its own review.",
             "The company said it had improved its compliance programme.",
@@ -120,14 +120,14 @@ const TOPICS: &[Topic] = &[
         titles: &[
             "{city} approves new water treatment plant",
             "Wind farm permits delayed by missing environmental study",
-            "{org} wins {amount} grid upgrade contract",
+            "{org} chosen for {amount} grid upgrade",
             "Pipeline leak reports went unpublished for {n} months",
             "Utility raised tariffs while cutting maintenance",
         ],
         sentences: &[
             "The council voted {n} to 3 to fund the plant from the capital budget.",
             "The environmental study required by the permit was never filed.",
-            "The grid operator signed the contract with {org} in {year}.",
+            "The grid operator chose {org} for the upgrade in {year}.",
             "Residents in {city} reported discoloured water for several weeks.",
             "The {role} said the maintenance budget had been cut by half.",
             "The regulator in {country} asked the utility to publish its inspection records.",
@@ -155,7 +155,7 @@ const TOPICS: &[Topic] = &[
             "Planning decisions were discussed in messages that were not archived.",
             "The transparency office in {country} has asked for an explanation.",
             "Parents in {city} learned about the cuts from a leaked memo.",
-            "A service contract for school buses was renewed without a vote.",
+            "The school bus service was renewed without a vote.",
             "Officials say every decision followed the rules in force at the time.",
         ],
     },
@@ -174,7 +174,7 @@ const TOPICS: &[Topic] = &[
             "The {role} told the court she was dismissed after raising concerns.",
             "Inspectors in {city} had signed off the bridge a month earlier.",
             "The aviation authority of {country} grounded two aircraft pending checks.",
-            "Profits on long-term construction contracts had been booked in advance.",
+            "Profits on long-term construction projects had been booked in advance.",
             "The firm agreed to pay {amount} to settle claims from investors.",
             "Engineers warned about the beams in a report filed in {year}.",
             "The judge ordered the company to disclose its internal review.",

@@ -5,19 +5,22 @@
 //! [`Position`] of the corpus it reflects (which database, which corpus
 //! version), so a restart opens it as it is and only applies what changed since;
 //! an index that is missing, unreadable, built with another schema or for
-//! another database is rebuilt. Writes go through a short-lived [`Writer`]: made
-//! for one batch of changes, committed, merged, dropped, so the memory of
-//! indexing is given back after every import and queries never wait for it
-//! (readers switch to the new segments when they are committed).
+//! another database is rebuilt. Writes go through a [`Writer`], one batch of
+//! changes at a time: queries never wait for it, and switch to the new segments
+//! when the batch is committed. The index writer behind it lives as long as the
+//! index (one indexing thread, a bounded memory budget), so repeated imports
+//! reuse the same memory instead of growing it; merges are run by the batch
+//! itself after its commit, chosen by tantivy's log merge policy, so that the
+//! segments queries search stay few.
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use quartet_api::brookmimir::Document;
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
-use tantivy::indexer::LogMergePolicy;
+use tantivy::indexer::{LogMergePolicy, MergePolicy as _, NoMergePolicy};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, FAST,
     INDEXED, STORED, STRING,
@@ -89,9 +92,17 @@ pub struct SearchIndex {
     pub(super) reader: IndexReader,
     pub(super) fields: Fields,
     position: RwLock<Option<Position>>,
+    /// The index writer, made on first use and kept.
+    writer: Mutex<Option<IndexWriter>>,
     /// Held while the process owns the directory (see [`SearchIndex::open`]).
     _lock: Option<File>,
 }
+
+/// Memory of the index writer of incremental batches (one thread).
+const WRITER_BUDGET: usize = 48_000_000;
+
+/// Memory per thread of a bulk writer (a rebuild, a large import).
+const BULK_BUDGET_PER_THREAD: usize = 128_000_000;
 
 impl SearchIndex {
     /// Opens the index in `dir` (created if missing; recreated if unreadable or of
@@ -158,6 +169,7 @@ impl SearchIndex {
             reader,
             fields,
             position: RwLock::new(position),
+            writer: Mutex::new(None),
             _lock: lock,
         })
     }
@@ -182,31 +194,46 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// A writer for one batch of changes. `bulk` is for rebuilding or a large
-    /// import: more threads and memory, and the result merged into one segment.
-    /// One writer at a time: a second one fails while the first is alive.
-    pub fn writer(self: &Arc<Self>, bulk: bool) -> Result<Writer, IndexError> {
-        let (threads, budget) = if bulk {
+    /// A writer for one batch of changes; the next one waits for it. `bulk` is
+    /// for a rebuild or a large import: more threads and memory for this batch,
+    /// and the result merged into one segment.
+    pub fn writer(&self, bulk: bool) -> Result<Writer<'_>, IndexError> {
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if bulk {
+            if let Some(incremental) = slot.take() {
+                incremental.wait_merging_threads()?;
+            }
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .clamp(1, 4);
-            (threads, threads * 128_000_000)
-        } else {
-            (1, 32_000_000)
-        };
-        let writer: IndexWriter = self.index.writer_with_num_threads(threads, budget)?;
-        // Small imports leave small segments; merge them early so that queries
-        // search few segments, and rewrite a segment once a quarter of it is deleted.
-        let mut policy = LogMergePolicy::default();
-        policy.set_min_num_segments(4);
-        policy.set_del_docs_ratio_before_merge(0.25);
-        writer.set_merge_policy(Box::new(policy));
+            *slot = Some(self.new_writer(threads, threads * BULK_BUDGET_PER_THREAD)?);
+        } else if slot.is_none() {
+            *slot = Some(self.new_writer(1, WRITER_BUDGET)?);
+        }
         Ok(Writer {
-            index: Arc::clone(self),
-            writer,
-            compact: bulk,
+            index: self,
+            slot,
+            bulk,
+            committed: false,
         })
     }
+
+    fn new_writer(&self, threads: usize, budget: usize) -> Result<IndexWriter, IndexError> {
+        let writer: IndexWriter = self.index.writer_with_num_threads(threads, budget)?;
+        // Merges are run by each batch after its commit (see `Writer::commit`).
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(writer)
+    }
+}
+
+/// Which segments to merge after an incremental batch: tantivy's log merge
+/// policy, merging small segments as soon as there are four of a size, and
+/// rewriting a segment once a quarter of it is deleted.
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_num_segments(4);
+    policy.set_del_docs_ratio_before_merge(0.25);
+    policy
 }
 
 /// An index that opens, or `None` if there is none or it cannot be used as is.
@@ -219,25 +246,31 @@ fn open_existing(dir: &Path, expected: &Schema) -> Option<Index> {
     (index.schema() == *expected).then_some(index)
 }
 
-/// One batch of changes to the index; nothing is visible until [`Writer::commit`].
-pub struct Writer {
-    index: Arc<SearchIndex>,
-    writer: IndexWriter,
-    compact: bool,
+/// One batch of changes to the index; nothing is visible until [`Writer::commit`],
+/// and dropping it uncommitted discards the batch.
+pub struct Writer<'a> {
+    index: &'a SearchIndex,
+    slot: MutexGuard<'a, Option<IndexWriter>>,
+    bulk: bool,
+    committed: bool,
 }
 
-impl Writer {
+impl Writer<'_> {
+    fn writer(&mut self) -> &mut IndexWriter {
+        self.slot
+            .as_mut()
+            .expect("a writer is made before a batch starts")
+    }
+
     /// Removes every document (before a rebuild).
     pub fn clear(&mut self) -> Result<(), IndexError> {
-        self.writer.delete_all_documents()?;
+        self.writer().delete_all_documents()?;
         Ok(())
     }
 
     /// Adds `doc`, replacing the document with the same id.
     pub fn upsert(&mut self, d: &Document) -> Result<(), IndexError> {
         let f = self.index.fields;
-        self.writer
-            .delete_term(Term::from_field_text(f.doc_id, &d.id));
         let mut doc = TantivyDocument::default();
         doc.add_text(f.doc_id, &d.id);
         doc.add_text(
@@ -263,27 +296,56 @@ impl Writer {
         if let Some(date) = parse_date(&d.published_at) {
             doc.add_date(f.published_at, date);
         }
-        self.writer.add_document(doc)?;
+        let writer = self.writer();
+        writer.delete_term(Term::from_field_text(f.doc_id, &d.id));
+        writer.add_document(doc)?;
         Ok(())
     }
 
     /// Commits the batch as corpus `position` and makes it visible to queries;
-    /// then finishes merging (a bulk batch into one segment) before returning.
+    /// then merges what the merge policy asks for (a bulk batch: everything into
+    /// one segment) and shows queries the merged segments.
     pub fn commit(mut self, position: Position) -> Result<(), IndexError> {
-        let mut prepared = self.writer.prepare_commit()?;
+        let index = self.index;
+        let writer = self.writer();
+        let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&position).expect("positions serialise"));
         prepared.commit()?;
-        self.index.reader.reload()?;
-        *self.index.position.write().expect("position lock") = Some(position);
-        if self.compact {
-            let segments = self.index.index.searchable_segment_ids()?;
-            if segments.len() > 1 {
-                self.writer.merge(&segments).wait()?;
+        self.committed = true;
+        index.reader.reload()?;
+        *index.position.write().expect("position lock") = Some(position);
+        let merges = if self.bulk {
+            vec![index.index.searchable_segment_ids()?]
+        } else {
+            merge_policy()
+                .compute_merge_candidates(&index.index.searchable_segment_metas()?)
+                .into_iter()
+                .map(|c| c.0)
+                .collect()
+        };
+        let writer = self.writer();
+        for segments in merges.into_iter().filter(|s| s.len() > 1) {
+            writer.merge(&segments).wait()?;
+        }
+        if self.bulk {
+            // The bulk writer's threads and memory go; the next batch makes a small writer.
+            if let Some(bulk) = self.slot.take() {
+                bulk.wait_merging_threads()?;
             }
         }
-        self.writer.wait_merging_threads()?;
-        self.index.reader.reload()?;
+        index.reader.reload()?;
         Ok(())
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Discard the batch; a writer that cannot even roll back is made anew.
+            if self.slot.as_mut().is_some_and(|w| w.rollback().is_err()) || self.bulk {
+                *self.slot = None;
+            }
+        }
     }
 }
 
@@ -326,7 +388,6 @@ mod tests {
             let (index, owned) = SearchIndex::open(&path).unwrap();
             assert!(owned);
             assert_eq!(index.position(), None);
-            let index = Arc::new(index);
             let mut w = index.writer(true).unwrap();
             w.upsert(&doc("a", "one")).unwrap();
             w.upsert(&doc("b", "two")).unwrap();
@@ -339,10 +400,17 @@ mod tests {
             w.upsert(&doc("a", "three")).unwrap();
             w.commit(at(2)).unwrap();
             assert_eq!(index.num_docs(), 2);
+            // A batch dropped before its commit changes nothing.
+            let mut w = index.writer(false).unwrap();
+            w.upsert(&doc("c", "four")).unwrap();
+            drop(w);
+            let w = index.writer(false).unwrap();
+            w.commit(at(3)).unwrap();
+            assert_eq!(index.num_docs(), 2);
         }
         let (index, owned) = SearchIndex::open(&path).unwrap();
         assert!(owned);
-        assert_eq!(index.position(), Some(at(2)));
+        assert_eq!(index.position(), Some(at(3)));
         assert_eq!(index.num_docs(), 2);
     }
 }

@@ -143,7 +143,7 @@ impl Brookmimir {
 
 /// The writing side of a catch-up: commits at `target` once told everything was sent.
 fn write(
-    index: &Arc<super::index::SearchIndex>,
+    index: &super::index::SearchIndex,
     bulk: bool,
     rebuild: bool,
     target: Position,
