@@ -25,7 +25,9 @@ KEY=$(q admin brookmimir key create --credits 1000000000 --label load 2>/dev/nul
 CLIENT=$(q admin bitmind client create --json)
 CLIENT_ID=$(echo "$CLIENT" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
 CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
-q serve --port brookmimir=3871 --port bitmind=3872 --log-level error > "$DATA/out" 2> "$DATA/err" &
+# Not through `q`: a backgrounded function is a subshell, and killing it would leave the server running.
+$Q --data-dir "$DATA" "${DB_ARGS[@]}" serve --port brookmimir=3871 --port bitmind=3872 --log-level error \
+  > "$DATA/out" 2> "$DATA/err" &
 SERVER=$!
 for _ in $(seq 100); do [ "$(grep -c listening "$DATA/out" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
 TOKEN=$(curl -s 127.0.0.1:3872/v1/oauth/token -d grant_type=client_credentials \

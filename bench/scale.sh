@@ -42,7 +42,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release
 BENCH_BIN=${CARGO_TARGET_DIR:-bench/target}/release
 GEN=$BIN/quartet
 Q=${QUARTET:-$GEN}
-BMM=3871 BM=3872 HELLO=3880
+BMM="" BM=""
 WORK=$(mktemp -d)
 DATA=$WORK/data
 SERVER="" HELLO_PID=""
@@ -77,17 +77,25 @@ CLIENT_ID=$(sed -E 's/.*"client_id":"([^"]+)".*/\1/' <<<"$CLIENT")
 CLIENT_SECRET=$(sed -E 's/.*"client_secret":"([^"]+)".*/\1/' <<<"$CLIENT")
 
 # --- start-up -----------------------------------------------------------------
-# Starts the server; sets UP_BMM and UP_BM to the ms from launch to port open.
+# Starts the server on free ports; sets BMM and BM to its ports, and UP_BMM and
+# UP_BM to the ms from launch until each surface said it listens (right after
+# binding its port).
 start() {
-  local began bmm="" bm=""
+  local began bmm="" bm="" line
+  : > "$WORK/out"
   began=$(now_ms)
-  "$Q" --data-dir "$DATA" serve --port brookmimir=$BMM --port bitmind=$BM --log-level error \
+  "$Q" --data-dir "$DATA" serve --port brookmimir=0 --port bitmind=0 --log-level error \
     > "$WORK/out" 2>> "$WORK/err" &
   SERVER=$!
-  for _ in $(seq 12000); do
-    if [ -z "$bmm" ] && (: < /dev/tcp/127.0.0.1/$BMM) 2>/dev/null; then bmm=$(($(now_ms) - began)); fi
-    if [ -z "$bm" ] && (: < /dev/tcp/127.0.0.1/$BM) 2>/dev/null; then bm=$(($(now_ms) - began)); fi
+  for _ in $(seq 24000); do
+    if [ -z "$bmm" ] && line=$(grep -m1 'brookmimir listening' "$WORK/out"); then
+      bmm=$(($(now_ms) - began)) BMM=${line##*:}
+    fi
+    if [ -z "$bm" ] && line=$(grep -m1 'bitmind listening' "$WORK/out"); then
+      bm=$(($(now_ms) - began)) BM=${line##*:}
+    fi
     [ -n "$bmm" ] && [ -n "$bm" ] && break
+    kill -0 "$SERVER" 2>/dev/null || { echo "the server exited:" >&2; tail -5 "$WORK/err" >&2; exit 1; }
     sleep 0.005
   done
   UP_BMM=$bmm UP_BM=$bm
@@ -124,9 +132,10 @@ run() {
 rps() { cut -d'|' -f1 <<<"${R[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-"$BENCH_BIN/bench-hello" $HELLO > /dev/null &
+"$BENCH_BIN/bench-hello" 0 > "$WORK/hello" &
 HELLO_PID=$!
-sleep 0.5
+until grep -q listening "$WORK/hello"; do sleep 0.01; done
+HELLO=$(sed -E 's/.*:([0-9]+)$/\1/' "$WORK/hello")
 run hello http://127.0.0.1:$HELLO/
 kill $HELLO_PID; wait $HELLO_PID 2>/dev/null || true; HELLO_PID=""
 run health http://127.0.0.1:$BM/health
@@ -155,12 +164,13 @@ start
 PID=$SERVER
 
 # --- imports under load -------------------------------------------------------
-# visible ID: how long until a query finds document ID (ms).
+# visible ID: how long until a query finds document ID (ms; "never" after 120 s).
 visible() {
   local began
   began=$(now_ms)
   until curl -s 127.0.0.1:$BMM/query -H "x-api-key: $KEY" -H 'content-type: application/json' \
       -d "{\"query\":{\"ids\":{\"values\":[\"$1\"]}}}" | grep -q '"value":1'; do
+    if [ $(($(now_ms) - began)) -gt 120000 ]; then echo never; return; fi
     sleep 0.01
   done
   echo $(($(now_ms) - began))

@@ -2,7 +2,8 @@
 //! with Brookmimir's schema, analyser and documents (its own index writer) and
 //! the query trees its DSL compiler builds — no HTTP, no keys, no credits, no
 //! JSON. Each query is what `POST /query` does inside tantivy: the top hits and
-//! the total count, then each hit's stored `_source`.
+//! the total count (`search::top_and_total`, the server's own collection), then
+//! each hit's stored `_source`.
 //!
 //! ```text
 //! bench-direct CORPUS.jsonl SECONDS THREADS BODY...
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use quartet_api::brookmimir::{QueryRequest, QUERY_DEFAULT_SIZE};
 use quartet_server::brookmimir::corpus;
 use quartet_server::brookmimir::index::{Position, SearchIndex};
-use tantivy::collector::{Count, TopDocs};
+use quartet_server::brookmimir::search::top_and_total;
 use tantivy::schema::{TantivyDocument, Value as _};
 use tantivy::{IndexReader, ReloadPolicy};
 
@@ -67,9 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             while Instant::now() < deadline {
                 let began = Instant::now();
                 let searcher = reader.searcher();
-                let (top, count) = searcher
-                    .search(&*query, &(TopDocs::with_limit(size), Count))
-                    .expect("search");
+                let (top, count) = top_and_total(&searcher, &*query, 0, size).expect("search");
                 for (_, address) in top {
                     let doc: TantivyDocument = searcher.doc(address).expect("stored document");
                     let stored = doc.get_first(source).and_then(|v| v.as_str());

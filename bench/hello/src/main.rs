@@ -1,7 +1,7 @@
 //! A bare hyper 1.x server answering every request with `Hello, world!`: the
 //! ceiling an HTTP stack on tokio and hyper can reach on this machine.
 //!
-//! `bench-hello PORT` (loopback).
+//! `bench-hello PORT` (loopback; 0 picks a free port, printed on standard output).
 
 use std::convert::Infallible;
 
@@ -26,7 +26,7 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3880);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("hello listening on http://127.0.0.1:{port}");
+    println!("hello listening on http://{}", listener.local_addr()?);
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {

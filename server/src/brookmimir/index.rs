@@ -15,7 +15,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use quartet_api::brookmimir::Document;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,8 @@ use tantivy::schema::{
 };
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use thiserror::Error;
+
+use super::date_filter::DateColumns;
 
 /// Full-text fields (analysed: lower-cased, stemmed English words).
 pub const TEXT_FIELDS: [&str; 3] = ["title", "summary", "content"];
@@ -94,6 +96,8 @@ pub struct SearchIndex {
     position: RwLock<Option<Position>>,
     /// The index writer, made on first use and kept.
     writer: Mutex<Option<IndexWriter>>,
+    /// Decoded `published_at` values per segment, for date filters.
+    pub(super) dates: Arc<DateColumns>,
     /// Held while the process owns the directory (see [`SearchIndex::open`]).
     _lock: Option<File>,
 }
@@ -170,6 +174,7 @@ impl SearchIndex {
             fields,
             position: RwLock::new(position),
             writer: Mutex::new(None),
+            dates: Arc::default(),
             _lock: lock,
         })
     }
@@ -334,6 +339,14 @@ impl Writer<'_> {
             }
         }
         index.reader.reload()?;
+        let live = index
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        index.dates.retain(&live);
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ mod auth;
 pub mod charges;
 pub mod config;
 pub mod corpus;
+mod date_filter;
 mod faces;
 pub mod generate;
 mod handlers;
