@@ -4,11 +4,13 @@
 #   bench/scale.sh [--quartet PATH] [--docs N] [--duration 10s] [--connections 32]
 #
 # Builds the release binaries (quartet, and the baselines in bench/: a bare hyper
-# hello-world server and tantivy called directly), generates a deterministic corpus
+# hello-world server, a dropshot hello-world server configured as quartet's
+# surfaces are, and tantivy called directly), generates a deterministic corpus
 # of N documents (default 100,000; `quartet admin brookmimir documents generate`),
 # imports it into a fresh SQLite data directory and measures, with
 # `wrk -t2 -cC -dD --latency` on loopback:
-#   hyper hello-world, BitMind GET /health, GET /status with an RS256 JWT;
+#   hyper hello-world, dropshot hello-world, BitMind GET /health, GET /status
+#   with an RS256 JWT;
 #   Brookmimir POST /query `match content:contract` and the same with a
 #   `range published_at` filter, each next to tantivy direct on the same corpus;
 #   start-up (launch -> port open) with the corpus, for each surface;
@@ -132,12 +134,16 @@ run() {
 rps() { cut -d'|' -f1 <<<"${R[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-"$BENCH_BIN/bench-hello" 0 > "$WORK/hello" &
-HELLO_PID=$!
-until grep -q listening "$WORK/hello"; do sleep 0.01; done
-HELLO=$(sed -E 's/.*:([0-9]+)$/\1/' "$WORK/hello")
-run hello http://127.0.0.1:$HELLO/
-kill $HELLO_PID; wait $HELLO_PID 2>/dev/null || true; HELLO_PID=""
+# baseline NAME BINARY: runs wrk against a baseline server on a free port.
+baseline() {
+  "$2" 0 > "$WORK/$1" &
+  HELLO_PID=$!
+  until grep -q listening "$WORK/$1"; do sleep 0.01; done
+  run "$1" "http://127.0.0.1:$(sed -E 's/.*:([0-9]+)$/\1/' "$WORK/$1")/"
+  kill $HELLO_PID; wait $HELLO_PID 2>/dev/null || true; HELLO_PID=""
+}
+baseline hello "$BENCH_BIN/bench-hello"
+baseline dropshot "$BENCH_BIN/bench-dropshot-hello"
 run health http://127.0.0.1:$BM/health
 run status -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$BM/status
 BODY=$MATCH run match -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
@@ -201,16 +207,18 @@ R[import]="worst query $umax (p99 $up99); searchable after ${vis1} ms / ${vis100
 
 # --- memory over imports ------------------------------------------------------
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
-series="$(rss)"
+anon() { awk '/RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
+series="$(rss)" anons="$(anon)"
 for i in $(seq 10); do
   first=$((9200001 + i * 500))
   "$GEN" admin brookmimir documents generate --count 1000 --seed $((100 + i)) --first-id $first > "$WORK/batch.jsonl"
   q admin brookmimir documents import "$WORK/batch.jsonl" > /dev/null 2>&1
   visible "DOC-$((first + 999))" > /dev/null
-  series="$series $(rss)"
+  series="$series $(rss)" anons="$anons $(anon)"
 done
 echo "RSS (MB) before and after each of 10 imports of 1,000 documents: $series"
-R[rss]="$(awk '{print $1 " MB -> " $NF " MB"}' <<<"$series") ($series)"
+echo "  of which anonymous (heap) memory: $anons; the rest is the index's files, mapped"
+R[rss]="$(awk '{print $1 " MB -> " $NF " MB"}' <<<"$series") ($series; heap $(awk '{print $1 " -> " $NF}' <<<"$anons") MB)"
 
 # --- revocation ---------------------------------------------------------------
 REVOKED=$(q admin bitmind client create --json)
@@ -233,7 +241,7 @@ echo
 cell() { IFS='|' read -r r p50 p99 max bad <<<"${R[$1]}"; echo "$r req/s, p50 $p50, p99 $p99${2:+, $2}"; }
 echo "| measure | result | baseline |"
 echo "|---|---|---|"
-echo "| BitMind \`GET /health\` | $(cell health) | hyper hello-world $(rps hello) ($(ratio "$(rps health)" "$(rps hello)")×) |"
+echo "| BitMind \`GET /health\` | $(cell health) | hyper hello-world $(rps hello) ($(ratio "$(rps health)" "$(rps hello)")×); dropshot hello-world $(rps dropshot) ($(ratio "$(rps health)" "$(rps dropshot)")×) |"
 echo "| BitMind \`GET /status\`, RS256 JWT | $(cell status) ($(ratio "$(rps status)" "$(rps health)")× of \`/health\`) | — |"
 echo "| Brookmimir \`POST /query\`, \`match content:contract\`, $DOCS docs | $(cell match) | tantivy direct ${R[direct_match]} q/s ($(ratio "$(rps match)" "${R[direct_match]}")×) |"
 echo "| same + \`range published_at\` filter | $(cell range) | tantivy direct ${R[direct_range]} q/s ($(ratio "$(rps range)" "${R[direct_range]}")×) |"
