@@ -20,6 +20,24 @@ async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// The total of a `/query` answer.
+fn total(found: &Value) -> u64 {
+    found["resp"]["body"]["hits"]["total"]["value"]
+        .as_u64()
+        .unwrap_or(u64::MAX)
+}
+
+/// `quartet admin brookmimir documents import FILE` on `dir`; returns its output.
+async fn import(dir: &std::path::Path, file: &std::path::Path) -> String {
+    admin(
+        &bin(),
+        dir,
+        &["brookmimir", "documents", "import", file.to_str().unwrap()],
+    )
+    .await
+    .unwrap()
+}
+
 /// A key with `credits` created on a fresh data directory, before any server runs.
 async fn key_with(dir: &std::path::Path, credits: &str) -> String {
     let key = admin(
@@ -116,13 +134,7 @@ async fn a_crash_loses_no_credit_and_no_document() {
             + "\n",
     )
     .unwrap();
-    let imported = admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "documents", "import", extra.to_str().unwrap()],
-    )
-    .await
-    .unwrap();
+    let imported = import(dir.path(), &extra).await;
     assert!(imported.contains("imported 1 documents"), "{imported}");
 
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -163,14 +175,14 @@ async fn a_crash_loses_no_credit_and_no_document() {
     server.kill().await.unwrap();
 }
 
-/// Queries `body` until it finds `expected` documents (each query costs a credit);
-/// fails after 20 s.
-async fn until_found(
+/// Queries `body` until the answer satisfies `done` (each query costs a credit);
+/// fails after 20 s. Imports reach running servers through the change feed.
+pub(crate) async fn until_found(
     client: &reqwest::Client,
     base: &str,
     key: &str,
     body: Value,
-    expected: u64,
+    done: impl Fn(&Value) -> bool,
 ) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -184,7 +196,7 @@ async fn until_found(
             .json()
             .await
             .unwrap();
-        if found["resp"]["body"]["hits"]["total"]["value"] == expected {
+        if done(&found) {
             return found;
         }
         assert!(
@@ -215,13 +227,7 @@ async fn an_import_into_a_running_server_is_searchable() {
         .to_string(),
     )
     .unwrap();
-    admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "documents", "import", file.to_str().unwrap()],
-    )
-    .await
-    .unwrap();
+    import(dir.path(), &file).await;
     // The import announces itself on the change feed; the server indexes it in the
     // background and the next queries see it.
     until_found(
@@ -229,7 +235,7 @@ async fn an_import_into_a_running_server_is_searchable() {
         &server.base_url,
         &key,
         json!({"query": {"term": {"jurisdiction": "IS"}}}),
-        1,
+        |found| total(found) == 1,
     )
     .await;
     server.kill().await.unwrap();
@@ -239,7 +245,10 @@ async fn an_import_into_a_running_server_is_searchable() {
 async fn the_index_is_kept_on_disk_and_caught_up_incrementally() {
     let (dir, key, server, client) = running("100").await;
     let all = json!({"query": {"match_all": {}}});
-    until_found(&client, &server.base_url, &key, all.clone(), 12).await;
+    until_found(&client, &server.base_url, &key, all.clone(), |f| {
+        total(f) == 12
+    })
+    .await;
     assert!(dir.path().join("brookmimir-index/meta.json").exists());
     server.kill().await.unwrap();
 
@@ -262,17 +271,11 @@ async fn the_index_is_kept_on_disk_and_caught_up_incrementally() {
     .await
     .unwrap();
     std::fs::write(&file, generated).unwrap();
-    admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "documents", "import", file.to_str().unwrap()],
-    )
-    .await
-    .unwrap();
+    import(dir.path(), &file).await;
     let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
         .await
         .unwrap();
-    let found = until_found(&client, &server.base_url, &key, all, 15).await;
+    let found = until_found(&client, &server.base_url, &key, all, |f| total(f) == 15).await;
     assert_eq!(found["status"], 200);
     let log = std::fs::read_to_string(dir.path().join("brookmimir-1.log")).unwrap();
     let caught_up: Vec<&str> = log

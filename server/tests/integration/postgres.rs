@@ -49,6 +49,17 @@ async fn get_json(client: &reqwest::Client, url: String, headers: &[(&str, &str)
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
+/// `GET /status` on `bitmind` with `Authorization: Bearer <token>`.
+async fn status(client: &reqwest::Client, bitmind: &str, token: &str) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    get_json(
+        client,
+        format!("{bitmind}/status"),
+        &[("authorization", &bearer)],
+    )
+    .await
+}
+
 async fn token(client: &reqwest::Client, bitmind: &str, id: &str, secret: &str) -> String {
     let r = client
         .post(format!("{bitmind}/v1/oauth/token"))
@@ -147,22 +158,14 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     .await;
     // Both indexes catch up, woken by the import's notification.
     for s in [&a, &b] {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let r = client
-                .post(format!("{}/query", s.url("brookmimir")))
-                .header("x-api-key", &more)
-                .json(&json!({"query": {"match": {"content": "tidal turbine"}}}))
-                .send()
-                .await
-                .unwrap();
-            let body: Value = r.json().await.unwrap();
-            if body["resp"]["body"]["hits"]["hits"][0]["_id"] == "DOC-9100001" {
-                break;
-            }
-            assert!(Instant::now() < deadline, "not searchable in time: {body}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::brookmimir::until_found(
+            &client,
+            s.url("brookmimir"),
+            &more,
+            json!({"query": {"match": {"content": "tidal turbine"}}}),
+            |body| body["resp"]["body"]["hits"]["hits"][0]["_id"] == "DOC-9100001",
+        )
+        .await;
     }
 
     // A BitMind token issued by one instance is accepted by the other.
@@ -180,14 +183,7 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
         created["client_secret"].as_str().unwrap(),
     );
     let from_a = token(&client, a.url("bitmind"), id, secret).await;
-    let bearer = format!("Bearer {from_a}");
-    let (status, _) = get_json(
-        &client,
-        format!("{}/status", b.url("bitmind")),
-        &[("authorization", &bearer)],
-    )
-    .await;
-    assert_eq!(status, 200);
+    assert_eq!(status(&client, b.url("bitmind"), &from_a).await.0, 200);
 
     // After a rotation, the new key signs on one instance and is honoured by the other;
     // tokens signed before stay valid on both.
@@ -201,14 +197,8 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     let header = jsonwebtoken::decode_header(&from_b).unwrap();
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
     for (s, t) in [(&a, &from_b), (&b, &from_a), (&a, &from_a)] {
-        let bearer = format!("Bearer {t}");
-        let (status, body) = get_json(
-            &client,
-            format!("{}/status", s.url("bitmind")),
-            &[("authorization", &bearer)],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        let (code, body) = status(&client, s.url("bitmind"), t).await;
+        assert_eq!(code, 200, "{body}");
     }
     let (_, jwks) = get_json(
         &client,
@@ -224,14 +214,8 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     let began = Instant::now();
     for s in [&a, &b] {
         loop {
-            let bearer = format!("Bearer {from_a}");
-            let (status, body) = get_json(
-                &client,
-                format!("{}/status", s.url("bitmind")),
-                &[("authorization", &bearer)],
-            )
-            .await;
-            if status == 401 {
+            let (code, body) = status(&client, s.url("bitmind"), &from_a).await;
+            if code == 401 {
                 assert_eq!(body["error_description"], "client has been revoked");
                 break;
             }
