@@ -103,7 +103,7 @@ pub struct SearchIndex {
 }
 
 /// Memory of the index writer of incremental batches (one thread).
-const WRITER_BUDGET: usize = 48_000_000;
+const WRITER_BUDGET: usize = 24_000_000;
 
 /// Memory per thread of a bulk writer (a rebuild, a large import).
 const BULK_BUDGET_PER_THREAD: usize = 128_000_000;

@@ -75,6 +75,9 @@ pub const MIGRATIONS: [Migration; 3] = [
 /// The lock batched charges take on PostgreSQL ("bmmc"); on SQLite, the write lock.
 const CHARGE_LOCK: i64 = 0x62_6d_6d_63;
 
+/// Documents written by one `INSERT` of an import.
+const ROWS_PER_INSERT: usize = 100;
+
 /// The change channel announcing imports (payload: the new corpus version).
 pub const CORPUS_CHANNEL: &str = "brookmimir.corpus";
 
@@ -295,17 +298,33 @@ impl Store {
         )
         .fetch_one(&mut *tx)
         .await?;
-        for d in docs {
-            let source = serde_json::to_string(d).expect("documents always serialise");
-            sqlx::query(
-                "INSERT INTO brookmimir_documents (id, source, version) VALUES ($1, $2, $3)
+        // The last of several documents with one id wins, as in a file read in order;
+        // rows go in statements of ROWS_PER_INSERT, so the write lock is held briefly.
+        let mut last = std::collections::HashMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            last.insert(d.id.as_str(), i);
+        }
+        let unique: Vec<&Document> = docs
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| last[d.id.as_str()] == *i)
+            .map(|(_, d)| d)
+            .collect();
+        for rows in unique.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO brookmimir_documents (id, source, version) VALUES {}
                  ON CONFLICT (id) DO UPDATE SET source = excluded.source, version = excluded.version",
-            )
-            .bind(&d.id)
-            .bind(source)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+                values.join(", ")
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in rows {
+                let source = serde_json::to_string(d).expect("documents always serialise");
+                insert = insert.bind(d.id.clone()).bind(source).bind(version);
+            }
+            insert.execute(&mut *tx).await?;
         }
         changes::publish(
             &mut tx,
@@ -381,5 +400,37 @@ impl Store {
             .fetch_optional(&mut *self.db.conn().await?)
             .await?;
         Ok(any.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brookmimir::generate;
+
+    #[tokio::test]
+    async fn an_import_writes_the_last_of_repeated_ids_and_versions_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(None, dir.path(), crate::surfaces::migrations())
+            .await
+            .unwrap();
+        let store = Store::new(db);
+        let mut docs: Vec<Document> = generate::documents(250, 9, 1).collect();
+        let mut again = docs[3].clone();
+        again.title = "the later one".into();
+        docs.push(again);
+        let before = store.corpus_position().await.unwrap();
+        let version = store.upsert_documents(&docs).await.unwrap();
+        assert_eq!(version, before.version + 1);
+        assert_eq!(
+            store.document("DOC-4").await.unwrap().unwrap().title,
+            "the later one"
+        );
+        assert_eq!(store.count_changed(before.version).await.unwrap(), 250);
+        let next = store.upsert_documents(&docs[..10]).await.unwrap();
+        assert_eq!(store.count_changed(version).await.unwrap(), 10);
+        let page = store.changed_documents(version, next, "", 5).await.unwrap();
+        assert_eq!(page.len(), 5);
+        assert_eq!(store.corpus_position().await.unwrap().version, next);
     }
 }
