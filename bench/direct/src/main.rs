@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Each BODY is a `POST /query` request body; for each, THREADS threads search
-//! for SECONDS and the throughput and latency percentiles are printed.
+//! for SECONDS, once with the server's plan and once in a single pass that
+//! scores and counts every match (`TopDocs` + `Count`, the plan tantivy runs for
+//! that collector pair), and the throughput and latency percentiles are printed.
 
 use std::error::Error;
 use std::fs::File;
@@ -21,8 +23,18 @@ use quartet_api::brookmimir::{QueryRequest, QUERY_DEFAULT_SIZE};
 use quartet_server::brookmimir::corpus;
 use quartet_server::brookmimir::index::{Position, SearchIndex};
 use quartet_server::brookmimir::search::top_and_total;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{TantivyDocument, Value as _};
 use tantivy::{IndexReader, ReloadPolicy};
+
+/// How the top hits and the total are collected.
+#[derive(Clone, Copy)]
+enum Plan {
+    /// As the server does it.
+    Server,
+    /// `(TopDocs, Count)` in one pass, as the server did before it pruned.
+    OnePass,
+}
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,44 +73,56 @@ fn main() -> Result<(), Box<dyn Error>> {
         let request: QueryRequest = serde_json::from_str(body)?;
         let query = index.compile(&request.query)?;
         let size = request.size.unwrap_or(QUERY_DEFAULT_SIZE) as usize;
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let run = || {
-            let mut latencies = Vec::new();
-            let mut total = 0;
-            while Instant::now() < deadline {
-                let began = Instant::now();
-                let searcher = reader.searcher();
-                let (top, count) = top_and_total(&searcher, &*query, 0, size).expect("search");
-                for (_, address) in top {
-                    let doc: TantivyDocument = searcher.doc(address).expect("stored document");
-                    let stored = doc.get_first(source).and_then(|v| v.as_str());
-                    std::hint::black_box(stored);
+        println!("direct {body}");
+        for plan in [Plan::Server, Plan::OnePass] {
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            let run = || {
+                let mut latencies = Vec::new();
+                let mut total = 0;
+                while Instant::now() < deadline {
+                    let began = Instant::now();
+                    let searcher = reader.searcher();
+                    let (top, count) = match plan {
+                        Plan::Server => top_and_total(&searcher, &*query, 0, size),
+                        Plan::OnePass => {
+                            searcher.search(&*query, &(TopDocs::with_limit(size), Count))
+                        }
+                    }
+                    .expect("search");
+                    for (_, address) in top {
+                        let doc: TantivyDocument = searcher.doc(address).expect("stored document");
+                        std::hint::black_box(doc.get_first(source).and_then(|v| v.as_str()));
+                    }
+                    total = count;
+                    latencies.push(began.elapsed());
                 }
-                total = count;
-                latencies.push(began.elapsed());
-            }
-            (latencies, total)
-        };
-        let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a search thread"))
-                .collect()
-        });
-        let hits = results.first().map_or(0, |(_, t)| *t);
-        let mut all: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
-        all.sort();
-        let pct = |p: f64| {
-            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
-        println!(
-            "direct {body}\n  {:.0} q/s, p50 {:.2} ms, p99 {:.2} ms, {hits} matching documents",
-            all.len() as f64 / seconds as f64,
-            pct(0.50),
-            pct(0.99)
-        );
+                (latencies, total)
+            };
+            let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a search thread"))
+                    .collect()
+            });
+            let hits = results.first().map_or(0, |(_, t)| *t);
+            let mut all: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+            all.sort();
+            let pct = |p: f64| {
+                all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            };
+            println!(
+                "  {:.0} q/s, p50 {:.2} ms, p99 {:.2} ms, {hits} matching documents: {}",
+                all.len() as f64 / seconds as f64,
+                pct(0.50),
+                pct(0.99),
+                match plan {
+                    Plan::Server => "the server's plan (search::top_and_total)",
+                    Plan::OnePass => "one pass that scores and counts every match",
+                }
+            );
+        }
     }
     Ok(())
 }

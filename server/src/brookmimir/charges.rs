@@ -6,9 +6,10 @@
 //! write needs the one database-wide write lock, so concurrent charges queued
 //! behind it would each sleep in SQLite's busy handler. Instead, the charges of
 //! this process go to one writer task, which takes whatever is waiting (up to
-//! [`MAX_BATCH`]) in one `BEGIN IMMEDIATE` transaction — per key one read and
-//! one update — commits, and answers every waiter. Under load, batches grow;
-//! alone, a charge is a transaction of its own.
+//! [`MAX_BATCH`]) and charges it per key — one conditional `UPDATE … SET credits
+//! = credits - n WHERE credits >= n`, or, for a balance that runs out, a
+//! `BEGIN IMMEDIATE` transaction that gives what is left — then answers every
+//! waiter. Under load, batches grow; alone, a charge is a statement of its own.
 
 use std::collections::HashMap;
 

@@ -138,38 +138,57 @@ impl Store {
         &self.db
     }
 
-    /// Takes up to `n` credits from each key `(id, n)` of `wanted`, in one
-    /// transaction holding the database's write lock; returns how many each got.
+    /// Takes up to `n` credits from each key `(id, n)` of `wanted`; returns how
+    /// many each got. A key with enough credits costs one conditional `UPDATE`; one
+    /// whose balance runs out gives what is left, in a transaction holding the
+    /// database's write lock.
     pub async fn charge_many(&self, wanted: &[(String, i64)]) -> Result<Vec<i64>, DbError> {
-        let wanted = wanted.to_vec();
-        self.db
-            .locked(CHARGE_LOCK, move |c| {
-                Box::pin(async move {
-                    let mut granted = Vec::with_capacity(wanted.len());
-                    for (id, n) in &wanted {
+        let mut conn = self.db.conn().await?;
+        let mut granted = Vec::with_capacity(wanted.len());
+        for (id, n) in wanted {
+            let all = sqlx::query(
+                "UPDATE brookmimir_balances SET credits = credits - $1
+                 WHERE credential_id = $2 AND credits >= $3",
+            )
+            .bind(*n)
+            .bind(id)
+            .bind(*n)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if all == 1 {
+                granted.push(*n);
+                continue;
+            }
+            let (id, n) = (id.clone(), *n);
+            let got = self
+                .db
+                .locked(CHARGE_LOCK, move |c| {
+                    Box::pin(async move {
                         let credits: Option<i64> = sqlx::query_scalar(
                             "SELECT credits FROM brookmimir_balances WHERE credential_id = $1",
                         )
-                        .bind(id)
+                        .bind(&id)
                         .fetch_optional(&mut *c)
                         .await?;
-                        let got = credits.unwrap_or(0).clamp(0, *n);
+                        let got = credits.unwrap_or(0).clamp(0, n);
                         if got > 0 {
                             sqlx::query(
                                 "UPDATE brookmimir_balances SET credits = credits - $1
                                  WHERE credential_id = $2",
                             )
                             .bind(got)
-                            .bind(id)
+                            .bind(&id)
                             .execute(&mut *c)
                             .await?;
                         }
-                        granted.push(got);
-                    }
-                    Ok(granted)
+                        Ok(got)
+                    })
                 })
-            })
-            .await
+                .await?;
+            granted.push(got);
+        }
+        Ok(granted)
     }
 
     /// Takes one credit from key `id`. `false` when the balance is zero.
