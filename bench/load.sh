@@ -25,12 +25,15 @@ KEY=$(q admin brookmimir key create --credits 1000000000 --label load 2>/dev/nul
 CLIENT=$(q admin bitmind client create --json)
 CLIENT_ID=$(echo "$CLIENT" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
 CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
-# Not through `q`: a backgrounded function is a subshell, and killing it would leave the server running.
-$Q --data-dir "$DATA" "${DB_ARGS[@]}" serve --port brookmimir=3871 --port bitmind=3872 --log-level error \
-  > "$DATA/out" 2> "$DATA/err" &
+# The binary itself in the background (not a function's subshell), so that the trap stops it.
+"$Q" --data-dir "$DATA" "${DB_ARGS[@]}" serve --port brookmimir=0 --port bitmind=0 --port bindu=0 \
+  --log-level error > "$DATA/out" 2> "$DATA/err" &
 SERVER=$!
-for _ in $(seq 100); do [ "$(grep -c listening "$DATA/out" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
-TOKEN=$(curl -s 127.0.0.1:3872/v1/oauth/token -d grant_type=client_credentials \
+for _ in $(seq 100); do grep -q "bitmind listening" "$DATA/out" 2>/dev/null && grep -q "brookmimir listening" "$DATA/out" && break; sleep 0.1; done
+BMM=$(sed -nE 's/^quartet: brookmimir listening on (.*)$/\1/p' "$DATA/out")
+BM=$(sed -nE 's/^quartet: bitmind listening on (.*)$/\1/p' "$DATA/out")
+[ -n "$BMM" ] && [ -n "$BM" ] || { cat "$DATA/err" >&2; exit 1; }
+TOKEN=$(curl -s "$BM/v1/oauth/token" -d grant_type=client_credentials \
   -d client_id="$CLIENT_ID" -d client_secret="$CLIENT_SECRET" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 
 echo "storage: ${DB_ARGS[1]:-sqlite in $DATA}"
@@ -39,8 +42,8 @@ run() {
   shift
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency |50%|99%|Non-2xx"
 }
-run "brookmimir GET /credits" -H "x-api-key: $KEY" http://127.0.0.1:3871/credits
-run "brookmimir POST /query (one credit each)" -s bench/query.lua -H "x-api-key: $KEY" http://127.0.0.1:3871/query
-run "bitmind GET /health" http://127.0.0.1:3872/health
-run "bitmind GET /status (RS256 JWT)" -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3872/status
+run "brookmimir GET /credits" -H "x-api-key: $KEY" $BMM/credits
+run "brookmimir POST /query (one credit each)" -s bench/query.lua -H "x-api-key: $KEY" $BMM/query
+run "bitmind GET /health" $BM/health
+run "bitmind GET /status (RS256 JWT)" -H "Authorization: Bearer $TOKEN" $BM/status
 echo "== credits used: $((1000000000 - $(q admin brookmimir key list --json | sed -nE 's/.*"credits": ([0-9]+).*/\1/p' | head -1)))"

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} credits left", credits.current_balance);
 
     let request = QueryRequest::builder()
-        .query(QueryInput::String("port logistics tenders".into()))
+        .query(QueryInput::String("port logistics tenders".parse()?))
         .size(std::num::NonZeroU64::new(3).expect("3 is not zero"));
     let found = client.query_documents().body(request).send().await?;
     let hits = &found.resp.body.hits;

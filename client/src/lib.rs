@@ -15,9 +15,12 @@
 //! ```
 //!
 //! Credentials are security schemes in the documents, which progenitor does not
-//! model: [`auth`] builds clients that send them on every request.
+//! model: [`auth`] builds clients that send them on every request. Bindu's JSON-RPC
+//! multiplex and event streams are beyond progenitor too: [`bindu_rpc`] is a small
+//! typed layer over the generated Bindu types, one call per method.
 
 pub mod auth;
+pub mod bindu_rpc;
 
 #[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, unreachable_pub)]

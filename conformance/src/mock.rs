@@ -32,6 +32,17 @@ pub enum MockReply {
         /// Delay before answering.
         delay: Duration,
     },
+    /// Waits `delay`, then answers `status` with `body` of `content_type`.
+    Raw {
+        /// Status code.
+        status: u16,
+        /// `Content-Type` of the body.
+        content_type: &'static str,
+        /// Body bytes.
+        body: String,
+        /// Delay before answering.
+        delay: Duration,
+    },
     /// Closes the connection without answering.
     Drop,
 }
@@ -109,16 +120,25 @@ async fn serve_one(
     let mut body = vec![0u8; length.min(16 * 1024 * 1024)];
     reader.read_exact(&mut body).await?;
     let request = MockRequest { method, path, body };
-    match handler(&request) {
-        MockReply::Drop => Ok(()),
+    let (status, content_type, body, delay) = match handler(&request) {
+        MockReply::Drop => return Ok(()),
         MockReply::Respond {
             status,
             body,
             delay,
-        } => {
+        } => (status, "application/json", body, delay),
+        MockReply::Raw {
+            status,
+            content_type,
+            body,
+            delay,
+        } => (status, content_type, body, delay),
+    };
+    {
+        {
             tokio::time::sleep(delay).await;
             let head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
             );
             let mut stream = reader.into_inner();

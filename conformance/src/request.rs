@@ -112,7 +112,10 @@ pub fn build(
     let body = match &scenario.body {
         Body::Nothing => None,
         Body::Raw(bytes) => Some(bytes.clone()),
-        Body::Json(v) => Some(serde_json::to_vec(v).expect("JSON values serialise")),
+        Body::Json(v) => Some(
+            serde_json::to_vec(&with_fixtures(v.clone(), fixtures)?)
+                .expect("JSON values serialise"),
+        ),
         Body::Form(fields) => {
             let mut pairs = Vec::new();
             for (k, v) in fields {
@@ -166,6 +169,37 @@ pub fn build(
         path_and_query,
         headers,
         body,
+    })
+}
+
+/// `value` with every string `"fx:NAME"` replaced by fixture `NAME`.
+fn with_fixtures(
+    value: serde_json::Value,
+    fixtures: &HashMap<String, String>,
+) -> Result<serde_json::Value, BuildError> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(s) => match s.strip_prefix("fx:") {
+            Some(name) => Value::String(
+                fixtures
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| BuildError::UnknownFixture(name.to_owned()))?,
+            ),
+            None => Value::String(s),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| with_fixtures(v, fixtures))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| Ok((k, with_fixtures(v, fixtures)?)))
+                .collect::<Result<_, BuildError>>()?,
+        ),
+        other => other,
     })
 }
 

@@ -58,7 +58,14 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
             let setup: LocalSetup =
                 scenarios::local_setup(surface, &bin, data_dir.path(), &doc).await?;
             for (variant, args) in &setup.variants {
-                let p = ServerProcess::spawn(&bin, data_dir.path(), surface, args).await?;
+                let dir = if setup.isolated.contains(variant) {
+                    let dir = data_dir.path().join(variant);
+                    std::fs::create_dir_all(&dir)?;
+                    dir
+                } else {
+                    data_dir.path().to_owned()
+                };
+                let p = ServerProcess::spawn(&bin, &dir, surface, args).await?;
                 bases.insert(variant, p.base_url.clone());
                 processes.push(p);
             }
@@ -103,7 +110,16 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
                         ),
                     },
                     Some(base) => {
-                        judge(&client, &contract, &validator, base, s, example, &fixtures).await
+                        judge(
+                            &client,
+                            &contract,
+                            &validator,
+                            (base, &bases),
+                            s,
+                            example,
+                            &fixtures,
+                        )
+                        .await
                     }
                 }
             }
@@ -147,12 +163,13 @@ pub async fn run(surface: &str, document: &Path, target: Target) -> Result<Repor
     Ok(report)
 }
 
-/// Sends a scenario's setup requests and its request, and judges the answer.
+/// Sends a scenario's setup requests (each to its own variant) and its request, and
+/// judges the answer.
 async fn judge(
     client: &reqwest::Client,
     contract: &Contract,
     validator: &ExampleValidator,
-    base: &str,
+    (base, bases): (&str, &HashMap<&str, String>),
     scenario: &Scenario,
     example: &DocExample,
     fixtures: &HashMap<String, String>,
@@ -168,9 +185,11 @@ async fn judge(
                 step.operation_id
             ));
         };
+        // A setup step goes to its own variant (the default one unless it names another).
+        let step_base = bases.get(step.variant).map_or(base, String::as_str);
         match build(op, step, fixtures) {
             Ok(p) => {
-                if let Err(e) = send(client, base, &p).await {
+                if let Err(e) = send(client, step_base, &p).await {
                     return fail(format!("setup step {}: {e}", step.id()));
                 }
             }
@@ -212,7 +231,27 @@ async fn judge(
             actual: Some(Value::String(content_type.clone())),
         });
     }
-    if base_type(&example.media_type).contains("json") {
+    if base_type(&example.media_type) == "text/event-stream" {
+        let expected = example.value.as_str().unwrap_or_default();
+        match (
+            sse_events(expected),
+            sse_events(&String::from_utf8_lossy(&body)),
+        ) {
+            (Ok(e), Ok(a)) => mismatches.extend(compare(&e, &a, &scenario.volatile)),
+            (Err(e), _) => mismatches.push(Mismatch {
+                pointer: String::new(),
+                message: format!("the documented stream is not JSON events: {e}"),
+                expected: None,
+                actual: None,
+            }),
+            (_, Err(e)) => mismatches.push(Mismatch {
+                pointer: String::new(),
+                message: format!("the stream is not JSON events: {e}"),
+                expected: None,
+                actual: Some(Value::String(String::from_utf8_lossy(&body).into_owned())),
+            }),
+        }
+    } else if base_type(&example.media_type).contains("json") {
         match serde_json::from_slice::<Value>(&body) {
             Err(e) => mismatches.push(Mismatch {
                 pointer: String::new(),
@@ -261,6 +300,26 @@ async fn judge(
             mismatches,
         }
     }
+}
+
+/// The `data:` payloads of a server-sent event stream, as one JSON array
+/// (comments and other fields are skipped; multi-line data is joined; a payload
+/// that is not JSON becomes a string).
+pub fn sse_events(text: &str) -> Result<Value, serde_json::Error> {
+    let mut events = Vec::new();
+    for block in text.replace("\r\n", "\n").split("\n\n") {
+        let data: Vec<&str> = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|d| d.strip_prefix(' ').unwrap_or(d))
+            .collect();
+        if !data.is_empty() {
+            // A payload that is not JSON (an OpenAI stream's `[DONE]`) is compared as text.
+            let joined = data.join("\n");
+            events.push(serde_json::from_str(&joined).unwrap_or(Value::String(joined)));
+        }
+    }
+    Ok(Value::Array(events))
 }
 
 /// Sends a prepared request; returns status, `Content-Type` and body.

@@ -30,7 +30,7 @@ pub fn lit(value: impl Into<String>) -> Val {
 pub enum Body {
     /// The document's request example: the only one, or the one named.
     Documented(Option<&'static str>),
-    /// This JSON value.
+    /// This JSON value; strings `"fx:NAME"` are replaced by fixture `NAME`.
     Json(Value),
     /// These bytes, as they are.
     Raw(Vec<u8>),

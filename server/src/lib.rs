@@ -6,7 +6,9 @@
 //! folder, laid out the same way; what they share is in [`platform`]; which
 //! surfaces exist is [`surfaces`].
 
+pub mod bindu;
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 pub mod platform;
 pub mod surfaces;

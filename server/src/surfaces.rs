@@ -83,13 +83,19 @@ impl Surface {
 }
 
 /// Every live surface, in start order.
-pub static SURFACES: [Surface; 2] = [
+pub static SURFACES: [Surface; 4] = [
     Surface::of::<crate::brookmimir::Service>(
         "brookmimir",
         3771,
         &crate::brookmimir::store::MIGRATIONS,
     ),
     Surface::of::<crate::bitmind::Service>("bitmind", 3772, &crate::bitmind::store::MIGRATIONS),
+    Surface::of::<crate::bindu::Service>("bindu", 3773, &crate::bindu::store::MIGRATIONS),
+    Surface::of::<crate::bitstride::Service>(
+        "bitstride",
+        3774,
+        &crate::bitstride::store::MIGRATIONS,
+    ),
 ];
 
 /// The surface called `name`.

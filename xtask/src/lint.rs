@@ -403,8 +403,10 @@ fn check_schema(schema: &Value, ptr: &str, report: &mut impl FnMut(&str, String)
     if let Some(msg) = nullable_without_type(map) {
         report(ptr, msg);
     }
+    // `required` alone describes a member of a composition whose properties are its sibling's.
     let described = [
         "properties",
+        "required",
         "additionalProperties",
         "allOf",
         "anyOf",

@@ -8,6 +8,403 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///A2A mode: an output of a task.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aArtifact {
+        #[serde(rename = "artifactId")]
+        pub artifact_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        pub parts: ::std::vec::Vec<Part>,
+    }
+    impl A2aArtifact {
+        pub fn builder() -> builder::A2aArtifact {
+            Default::default()
+        }
+    }
+    ///A2A mode: one of the caller's conversations.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aContextSummary {
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        #[serde(rename = "taskCount")]
+        pub task_count: i64,
+        #[serde(rename = "taskIds")]
+        pub task_ids: ::std::vec::Vec<::std::string::String>,
+    }
+    impl A2aContextSummary {
+        pub fn builder() -> builder::A2aContextSummary {
+            Default::default()
+        }
+    }
+    ///A2A mode: receipt of contexts/clear.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aContextsClearResult {
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        pub message: ::std::string::String,
+    }
+    impl A2aContextsClearResult {
+        pub fn builder() -> builder::A2aContextsClearResult {
+            Default::default()
+        }
+    }
+    ///A2A mode: a message stored in a task (the `HistoryMessage` in camelCase).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aMessage {
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        pub kind: A2aMessageKind,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        ///Free-form metadata.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub parts: ::std::vec::Vec<Part>,
+        #[serde(
+            rename = "referenceTaskIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub reference_task_ids: ::std::vec::Vec<::std::string::String>,
+        pub role: Role,
+        #[serde(rename = "taskId")]
+        pub task_id: ::std::string::String,
+    }
+    impl A2aMessage {
+        pub fn builder() -> builder::A2aMessage {
+            Default::default()
+        }
+    }
+    ///`A2aMessageKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum A2aMessageKind {
+        #[serde(rename = "message")]
+        Message,
+    }
+    impl ::std::fmt::Display for A2aMessageKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for A2aMessageKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "message" => Ok(Self::Message),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for A2aMessageKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for A2aMessageKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A2A mode: one `data:` of a stream, a JSON-RPC response to the stream request.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aStreamResponse {
+        pub id: JsonRpcId,
+        pub jsonrpc: JsonRpcVersion,
+        ///The task (first event), then its updates.
+        pub result: A2aStreamResponseResult,
+    }
+    impl A2aStreamResponse {
+        pub fn builder() -> builder::A2aStreamResponse {
+            Default::default()
+        }
+    }
+    ///The task (first event), then its updates.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum A2aStreamResponseResult {
+        Variant0(A2aTask),
+        Variant1(A2aTaskStatusUpdateEvent),
+        Variant2(A2aTaskArtifactUpdateEvent),
+    }
+    impl ::std::convert::From<A2aTask> for A2aStreamResponseResult {
+        fn from(value: A2aTask) -> Self {
+            Self::Variant0(value)
+        }
+    }
+    impl ::std::convert::From<A2aTaskStatusUpdateEvent> for A2aStreamResponseResult {
+        fn from(value: A2aTaskStatusUpdateEvent) -> Self {
+            Self::Variant1(value)
+        }
+    }
+    impl ::std::convert::From<A2aTaskArtifactUpdateEvent> for A2aStreamResponseResult {
+        fn from(value: A2aTaskArtifactUpdateEvent) -> Self {
+            Self::Variant2(value)
+        }
+    }
+    ///A2A mode: a task (the `Task` in camelCase, as A2A 0.3 defines it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aTask {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub artifacts: ::std::vec::Vec<A2aArtifact>,
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub history: ::std::vec::Vec<A2aMessage>,
+        pub id: ::std::string::String,
+        pub kind: A2aTaskKind,
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub status: A2aTaskStatus,
+    }
+    impl A2aTask {
+        pub fn builder() -> builder::A2aTask {
+            Default::default()
+        }
+    }
+    ///A2A mode: a piece of a task's result.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aTaskArtifactUpdateEvent {
+        pub append: bool,
+        pub artifact: A2aArtifact,
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        pub kind: A2aTaskArtifactUpdateEventKind,
+        #[serde(rename = "lastChunk")]
+        pub last_chunk: bool,
+        #[serde(rename = "taskId")]
+        pub task_id: ::std::string::String,
+    }
+    impl A2aTaskArtifactUpdateEvent {
+        pub fn builder() -> builder::A2aTaskArtifactUpdateEvent {
+            Default::default()
+        }
+    }
+    ///`A2aTaskArtifactUpdateEventKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum A2aTaskArtifactUpdateEventKind {
+        #[serde(rename = "artifact-update")]
+        ArtifactUpdate,
+    }
+    impl ::std::fmt::Display for A2aTaskArtifactUpdateEventKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ArtifactUpdate => f.write_str("artifact-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for A2aTaskArtifactUpdateEventKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "artifact-update" => Ok(Self::ArtifactUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for A2aTaskArtifactUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for A2aTaskArtifactUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`A2aTaskKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum A2aTaskKind {
+        #[serde(rename = "task")]
+        Task,
+    }
+    impl ::std::fmt::Display for A2aTaskKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Task => f.write_str("task"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for A2aTaskKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "task" => Ok(Self::Task),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for A2aTaskKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for A2aTaskKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A2A mode: a task's webhook (set, get, and each entry of list).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aTaskPushNotificationConfig {
+        #[serde(rename = "pushNotificationConfig")]
+        pub push_notification_config: PushNotificationConfig,
+        #[serde(rename = "taskId")]
+        pub task_id: ::std::string::String,
+    }
+    impl A2aTaskPushNotificationConfig {
+        pub fn builder() -> builder::A2aTaskPushNotificationConfig {
+            Default::default()
+        }
+    }
+    ///A2A mode: the current state of a task.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aTaskStatus {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<A2aMessage>,
+        pub state: TaskState,
+        pub timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl A2aTaskStatus {
+        pub fn builder() -> builder::A2aTaskStatus {
+            Default::default()
+        }
+    }
+    ///A2A mode: a change of task state.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct A2aTaskStatusUpdateEvent {
+        #[serde(rename = "contextId")]
+        pub context_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "final")]
+        pub final_: bool,
+        pub kind: A2aTaskStatusUpdateEventKind,
+        pub status: A2aTaskStatus,
+        #[serde(rename = "taskId")]
+        pub task_id: ::std::string::String,
+    }
+    impl A2aTaskStatusUpdateEvent {
+        pub fn builder() -> builder::A2aTaskStatusUpdateEvent {
+            Default::default()
+        }
+    }
+    ///`A2aTaskStatusUpdateEventKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum A2aTaskStatusUpdateEventKind {
+        #[serde(rename = "status-update")]
+        StatusUpdate,
+    }
+    impl ::std::fmt::Display for A2aTaskStatusUpdateEventKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::StatusUpdate => f.write_str("status-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for A2aTaskStatusUpdateEventKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "status-update" => Ok(Self::StatusUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for A2aTaskStatusUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for A2aTaskStatusUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///Optional protocol features.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentCapabilities {
@@ -52,10 +449,42 @@ pub mod types {
         ///How many past contexts the agent keeps per caller.
         #[serde(rename = "numHistorySessions")]
         pub num_history_sessions: i64,
+        ///Transport of `url`, always "JSONRPC".
+        #[serde(rename = "preferredTransport")]
+        pub preferred_transport: ::std::string::String,
         ///A2A protocol version spoken, "0.3.0".
         #[serde(rename = "protocolVersion")]
         pub protocol_version: ::std::string::String,
+        ///Scheme requirements of the JSON-RPC endpoint (absent without authentication).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub security: ::std::vec::Vec<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        >,
+        /**The A2A security schemes (OpenAPI security scheme objects) callers authenticate with:
+`bearerAuth` (an RS256 JWT). Absent when the agent runs with `--bindu-auth off`.
+*/
+        #[serde(
+            rename = "securitySchemes",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub security_schemes: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
         pub skills: ::std::vec::Vec<AgentSkill>,
+        /**True when callers authenticate: `agent/getAuthenticatedExtendedCard` then answers
+the card (this agent has no skills for authenticated callers only). Absent with
+`--bindu-auth off`.
+*/
+        #[serde(
+            rename = "supportsAuthenticatedExtendedCard",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub supports_authenticated_extended_card: ::std::option::Option<bool>,
         pub telemetry: bool,
         ///Public base URL of the agent (its JSON-RPC endpoint).
         pub url: ::std::string::String,
@@ -499,6 +928,20 @@ pub mod types {
             Default::default()
         }
     }
+    /**A `text/event-stream` answer: the stream as text (what the examples show), or one event
+as an SSE reader parses it (`data` holds the event's JSON text).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum EventStream {
+        String(::std::string::String),
+        SseEvent(SseEvent),
+    }
+    impl ::std::convert::From<SseEvent> for EventStream {
+        fn from(value: SseEvent) -> Self {
+            Self::SseEvent(value)
+        }
+    }
     ///Receipt of tasks/feedback.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FeedbackResult {
@@ -509,6 +952,77 @@ pub mod types {
     impl FeedbackResult {
         pub fn builder() -> builder::FeedbackResult {
             Default::default()
+        }
+    }
+    ///A2A's extended card request (the card; -32007 without authentication); `params` may be omitted.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetAuthenticatedExtendedCardRequest {
+        pub id: JsonRpcId,
+        pub jsonrpc: JsonRpcVersion,
+        pub method: GetAuthenticatedExtendedCardRequestMethod,
+        ///Ignored.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GetAuthenticatedExtendedCardRequest {
+        pub fn builder() -> builder::GetAuthenticatedExtendedCardRequest {
+            Default::default()
+        }
+    }
+    ///`GetAuthenticatedExtendedCardRequestMethod`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetAuthenticatedExtendedCardRequestMethod {
+        #[serde(rename = "agent/getAuthenticatedExtendedCard")]
+        AgentGetAuthenticatedExtendedCard,
+    }
+    impl ::std::fmt::Display for GetAuthenticatedExtendedCardRequestMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AgentGetAuthenticatedExtendedCard => {
+                    f.write_str("agent/getAuthenticatedExtendedCard")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetAuthenticatedExtendedCardRequestMethod {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "agent/getAuthenticatedExtendedCard" => {
+                    Ok(Self::AgentGetAuthenticatedExtendedCard)
+                }
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetAuthenticatedExtendedCardRequestMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GetAuthenticatedExtendedCardRequestMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Agent identity.
@@ -836,6 +1350,25 @@ pub mod types {
             Default::default()
         }
     }
+    /**The error body of `POST /`: a JSON-RPC error response, or (HTTP 402, paid agents
+only) an x402 `PaymentRequired`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum JsonRpcFailure {
+        JsonRpcErrorResponse(JsonRpcErrorResponse),
+        PaymentRequired(PaymentRequired),
+    }
+    impl ::std::convert::From<JsonRpcErrorResponse> for JsonRpcFailure {
+        fn from(value: JsonRpcErrorResponse) -> Self {
+            Self::JsonRpcErrorResponse(value)
+        }
+    }
+    impl ::std::convert::From<PaymentRequired> for JsonRpcFailure {
+        fn from(value: PaymentRequired) -> Self {
+            Self::PaymentRequired(value)
+        }
+    }
     /**A JSON-RPC request id: a string or an integer, echoed unchanged in the answer; null
 in errors where the request could not be read and on REST routes.
 */
@@ -886,6 +1419,8 @@ in errors where the request could not be read and on REST routes.
         PushNotificationConfigDeleteRequest(PushNotificationConfigDeleteRequest),
         ContextsListRequest(ContextsListRequest),
         ContextsClearRequest(ContextsClearRequest),
+        TasksResubscribeRequest(TasksResubscribeRequest),
+        GetAuthenticatedExtendedCardRequest(GetAuthenticatedExtendedCardRequest),
     }
     impl ::std::convert::From<MessageSendRequest> for JsonRpcRequest {
         fn from(value: MessageSendRequest) -> Self {
@@ -947,42 +1482,96 @@ in errors where the request could not be read and on REST routes.
             Self::ContextsClearRequest(value)
         }
     }
+    impl ::std::convert::From<TasksResubscribeRequest> for JsonRpcRequest {
+        fn from(value: TasksResubscribeRequest) -> Self {
+            Self::TasksResubscribeRequest(value)
+        }
+    }
+    impl ::std::convert::From<GetAuthenticatedExtendedCardRequest> for JsonRpcRequest {
+        fn from(value: GetAuthenticatedExtendedCardRequest) -> Self {
+            Self::GetAuthenticatedExtendedCardRequest(value)
+        }
+    }
+    /**What `POST /` answers with HTTP 200: a success, or (in A2A mode, where errors are
+answered with HTTP 200) an error.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum JsonRpcResponse {
+        Success(JsonRpcSuccess),
+        ErrorResponse(JsonRpcErrorResponse),
+    }
+    impl ::std::convert::From<JsonRpcSuccess> for JsonRpcResponse {
+        fn from(value: JsonRpcSuccess) -> Self {
+            Self::Success(value)
+        }
+    }
+    impl ::std::convert::From<JsonRpcErrorResponse> for JsonRpcResponse {
+        fn from(value: JsonRpcErrorResponse) -> Self {
+            Self::ErrorResponse(value)
+        }
+    }
     /**The method's result: a task (message/send, tasks/get, tasks/cancel), a list
 (tasks/list, contexts/list), a feedback receipt, a webhook configuration (the four
-pushNotificationConfig methods) or a clear receipt.
+pushNotificationConfig methods), a clear receipt or the agent card (agent/getAuthenticatedExtendedCard).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum JsonRpcResult {
-        Task(Task),
-        ListResult(ListResult),
-        FeedbackResult(FeedbackResult),
-        TaskPushNotificationConfig(TaskPushNotificationConfig),
-        ContextsClearResult(ContextsClearResult),
+        Variant0(Task),
+        Variant1(A2aTask),
+        Variant2(ListResult),
+        Variant3(FeedbackResult),
+        Variant4(TaskPushNotificationConfig),
+        Variant5(A2aTaskPushNotificationConfig),
+        Variant6(ContextsClearResult),
+        Variant7(A2aContextsClearResult),
+        Variant8(AgentCard),
+        Variant9,
     }
     impl ::std::convert::From<Task> for JsonRpcResult {
         fn from(value: Task) -> Self {
-            Self::Task(value)
+            Self::Variant0(value)
+        }
+    }
+    impl ::std::convert::From<A2aTask> for JsonRpcResult {
+        fn from(value: A2aTask) -> Self {
+            Self::Variant1(value)
         }
     }
     impl ::std::convert::From<ListResult> for JsonRpcResult {
         fn from(value: ListResult) -> Self {
-            Self::ListResult(value)
+            Self::Variant2(value)
         }
     }
     impl ::std::convert::From<FeedbackResult> for JsonRpcResult {
         fn from(value: FeedbackResult) -> Self {
-            Self::FeedbackResult(value)
+            Self::Variant3(value)
         }
     }
     impl ::std::convert::From<TaskPushNotificationConfig> for JsonRpcResult {
         fn from(value: TaskPushNotificationConfig) -> Self {
-            Self::TaskPushNotificationConfig(value)
+            Self::Variant4(value)
+        }
+    }
+    impl ::std::convert::From<A2aTaskPushNotificationConfig> for JsonRpcResult {
+        fn from(value: A2aTaskPushNotificationConfig) -> Self {
+            Self::Variant5(value)
         }
     }
     impl ::std::convert::From<ContextsClearResult> for JsonRpcResult {
         fn from(value: ContextsClearResult) -> Self {
-            Self::ContextsClearResult(value)
+            Self::Variant6(value)
+        }
+    }
+    impl ::std::convert::From<A2aContextsClearResult> for JsonRpcResult {
+        fn from(value: A2aContextsClearResult) -> Self {
+            Self::Variant7(value)
+        }
+    }
+    impl ::std::convert::From<AgentCard> for JsonRpcResult {
+        fn from(value: AgentCard) -> Self {
+            Self::Variant8(value)
         }
     }
     ///A successful answer to a JSON method.
@@ -1070,12 +1659,15 @@ only). One array type serves both so that an empty list matches exactly one sche
             Self(value)
         }
     }
-    ///A task or a context summary.
+    ///A task, a context summary, or (A2A mode) a task's webhook.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum ListResultItem {
         Task(Task),
         ContextSummary(ContextSummary),
+        A2aTask(A2aTask),
+        A2aContextSummary(A2aContextSummary),
+        A2aTaskPushNotificationConfig(A2aTaskPushNotificationConfig),
     }
     impl ::std::convert::From<Task> for ListResultItem {
         fn from(value: Task) -> Self {
@@ -1085,6 +1677,21 @@ only). One array type serves both so that an empty list matches exactly one sche
     impl ::std::convert::From<ContextSummary> for ListResultItem {
         fn from(value: ContextSummary) -> Self {
             Self::ContextSummary(value)
+        }
+    }
+    impl ::std::convert::From<A2aTask> for ListResultItem {
+        fn from(value: A2aTask) -> Self {
+            Self::A2aTask(value)
+        }
+    }
+    impl ::std::convert::From<A2aContextSummary> for ListResultItem {
+        fn from(value: A2aContextSummary) -> Self {
+            Self::A2aContextSummary(value)
+        }
+    }
+    impl ::std::convert::From<A2aTaskPushNotificationConfig> for ListResultItem {
+        fn from(value: A2aTaskPushNotificationConfig) -> Self {
+            Self::A2aTaskPushNotificationConfig(value)
         }
     }
     /**A message from the caller (camelCase; snake_case names are accepted too). Ids are
@@ -1243,13 +1850,19 @@ strings; `contextId` and `taskId` are UUIDs when given.
     ///Options of message/send and message/stream.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MessageSendConfiguration {
-        ///Media types the caller can consume; must include text/plain or application/json.
+        /**Media types the caller can consume. The agent produces `text/plain` and
+`application/json`, so those (or a wildcard that covers one) are the values the
+schema lists; a list that covers neither is refused with -32005 (other types may
+appear beside a listed one and are ignored).
+*/
         #[serde(
             rename = "acceptedOutputModes",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub accepted_output_modes: ::std::vec::Vec<::std::string::String>,
+        pub accepted_output_modes: ::std::vec::Vec<
+            MessageSendConfigurationAcceptedOutputModesItem,
+        >,
         ///Read for A2A compatibility; the answer never waits for completion.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub blocking: ::std::option::Option<bool>,
@@ -1268,6 +1881,75 @@ strings; `contextId` and `taskId` are UUIDs when given.
     impl MessageSendConfiguration {
         pub fn builder() -> builder::MessageSendConfiguration {
             Default::default()
+        }
+    }
+    ///`MessageSendConfigurationAcceptedOutputModesItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum MessageSendConfigurationAcceptedOutputModesItem {
+        #[serde(rename = "text/plain")]
+        TextPlain,
+        #[serde(rename = "application/json")]
+        ApplicationJson,
+        #[serde(rename = "*/*")]
+        X,
+        #[serde(rename = "text/*")]
+        Text,
+        #[serde(rename = "application/*")]
+        Application,
+    }
+    impl ::std::fmt::Display for MessageSendConfigurationAcceptedOutputModesItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TextPlain => f.write_str("text/plain"),
+                Self::ApplicationJson => f.write_str("application/json"),
+                Self::X => f.write_str("*/*"),
+                Self::Text => f.write_str("text/*"),
+                Self::Application => f.write_str("application/*"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageSendConfigurationAcceptedOutputModesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text/plain" => Ok(Self::TextPlain),
+                "application/json" => Ok(Self::ApplicationJson),
+                "*/*" => Ok(Self::X),
+                "text/*" => Ok(Self::Text),
+                "application/*" => Ok(Self::Application),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for MessageSendConfigurationAcceptedOutputModesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MessageSendConfigurationAcceptedOutputModesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Parameters of message/send and message/stream.
@@ -1581,6 +2263,135 @@ strings; `contextId` and `taskId` are UUIDs when given.
     impl ::std::convert::From<DataPart> for Part {
         fn from(value: DataPart) -> Self {
             Self::DataPart(value)
+        }
+    }
+    ///The agent asking to be paid (as upstream Bindu adds it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentAgent {
+        #[serde(rename = "agentCard")]
+        pub agent_card: ::std::string::String,
+        pub description: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub did: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+    }
+    impl PaymentAgent {
+        pub fn builder() -> builder::PaymentAgent {
+            Default::default()
+        }
+    }
+    /**x402 version 2 `PaymentRequired`. Pay with one of `accepts` and send the base64 of
+the x402 v2 payment payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`); the payload is
+verified (`/verify`) and settled (`/settle`) by the facilitator before the task is
+stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
+`X-PAYMENT-RESPONSE`). A payload pays once: its authorization nonce is recorded.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentRequired {
+        pub accepts: ::std::vec::Vec<PaymentRequirements>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub agent: ::std::option::Option<PaymentAgent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        pub resource: PaymentResource,
+        #[serde(rename = "x402Version")]
+        pub x402_version: i64,
+    }
+    impl PaymentRequired {
+        pub fn builder() -> builder::PaymentRequired {
+            Default::default()
+        }
+    }
+    ///One way to pay (x402 version 2, scheme `exact`, USDC on an EVM network).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentRequirements {
+        ///Price in atomic units of the asset (USDC has 6 decimals; `--bindu-price 0.01` is `10000`).
+        pub amount: ::std::string::String,
+        ///Token contract (`--bindu-x402-asset`, default USDC on Base Sepolia).
+        pub asset: ::std::string::String,
+        ///EIP-712 domain of the token.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(rename = "maxTimeoutSeconds")]
+        pub max_timeout_seconds: i64,
+        ///CAIP-2 network (`--bindu-x402-network`, default Base Sepolia `eip155:84532`).
+        pub network: ::std::string::String,
+        ///Recipient (`--bindu-pay-to`).
+        #[serde(rename = "payTo")]
+        pub pay_to: ::std::string::String,
+        pub scheme: PaymentRequirementsScheme,
+    }
+    impl PaymentRequirements {
+        pub fn builder() -> builder::PaymentRequirements {
+            Default::default()
+        }
+    }
+    ///`PaymentRequirementsScheme`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PaymentRequirementsScheme {
+        #[serde(rename = "exact")]
+        Exact,
+    }
+    impl ::std::fmt::Display for PaymentRequirementsScheme {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Exact => f.write_str("exact"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentRequirementsScheme {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "exact" => Ok(Self::Exact),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentRequirementsScheme {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PaymentRequirementsScheme {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///What the payment is for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentResource {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "mimeType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mime_type: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
+    }
+    impl PaymentResource {
+        pub fn builder() -> builder::PaymentResource {
+            Default::default()
         }
     }
     ///A new payment session.
@@ -2155,6 +2966,24 @@ strings; `contextId` and `taskId` are UUIDs when given.
             Default::default()
         }
     }
+    /**A skill manifest as YAML: the file as text, or its parsed mapping (the fields of
+`SkillDetail`, without `has_documentation`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum SkillManifestFile {
+        String(::std::string::String),
+        Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for SkillManifestFile {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self::Object(value)
+        }
+    }
     ///How well one skill fits.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SkillMatch {
@@ -2189,6 +3018,41 @@ strings; `contextId` and `taskId` are UUIDs when given.
             Default::default()
         }
     }
+    ///One server-sent event as parsed by an SSE reader.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SseEvent {
+        ///The event's JSON (a `StreamEvent`, or in A2A mode an `A2aStreamResponse`).
+        pub data: ::std::string::String,
+        ///The event type (`message`, the SSE default).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub retry: ::std::option::Option<i64>,
+    }
+    impl SseEvent {
+        pub fn builder() -> builder::SseEvent {
+            Default::default()
+        }
+    }
+    ///One `data:` of a Bindu-mode stream, told apart by `kind`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum StreamEvent {
+        StatusUpdateEvent(TaskStatusUpdateEvent),
+        ArtifactUpdateEvent(TaskArtifactUpdateEvent),
+    }
+    impl ::std::convert::From<TaskStatusUpdateEvent> for StreamEvent {
+        fn from(value: TaskStatusUpdateEvent) -> Self {
+            Self::StatusUpdateEvent(value)
+        }
+    }
+    impl ::std::convert::From<TaskArtifactUpdateEvent> for StreamEvent {
+        fn from(value: TaskArtifactUpdateEvent) -> Self {
+            Self::ArtifactUpdateEvent(value)
+        }
+    }
     ///A unit of work (snake_case, as Bindu sends it).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Task {
@@ -2209,6 +3073,75 @@ strings; `contextId` and `taskId` are UUIDs when given.
     impl Task {
         pub fn builder() -> builder::Task {
             Default::default()
+        }
+    }
+    /**A piece of a task's result (Bindu mode). Agents that stream send chunks (`append`
+true after the first, `last_chunk` false); the last artifact event carries the whole
+signed artifact with `append` false and `last_chunk` true.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TaskArtifactUpdateEvent {
+        pub append: bool,
+        pub artifact: Artifact,
+        pub context_id: ::std::string::String,
+        pub kind: TaskArtifactUpdateEventKind,
+        pub last_chunk: bool,
+        pub task_id: ::std::string::String,
+    }
+    impl TaskArtifactUpdateEvent {
+        pub fn builder() -> builder::TaskArtifactUpdateEvent {
+            Default::default()
+        }
+    }
+    ///`TaskArtifactUpdateEventKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TaskArtifactUpdateEventKind {
+        #[serde(rename = "artifact-update")]
+        ArtifactUpdate,
+    }
+    impl ::std::fmt::Display for TaskArtifactUpdateEventKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ArtifactUpdate => f.write_str("artifact-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TaskArtifactUpdateEventKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "artifact-update" => Ok(Self::ArtifactUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskArtifactUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TaskArtifactUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`TaskKind`
@@ -2366,6 +3299,78 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
     impl TaskStatus {
         pub fn builder() -> builder::TaskStatus {
             Default::default()
+        }
+    }
+    /**A change of task state (Bindu mode, snake_case), streamed and posted to webhooks.
+`final` is true for a terminal state and for `input-required` / `auth-required`;
+the stream ends after it.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TaskStatusUpdateEvent {
+        pub context_id: ::std::string::String,
+        ///Why the task failed (state `failed`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "final")]
+        pub final_: bool,
+        pub kind: TaskStatusUpdateEventKind,
+        pub status: TaskStatus,
+        pub task_id: ::std::string::String,
+    }
+    impl TaskStatusUpdateEvent {
+        pub fn builder() -> builder::TaskStatusUpdateEvent {
+            Default::default()
+        }
+    }
+    ///`TaskStatusUpdateEventKind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TaskStatusUpdateEventKind {
+        #[serde(rename = "status-update")]
+        StatusUpdate,
+    }
+    impl ::std::fmt::Display for TaskStatusUpdateEventKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::StatusUpdate => f.write_str("status-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TaskStatusUpdateEventKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "status-update" => Ok(Self::StatusUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskStatusUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TaskStatusUpdateEventKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Parameters of tasks/cancel (`task_id` or `id` accepted for `taskId`).
@@ -2756,6 +3761,71 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             value.parse()
         }
     }
+    ///Follow an existing task's events (same parameters as tasks/cancel).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TasksResubscribeRequest {
+        pub id: JsonRpcId,
+        pub jsonrpc: JsonRpcVersion,
+        pub method: TasksResubscribeRequestMethod,
+        pub params: TasksCancelParams,
+    }
+    impl TasksResubscribeRequest {
+        pub fn builder() -> builder::TasksResubscribeRequest {
+            Default::default()
+        }
+    }
+    ///`TasksResubscribeRequestMethod`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TasksResubscribeRequestMethod {
+        #[serde(rename = "tasks/resubscribe")]
+        TasksResubscribe,
+    }
+    impl ::std::fmt::Display for TasksResubscribeRequestMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TasksResubscribe => f.write_str("tasks/resubscribe"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TasksResubscribeRequestMethod {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "tasks/resubscribe" => Ok(Self::TasksResubscribe),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TasksResubscribeRequestMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TasksResubscribeRequestMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///Text content.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TextPart {
@@ -2891,8 +3961,1239 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             value.parse()
         }
     }
+    ///What a webhook POST adds to the event it carries.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WebhookDelivery {
+        ///`evt-<sequence>`; the same event redelivered keeps its id.
+        pub event_id: ::std::string::String,
+        ///Increases with every event of the agent; a task's events arrive in order.
+        pub sequence: i64,
+        ///When the event happened.
+        pub timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl WebhookDelivery {
+        pub fn builder() -> builder::WebhookDelivery {
+            Default::default()
+        }
+    }
+    /**The body of every webhook POST: a `StreamEvent` (snake_case, whatever the protocol
+mode) plus the delivery fields. Headers: `X-A2A-Notification-Token: <token>` when the
+configuration has a token, `Authorization: <first scheme> <credentials>` when it has
+`authentication.credentials`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum WebhookEvent {
+        Variant0 {
+            context_id: ::std::string::String,
+            ///Why the task failed (state `failed`).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            error: ::std::option::Option<::std::string::String>,
+            ///`evt-<sequence>`; the same event redelivered keeps its id.
+            event_id: ::std::string::String,
+            #[serde(rename = "final")]
+            final_: bool,
+            kind: WebhookEventVariant0Kind,
+            ///Increases with every event of the agent; a task's events arrive in order.
+            sequence: i64,
+            status: TaskStatus,
+            task_id: ::std::string::String,
+            ///When the event happened.
+            timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
+        },
+        Variant1 {
+            append: bool,
+            artifact: Artifact,
+            context_id: ::std::string::String,
+            ///`evt-<sequence>`; the same event redelivered keeps its id.
+            event_id: ::std::string::String,
+            kind: WebhookEventVariant1Kind,
+            last_chunk: bool,
+            ///Increases with every event of the agent; a task's events arrive in order.
+            sequence: i64,
+            task_id: ::std::string::String,
+            ///When the event happened.
+            timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
+        },
+    }
+    ///`WebhookEventVariant0Kind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum WebhookEventVariant0Kind {
+        #[serde(rename = "status-update")]
+        StatusUpdate,
+    }
+    impl ::std::fmt::Display for WebhookEventVariant0Kind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::StatusUpdate => f.write_str("status-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookEventVariant0Kind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "status-update" => Ok(Self::StatusUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookEventVariant0Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookEventVariant0Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookEventVariant1Kind`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum WebhookEventVariant1Kind {
+        #[serde(rename = "artifact-update")]
+        ArtifactUpdate,
+    }
+    impl ::std::fmt::Display for WebhookEventVariant1Kind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ArtifactUpdate => f.write_str("artifact-update"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookEventVariant1Kind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "artifact-update" => Ok(Self::ArtifactUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookEventVariant1Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookEventVariant1Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct A2aArtifact {
+            artifact_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parts: ::std::result::Result<
+                ::std::vec::Vec<super::Part>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for A2aArtifact {
+            fn default() -> Self {
+                Self {
+                    artifact_id: Err("no value supplied for artifact_id".to_string()),
+                    description: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    parts: Err("no value supplied for parts".to_string()),
+                }
+            }
+        }
+        impl A2aArtifact {
+            pub fn artifact_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.artifact_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for artifact_id: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Part>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parts: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aArtifact> for super::A2aArtifact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aArtifact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    artifact_id: value.artifact_id?,
+                    description: value.description?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                    parts: value.parts?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aArtifact> for A2aArtifact {
+            fn from(value: super::A2aArtifact) -> Self {
+                Self {
+                    artifact_id: Ok(value.artifact_id),
+                    description: Ok(value.description),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
+                    parts: Ok(value.parts),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aContextSummary {
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            task_count: ::std::result::Result<i64, ::std::string::String>,
+            task_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for A2aContextSummary {
+            fn default() -> Self {
+                Self {
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    task_count: Err("no value supplied for task_count".to_string()),
+                    task_ids: Err("no value supplied for task_ids".to_string()),
+                }
+            }
+        }
+        impl A2aContextSummary {
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn task_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_count: {e}")
+                    });
+                self
+            }
+            pub fn task_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_ids: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aContextSummary> for super::A2aContextSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aContextSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context_id: value.context_id?,
+                    task_count: value.task_count?,
+                    task_ids: value.task_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aContextSummary> for A2aContextSummary {
+            fn from(value: super::A2aContextSummary) -> Self {
+                Self {
+                    context_id: Ok(value.context_id),
+                    task_count: Ok(value.task_count),
+                    task_ids: Ok(value.task_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aContextsClearResult {
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aContextsClearResult {
+            fn default() -> Self {
+                Self {
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                }
+            }
+        }
+        impl A2aContextsClearResult {
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aContextsClearResult>
+        for super::A2aContextsClearResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aContextsClearResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context_id: value.context_id?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aContextsClearResult>
+        for A2aContextsClearResult {
+            fn from(value: super::A2aContextsClearResult) -> Self {
+                Self {
+                    context_id: Ok(value.context_id),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aMessage {
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<super::A2aMessageKind, ::std::string::String>,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            parts: ::std::result::Result<
+                ::std::vec::Vec<super::Part>,
+                ::std::string::String,
+            >,
+            reference_task_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<super::Role, ::std::string::String>,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aMessage {
+            fn default() -> Self {
+                Self {
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    metadata: Ok(Default::default()),
+                    parts: Err("no value supplied for parts".to_string()),
+                    reference_task_ids: Ok(Default::default()),
+                    role: Err("no value supplied for role".to_string()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl A2aMessage {
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aMessageKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn parts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Part>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parts: {e}")
+                    });
+                self
+            }
+            pub fn reference_task_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_task_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reference_task_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Role>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aMessage> for super::A2aMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context_id: value.context_id?,
+                    kind: value.kind?,
+                    message_id: value.message_id?,
+                    metadata: value.metadata?,
+                    parts: value.parts?,
+                    reference_task_ids: value.reference_task_ids?,
+                    role: value.role?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aMessage> for A2aMessage {
+            fn from(value: super::A2aMessage) -> Self {
+                Self {
+                    context_id: Ok(value.context_id),
+                    kind: Ok(value.kind),
+                    message_id: Ok(value.message_id),
+                    metadata: Ok(value.metadata),
+                    parts: Ok(value.parts),
+                    reference_task_ids: Ok(value.reference_task_ids),
+                    role: Ok(value.role),
+                    task_id: Ok(value.task_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aStreamResponse {
+            id: ::std::result::Result<super::JsonRpcId, ::std::string::String>,
+            jsonrpc: ::std::result::Result<super::JsonRpcVersion, ::std::string::String>,
+            result: ::std::result::Result<
+                super::A2aStreamResponseResult,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for A2aStreamResponse {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    jsonrpc: Err("no value supplied for jsonrpc".to_string()),
+                    result: Err("no value supplied for result".to_string()),
+                }
+            }
+        }
+        impl A2aStreamResponse {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn jsonrpc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcVersion>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.jsonrpc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for jsonrpc: {e}")
+                    });
+                self
+            }
+            pub fn result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aStreamResponseResult>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aStreamResponse> for super::A2aStreamResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aStreamResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    jsonrpc: value.jsonrpc?,
+                    result: value.result?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aStreamResponse> for A2aStreamResponse {
+            fn from(value: super::A2aStreamResponse) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    jsonrpc: Ok(value.jsonrpc),
+                    result: Ok(value.result),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aTask {
+            artifacts: ::std::result::Result<
+                ::std::vec::Vec<super::A2aArtifact>,
+                ::std::string::String,
+            >,
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            history: ::std::result::Result<
+                ::std::vec::Vec<super::A2aMessage>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<super::A2aTaskKind, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::A2aTaskStatus, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aTask {
+            fn default() -> Self {
+                Self {
+                    artifacts: Ok(Default::default()),
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    history: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    metadata: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl A2aTask {
+            pub fn artifacts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::A2aArtifact>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.artifacts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for artifacts: {e}")
+                    });
+                self
+            }
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn history<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::A2aMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.history = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for history: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aTaskKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aTaskStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aTask> for super::A2aTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    artifacts: value.artifacts?,
+                    context_id: value.context_id?,
+                    history: value.history?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    metadata: value.metadata?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aTask> for A2aTask {
+            fn from(value: super::A2aTask) -> Self {
+                Self {
+                    artifacts: Ok(value.artifacts),
+                    context_id: Ok(value.context_id),
+                    history: Ok(value.history),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    metadata: Ok(value.metadata),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aTaskArtifactUpdateEvent {
+            append: ::std::result::Result<bool, ::std::string::String>,
+            artifact: ::std::result::Result<super::A2aArtifact, ::std::string::String>,
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<
+                super::A2aTaskArtifactUpdateEventKind,
+                ::std::string::String,
+            >,
+            last_chunk: ::std::result::Result<bool, ::std::string::String>,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aTaskArtifactUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    append: Err("no value supplied for append".to_string()),
+                    artifact: Err("no value supplied for artifact".to_string()),
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    last_chunk: Err("no value supplied for last_chunk".to_string()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl A2aTaskArtifactUpdateEvent {
+            pub fn append<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.append = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for append: {e}")
+                    });
+                self
+            }
+            pub fn artifact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aArtifact>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.artifact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for artifact: {e}")
+                    });
+                self
+            }
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aTaskArtifactUpdateEventKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn last_chunk<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_chunk = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_chunk: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aTaskArtifactUpdateEvent>
+        for super::A2aTaskArtifactUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aTaskArtifactUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    append: value.append?,
+                    artifact: value.artifact?,
+                    context_id: value.context_id?,
+                    kind: value.kind?,
+                    last_chunk: value.last_chunk?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aTaskArtifactUpdateEvent>
+        for A2aTaskArtifactUpdateEvent {
+            fn from(value: super::A2aTaskArtifactUpdateEvent) -> Self {
+                Self {
+                    append: Ok(value.append),
+                    artifact: Ok(value.artifact),
+                    context_id: Ok(value.context_id),
+                    kind: Ok(value.kind),
+                    last_chunk: Ok(value.last_chunk),
+                    task_id: Ok(value.task_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aTaskPushNotificationConfig {
+            push_notification_config: ::std::result::Result<
+                super::PushNotificationConfig,
+                ::std::string::String,
+            >,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aTaskPushNotificationConfig {
+            fn default() -> Self {
+                Self {
+                    push_notification_config: Err(
+                        "no value supplied for push_notification_config".to_string(),
+                    ),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl A2aTaskPushNotificationConfig {
+            pub fn push_notification_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PushNotificationConfig>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_notification_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for push_notification_config: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aTaskPushNotificationConfig>
+        for super::A2aTaskPushNotificationConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aTaskPushNotificationConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    push_notification_config: value.push_notification_config?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aTaskPushNotificationConfig>
+        for A2aTaskPushNotificationConfig {
+            fn from(value: super::A2aTaskPushNotificationConfig) -> Self {
+                Self {
+                    push_notification_config: Ok(value.push_notification_config),
+                    task_id: Ok(value.task_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aTaskStatus {
+            message: ::std::result::Result<
+                ::std::option::Option<super::A2aMessage>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<super::TaskState, ::std::string::String>,
+            timestamp: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for A2aTaskStatus {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                    state: Err("no value supplied for state".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                }
+            }
+        }
+        impl A2aTaskStatus {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::A2aMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TaskState>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aTaskStatus> for super::A2aTaskStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aTaskStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    state: value.state?,
+                    timestamp: value.timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aTaskStatus> for A2aTaskStatus {
+            fn from(value: super::A2aTaskStatus) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    state: Ok(value.state),
+                    timestamp: Ok(value.timestamp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct A2aTaskStatusUpdateEvent {
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            final_: ::std::result::Result<bool, ::std::string::String>,
+            kind: ::std::result::Result<
+                super::A2aTaskStatusUpdateEventKind,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::A2aTaskStatus, ::std::string::String>,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for A2aTaskStatusUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    error: Ok(Default::default()),
+                    final_: Err("no value supplied for final_".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl A2aTaskStatusUpdateEvent {
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn final_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.final_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for final_: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aTaskStatusUpdateEventKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::A2aTaskStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<A2aTaskStatusUpdateEvent>
+        for super::A2aTaskStatusUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: A2aTaskStatusUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context_id: value.context_id?,
+                    error: value.error?,
+                    final_: value.final_?,
+                    kind: value.kind?,
+                    status: value.status?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::A2aTaskStatusUpdateEvent>
+        for A2aTaskStatusUpdateEvent {
+            fn from(value: super::A2aTaskStatusUpdateEvent) -> Self {
+                Self {
+                    context_id: Ok(value.context_id),
+                    error: Ok(value.error),
+                    final_: Ok(value.final_),
+                    kind: Ok(value.kind),
+                    status: Ok(value.status),
+                    task_id: Ok(value.task_id),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct AgentCapabilities {
             extensions: ::std::result::Result<
@@ -3007,12 +5308,33 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             monitoring: ::std::result::Result<bool, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             num_history_sessions: ::std::result::Result<i64, ::std::string::String>,
+            preferred_transport: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             protocol_version: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+            security: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
+                    >,
+                >,
+                ::std::string::String,
+            >,
+            security_schemes: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
             skills: ::std::result::Result<
                 ::std::vec::Vec<super::AgentSkill>,
+                ::std::string::String,
+            >,
+            supports_authenticated_extended_card: ::std::result::Result<
+                ::std::option::Option<bool>,
                 ::std::string::String,
             >,
             telemetry: ::std::result::Result<bool, ::std::string::String>,
@@ -3041,10 +5363,16 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     num_history_sessions: Err(
                         "no value supplied for num_history_sessions".to_string(),
                     ),
+                    preferred_transport: Err(
+                        "no value supplied for preferred_transport".to_string(),
+                    ),
                     protocol_version: Err(
                         "no value supplied for protocol_version".to_string(),
                     ),
+                    security: Ok(Default::default()),
+                    security_schemes: Ok(Default::default()),
                     skills: Err("no value supplied for skills".to_string()),
+                    supports_authenticated_extended_card: Ok(Default::default()),
                     telemetry: Err("no value supplied for telemetry".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     version: Err("no value supplied for version".to_string()),
@@ -3212,6 +5540,20 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     });
                 self
             }
+            pub fn preferred_transport<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_transport = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_transport: {e}"
+                        )
+                    });
+                self
+            }
             pub fn protocol_version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3226,6 +5568,41 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     });
                 self
             }
+            pub fn security<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::vec::Vec<::std::string::String>,
+                        >,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.security = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for security: {e}")
+                    });
+                self
+            }
+            pub fn security_schemes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.security_schemes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for security_schemes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn skills<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AgentSkill>>,
@@ -3235,6 +5612,20 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for skills: {e}")
+                    });
+                self
+            }
+            pub fn supports_authenticated_extended_card<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supports_authenticated_extended_card = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for supports_authenticated_extended_card: {e}"
+                        )
                     });
                 self
             }
@@ -3294,8 +5685,13 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     monitoring: value.monitoring?,
                     name: value.name?,
                     num_history_sessions: value.num_history_sessions?,
+                    preferred_transport: value.preferred_transport?,
                     protocol_version: value.protocol_version?,
+                    security: value.security?,
+                    security_schemes: value.security_schemes?,
                     skills: value.skills?,
+                    supports_authenticated_extended_card: value
+                        .supports_authenticated_extended_card?,
                     telemetry: value.telemetry?,
                     url: value.url?,
                     version: value.version?,
@@ -3318,8 +5714,14 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     monitoring: Ok(value.monitoring),
                     name: Ok(value.name),
                     num_history_sessions: Ok(value.num_history_sessions),
+                    preferred_transport: Ok(value.preferred_transport),
                     protocol_version: Ok(value.protocol_version),
+                    security: Ok(value.security),
+                    security_schemes: Ok(value.security_schemes),
                     skills: Ok(value.skills),
+                    supports_authenticated_extended_card: Ok(
+                        value.supports_authenticated_extended_card,
+                    ),
                     telemetry: Ok(value.telemetry),
                     url: Ok(value.url),
                     version: Ok(value.version),
@@ -4711,6 +7113,106 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GetAuthenticatedExtendedCardRequest {
+            id: ::std::result::Result<super::JsonRpcId, ::std::string::String>,
+            jsonrpc: ::std::result::Result<super::JsonRpcVersion, ::std::string::String>,
+            method: ::std::result::Result<
+                super::GetAuthenticatedExtendedCardRequestMethod,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GetAuthenticatedExtendedCardRequest {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    jsonrpc: Err("no value supplied for jsonrpc".to_string()),
+                    method: Err("no value supplied for method".to_string()),
+                    params: Ok(Default::default()),
+                }
+            }
+        }
+        impl GetAuthenticatedExtendedCardRequest {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn jsonrpc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcVersion>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.jsonrpc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for jsonrpc: {e}")
+                    });
+                self
+            }
+            pub fn method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::GetAuthenticatedExtendedCardRequestMethod,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for method: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetAuthenticatedExtendedCardRequest>
+        for super::GetAuthenticatedExtendedCardRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetAuthenticatedExtendedCardRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    jsonrpc: value.jsonrpc?,
+                    method: value.method?,
+                    params: value.params?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetAuthenticatedExtendedCardRequest>
+        for GetAuthenticatedExtendedCardRequest {
+            fn from(value: super::GetAuthenticatedExtendedCardRequest) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    jsonrpc: Ok(value.jsonrpc),
+                    method: Ok(value.method),
+                    params: Ok(value.params),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct HealthApplication {
             agent_did: ::std::result::Result<
                 ::std::string::String,
@@ -5703,7 +8205,7 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
         #[derive(Clone, Debug)]
         pub struct MessageSendConfiguration {
             accepted_output_modes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::MessageSendConfigurationAcceptedOutputModesItem>,
                 ::std::string::String,
             >,
             blocking: ::std::result::Result<
@@ -5732,7 +8234,11 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
         impl MessageSendConfiguration {
             pub fn accepted_output_modes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        super::MessageSendConfigurationAcceptedOutputModesItem,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.accepted_output_modes = value
@@ -6736,6 +9242,454 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     load: Ok(value.load),
                     performance: Ok(value.performance),
                     skill_match: Ok(value.skill_match),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentAgent {
+            agent_card: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            did: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentAgent {
+            fn default() -> Self {
+                Self {
+                    agent_card: Err("no value supplied for agent_card".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    did: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl PaymentAgent {
+            pub fn agent_card<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_card = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_card: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn did<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.did = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for did: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentAgent> for super::PaymentAgent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentAgent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_card: value.agent_card?,
+                    description: value.description?,
+                    did: value.did?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentAgent> for PaymentAgent {
+            fn from(value: super::PaymentAgent) -> Self {
+                Self {
+                    agent_card: Ok(value.agent_card),
+                    description: Ok(value.description),
+                    did: Ok(value.did),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentRequired {
+            accepts: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentRequirements>,
+                ::std::string::String,
+            >,
+            agent: ::std::result::Result<
+                ::std::option::Option<super::PaymentAgent>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource: ::std::result::Result<
+                super::PaymentResource,
+                ::std::string::String,
+            >,
+            x402_version: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentRequired {
+            fn default() -> Self {
+                Self {
+                    accepts: Err("no value supplied for accepts".to_string()),
+                    agent: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    resource: Err("no value supplied for resource".to_string()),
+                    x402_version: Err("no value supplied for x402_version".to_string()),
+                }
+            }
+        }
+        impl PaymentRequired {
+            pub fn accepts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentRequirements>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accepts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for accepts: {e}")
+                    });
+                self
+            }
+            pub fn agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PaymentAgent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn resource<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentResource>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
+                self
+            }
+            pub fn x402_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x402_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for x402_version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentRequired> for super::PaymentRequired {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentRequired,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accepts: value.accepts?,
+                    agent: value.agent?,
+                    error: value.error?,
+                    resource: value.resource?,
+                    x402_version: value.x402_version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentRequired> for PaymentRequired {
+            fn from(value: super::PaymentRequired) -> Self {
+                Self {
+                    accepts: Ok(value.accepts),
+                    agent: Ok(value.agent),
+                    error: Ok(value.error),
+                    resource: Ok(value.resource),
+                    x402_version: Ok(value.x402_version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentRequirements {
+            amount: ::std::result::Result<::std::string::String, ::std::string::String>,
+            asset: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            max_timeout_seconds: ::std::result::Result<i64, ::std::string::String>,
+            network: ::std::result::Result<::std::string::String, ::std::string::String>,
+            pay_to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scheme: ::std::result::Result<
+                super::PaymentRequirementsScheme,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentRequirements {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    asset: Err("no value supplied for asset".to_string()),
+                    extra: Ok(Default::default()),
+                    max_timeout_seconds: Err(
+                        "no value supplied for max_timeout_seconds".to_string(),
+                    ),
+                    network: Err("no value supplied for network".to_string()),
+                    pay_to: Err("no value supplied for pay_to".to_string()),
+                    scheme: Err("no value supplied for scheme".to_string()),
+                }
+            }
+        }
+        impl PaymentRequirements {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn asset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            pub fn max_timeout_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_timeout_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_timeout_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn pay_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pay_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pay_to: {e}")
+                    });
+                self
+            }
+            pub fn scheme<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentRequirementsScheme>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scheme = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scheme: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentRequirements>
+        for super::PaymentRequirements {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentRequirements,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    asset: value.asset?,
+                    extra: value.extra?,
+                    max_timeout_seconds: value.max_timeout_seconds?,
+                    network: value.network?,
+                    pay_to: value.pay_to?,
+                    scheme: value.scheme?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentRequirements> for PaymentRequirements {
+            fn from(value: super::PaymentRequirements) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    asset: Ok(value.asset),
+                    extra: Ok(value.extra),
+                    max_timeout_seconds: Ok(value.max_timeout_seconds),
+                    network: Ok(value.network),
+                    pay_to: Ok(value.pay_to),
+                    scheme: Ok(value.scheme),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentResource {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mime_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentResource {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    mime_type: Ok(Default::default()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl PaymentResource {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn mime_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mime_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mime_type: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentResource> for super::PaymentResource {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentResource,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    mime_type: value.mime_type?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentResource> for PaymentResource {
+            fn from(value: super::PaymentResource) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    mime_type: Ok(value.mime_type),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -8445,6 +11399,103 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SseEvent {
+            data: ::std::result::Result<::std::string::String, ::std::string::String>,
+            event: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            retry: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SseEvent {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    event: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    retry: Ok(Default::default()),
+                }
+            }
+        }
+        impl SseEvent {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn retry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retry: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SseEvent> for super::SseEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SseEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    event: value.event?,
+                    id: value.id?,
+                    retry: value.retry?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SseEvent> for SseEvent {
+            fn from(value: super::SseEvent) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    event: Ok(value.event),
+                    id: Ok(value.id),
+                    retry: Ok(value.retry),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Task {
             artifacts: ::std::result::Result<
                 ::std::vec::Vec<super::Artifact>,
@@ -8595,6 +11646,136 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TaskArtifactUpdateEvent {
+            append: ::std::result::Result<bool, ::std::string::String>,
+            artifact: ::std::result::Result<super::Artifact, ::std::string::String>,
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<
+                super::TaskArtifactUpdateEventKind,
+                ::std::string::String,
+            >,
+            last_chunk: ::std::result::Result<bool, ::std::string::String>,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TaskArtifactUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    append: Err("no value supplied for append".to_string()),
+                    artifact: Err("no value supplied for artifact".to_string()),
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    last_chunk: Err("no value supplied for last_chunk".to_string()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl TaskArtifactUpdateEvent {
+            pub fn append<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.append = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for append: {e}")
+                    });
+                self
+            }
+            pub fn artifact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Artifact>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.artifact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for artifact: {e}")
+                    });
+                self
+            }
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TaskArtifactUpdateEventKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn last_chunk<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_chunk = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_chunk: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskArtifactUpdateEvent>
+        for super::TaskArtifactUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskArtifactUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    append: value.append?,
+                    artifact: value.artifact?,
+                    context_id: value.context_id?,
+                    kind: value.kind?,
+                    last_chunk: value.last_chunk?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskArtifactUpdateEvent>
+        for TaskArtifactUpdateEvent {
+            fn from(value: super::TaskArtifactUpdateEvent) -> Self {
+                Self {
+                    append: Ok(value.append),
+                    artifact: Ok(value.artifact),
+                    context_id: Ok(value.context_id),
+                    kind: Ok(value.kind),
+                    last_chunk: Ok(value.last_chunk),
+                    task_id: Ok(value.task_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TaskPushNotificationConfig {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             push_notification_config: ::std::result::Result<
@@ -8736,6 +11917,139 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                     message: Ok(value.message),
                     state: Ok(value.state),
                     timestamp: Ok(value.timestamp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskStatusUpdateEvent {
+            context_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            final_: ::std::result::Result<bool, ::std::string::String>,
+            kind: ::std::result::Result<
+                super::TaskStatusUpdateEventKind,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::TaskStatus, ::std::string::String>,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TaskStatusUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    context_id: Err("no value supplied for context_id".to_string()),
+                    error: Ok(Default::default()),
+                    final_: Err("no value supplied for final_".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                }
+            }
+        }
+        impl TaskStatusUpdateEvent {
+            pub fn context_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn final_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.final_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for final_: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TaskStatusUpdateEventKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TaskStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskStatusUpdateEvent>
+        for super::TaskStatusUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskStatusUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context_id: value.context_id?,
+                    error: value.error?,
+                    final_: value.final_?,
+                    kind: value.kind?,
+                    status: value.status?,
+                    task_id: value.task_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskStatusUpdateEvent>
+        for TaskStatusUpdateEvent {
+            fn from(value: super::TaskStatusUpdateEvent) -> Self {
+                Self {
+                    context_id: Ok(value.context_id),
+                    error: Ok(value.error),
+                    final_: Ok(value.final_),
+                    kind: Ok(value.kind),
+                    status: Ok(value.status),
+                    task_id: Ok(value.task_id),
                 }
             }
         }
@@ -9454,6 +12768,102 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TasksResubscribeRequest {
+            id: ::std::result::Result<super::JsonRpcId, ::std::string::String>,
+            jsonrpc: ::std::result::Result<super::JsonRpcVersion, ::std::string::String>,
+            method: ::std::result::Result<
+                super::TasksResubscribeRequestMethod,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                super::TasksCancelParams,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TasksResubscribeRequest {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    jsonrpc: Err("no value supplied for jsonrpc".to_string()),
+                    method: Err("no value supplied for method".to_string()),
+                    params: Err("no value supplied for params".to_string()),
+                }
+            }
+        }
+        impl TasksResubscribeRequest {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn jsonrpc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JsonRpcVersion>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.jsonrpc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for jsonrpc: {e}")
+                    });
+                self
+            }
+            pub fn method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TasksResubscribeRequestMethod>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for method: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TasksCancelParams>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TasksResubscribeRequest>
+        for super::TasksResubscribeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TasksResubscribeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    jsonrpc: value.jsonrpc?,
+                    method: value.method?,
+                    params: value.params?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TasksResubscribeRequest>
+        for TasksResubscribeRequest {
+            fn from(value: super::TasksResubscribeRequest) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    jsonrpc: Ok(value.jsonrpc),
+                    method: Ok(value.method),
+                    params: Ok(value.params),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TextPart {
             kind: ::std::result::Result<super::TextPartKind, ::std::string::String>,
             metadata: ::std::result::Result<
@@ -9633,6 +13043,86 @@ entered by this agent). Terminal and immutable: completed, canceled, failed, rej
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WebhookDelivery {
+            event_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sequence: ::std::result::Result<i64, ::std::string::String>,
+            timestamp: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookDelivery {
+            fn default() -> Self {
+                Self {
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    sequence: Err("no value supplied for sequence".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                }
+            }
+        }
+        impl WebhookDelivery {
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn sequence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sequence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sequence: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookDelivery> for super::WebhookDelivery {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookDelivery,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_id: value.event_id?,
+                    sequence: value.sequence?,
+                    timestamp: value.timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookDelivery> for WebhookDelivery {
+            fn from(value: super::WebhookDelivery) -> Self {
+                Self {
+                    event_id: Ok(value.event_id),
+                    sequence: Ok(value.sequence),
+                    timestamp: Ok(value.timestamp),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -9679,12 +13169,13 @@ skills, DID document), capability negotiation, x402 payment sessions, health and
 The served agent (`quartet_echo`) is deterministic so that every documented answer can be
 reproduced: it echoes the text of each message back.
 
-- `message/send` stores the message, creates a task (or continues an unfinished one) and
-  answers at once with the task in `submitted`. A background worker then moves it to
-  `working` and, normally within milliseconds, to `completed` with one artifact named
-  `result` whose single text part is the message's text parts joined with a newline. The
-  agent's reply is also appended to the history. Poll `tasks/get` (or use
-  `message/stream`, or a webhook) to see the outcome.
+- `message/send` stores the message, creates a task (or continues a paused one) and
+  answers at once with the task in `submitted` (with `configuration.blocking: true` it
+  waits, at most 30 s by default, until the task is terminal or paused). A worker claims
+  the task from the queue, moves it to `working` and, normally within milliseconds, to
+  `completed` with one artifact named `result` whose single text part is the message's
+  text parts joined with a newline. The agent's reply is also appended to the history.
+  Poll `tasks/get` (or use `message/stream`, or a webhook) to see the outcome.
 - A message without any text part (only `data` parts) cannot be echoed: the task moves to
   `input-required` and `status.message` asks for text. Sending another message with the
   same `taskId` resumes it. This is the deterministic way to hold a task unfinished (for
@@ -9692,7 +13183,39 @@ reproduced: it echoes the text of each message back.
 - Every artifact text part is signed: `metadata["did.message.signature"]` is the base58
   Ed25519 signature of the part's UTF-8 text, verifiable with the key in the DID document.
 - Tasks and contexts belong to the caller that created them (the token's client); other
-  callers get "not found".
+  callers get "not found", and task ids are unique per caller.
+- The agent is the server's handler (`--bindu-agent echo|openai|command`, or any Rust
+  type implementing `quartet_server::bindu::agents::Agent`); the documented answers are
+  the echo agent's.
+
+## Task lifecycle
+
+`submitted → working → (input-required | auth-required) → completed | failed |
+canceled | rejected`. The last four are terminal: the task never changes again.
+
+- A message without `taskId` starts a new task (its id generated). A message with a
+  `taskId` of the caller's continues that task: a paused one (`input-required`,
+  `auth-required`) goes back to `submitted` with the message added to its history; a
+  task that is `submitted` or `working` keeps its state, takes the message into its
+  history, and is run again on it once the current run ends (its state then goes back to
+  `submitted` instead of finishing); a terminal one is immutable (-32008). To refine a finished result, send a
+  new task with `referenceTaskIds`: the agent receives those tasks' artifacts.
+- A `taskId` the caller has no task with creates a task with that id (Bindu clients
+  choose their task ids), in Bindu mode; in A2A mode it is -32001.
+- A message without `contextId` joins the context of the task it continues, or starts a
+  new context; with one, it must be the continued task's context (-32602), or it names
+  the conversation a new task joins (an unknown id starts it). The agent sees every
+  earlier message of the context.
+- `historyLength` keeps the newest N messages of the returned history; `0` returns an
+  empty history; absent returns all of it. `tasks/list` and `contexts/list` return the
+  newest 100 by default (`length`, at most 1000).
+- Restarts lose nothing: tasks, events and webhook deliveries are stored. A task whose
+  run was interrupted (the process stopped while it was `submitted` or `working`) is run
+  again from its last message by the next worker: at once after a restart on SQLite,
+  after its 10 s lease expires on PostgreSQL. After three interrupted runs it fails with
+  the reason in `status.message`. Several instances on one PostgreSQL database share the
+  queue (rows claimed with `FOR UPDATE SKIP LOCKED`) and the event log, so a task sent to
+  one instance can be read and streamed from any.
 
 ## Casing
 
@@ -9713,26 +13236,50 @@ request could not be read and on REST routes. The HTTP status follows from the c
 
 | HTTP | codes |
 |---|---|
-| 400 | -32700 parse error, -32600 invalid request, -32602 invalid params, -32002 task not cancelable, -32004 unsupported operation, -32005 content type not supported, -32007 extended card not configured, -32008 task immutable, -32021 context not cancelable |
+| 400 | -32700 parse error, -32600 invalid request, -32602 invalid params, -32002 task not cancelable, -32003 push notifications not supported, -32004 unsupported operation, -32005 content type not supported, -32007 extended card not configured, -32008 task immutable, -32021 context not cancelable |
 | 401 | -32009 authentication required, -32010 invalid token, -32011 token expired |
 | 403 | -32012 invalid DID signature, -32013 insufficient permissions |
-| 404 | -32601 method not found, -32001 task not found, -32020 context not found, -32030 skill not found |
+| 404 | -32601 method not found, -32001 task not found, -32020 context not found, -32030 skill not found; on REST routes, -32602 when a path or query parameter names nothing (another DID, an unknown payment session) |
 | 413 | -32600 when the body is larger than 1 MiB (1048576 bytes) |
 | 500 | -32603 internal error, -32006 invalid agent response |
+| 503 | -32603 when storage (or the introspection endpoint) is unreachable |
 
-Unlike upstream Bindu, handler errors are not sent with HTTP 200, every validation failure
-gets its proper code instead of -32700, and continuing a finished task is -32008 rather
-than an internal error. Codes -32003 (push notifications unsupported), -32004, -32007 and
--32006 are part of the table but this agent never produces them: it supports push
-notifications and streaming and has no extended card. Requests for an unknown route or
-method on a route are answered by the HTTP framework with its own 404/405 body.
+Unlike upstream Bindu, handler errors are not sent with HTTP 200 (except in A2A mode,
+below), every validation failure gets its proper code instead of -32700, and continuing a
+finished task is -32008 rather than an internal error. -32003 and -32004 come from agents
+started with `--bindu-no-push` / `--bindu-no-streaming`; -32007 answers
+`agent/getAuthenticatedExtendedCard` on an agent without authentication (with it, the
+method answers the card); -32006 answers a
+blocking `message/send` whose agent produced an unusable result. Requests for an unknown
+route or method on a route are answered by the HTTP framework with its own 404/405 body.
+
+## A2A mode
+
+`quartet serve --bindu-protocol a2a` answers `POST /` as A2A 0.3 says where this document
+differs from it: JSON-RPC errors come with HTTP 200 (authentication failures keep 401/403
+and outages 503); a request without `id` is answered (with `"id": null`) instead of being
+refused; results are camelCase (`A2aTask`, `contextId`, `artifactId`, `lastChunk`);
+stream events are JSON-RPC responses to the stream request, the task first, then
+`A2aTaskStatusUpdateEvent` / `A2aTaskArtifactUpdateEvent`; the push methods take and
+return A2A's `{taskId, pushNotificationConfig}` (`list` an array, `delete` null); a
+`taskId` that names no task is -32001; `contextId`/`taskId` need not be UUIDs. The REST
+routes and the card are the same in both modes; the card is served at A2A's
+`/.well-known/agent-card.json` too. The `a2a_*` examples show the differences.
 
 ## Authentication
 
-JSON-RPC calls need a bearer token: an RS256 JWT issued by quartet's OAuth token service
-(the client-credentials endpoint shared with the BitMind surface) for a Bindu client
-created with `quartet admin`. The agent verifies it locally (signature, issuer, `exp`)
-and reads its `scope` claim. See the `bearerAuth` scheme for the scopes per method, and
+JSON-RPC calls need a bearer token (unless the agent runs with `--bindu-auth off`): an
+RS256 JWT issued by quartet's OAuth token service (`POST /v1/oauth/token` on the BitMind
+port, client-credentials grant) for a client created with `quartet admin bindu client
+create`. Its claims: `iss` the token service's issuer (`--token-issuer`, default
+`bitmind-enterprise-auth`), `aud` the Bindu audience (`--bindu-token-audience`, default
+`bindu-agent`), `sub` and `client_id` the client id, `scope` the granted scopes
+(space-separated), `iat`, `nbf`, `exp` (one hour), `jti`; the header's `kid` names a key
+published at BitMind's `/.well-known/jwks.json`. The agent verifies it locally (RS256
+only, signature, `iss`, `aud`, `exp`, `nbf` with 30 s leeway) and refuses tokens of
+revoked clients. With `--bindu-auth introspection` the token is sent instead to an RFC
+7662 endpoint (`active`, `exp`, `aud`, `client_id`, `scope` are read), such as the token
+service's own `POST /v1/oauth/introspect`. See the `bearerAuth` scheme for the scopes per method, and
 `didSignature` for the request signature that DID-named clients must add. All other
 routes are public, as in upstream Bindu: card, skills, DID resolution, negotiation,
 payment sessions and pages, health and metrics.
@@ -9806,11 +13353,12 @@ let response = client.redirect_to_agent_card()
     }
     /**Call a JSON-RPC 2.0 method
 
-One endpoint serves the twelve methods; the `method` member of the body chooses.
+One endpoint serves the twelve Bindu methods, `tasks/resubscribe` and A2A's
+`agent/getAuthenticatedExtendedCard`; the `method` member of the body chooses.
 
 | method | result | scope |
 |---|---|---|
-| `message/send` | the task, in `submitted` | `agent:write` |
+| `message/send` | the task, in `submitted` (with `blocking`, as it ends or pauses) | `agent:write` |
 | `message/stream` | a `text/event-stream` of task events | `agent:write` |
 | `tasks/get` | the task | `agent:read` |
 | `tasks/list` | array of the caller's tasks, newest first | `agent:read` |
@@ -9822,25 +13370,27 @@ One endpoint serves the twelve methods; the `method` member of the body chooses.
 | `tasks/pushNotificationConfig/delete` | the removed webhook | `agent:write` |
 | `contexts/list` | array of `{context_id, task_count, task_ids}` | `agent:read` |
 | `contexts/clear` | `{message, context_id}` | `agent:write` |
+| `tasks/resubscribe` | a `text/event-stream`: the task's current status, then its events | `agent:read` |
+| `agent/getAuthenticatedExtendedCard` | the agent card (-32007 when the agent runs without authentication) | `agent:read` |
 
 A request is checked in this order, and the first failure is answered:
 body size (413), bearer token (401: -32009, -32010, -32011), DID signature when the
 token's client is a DID or `X-DID` is sent (403: -32012), JSON syntax (-32700),
 JSON-RPC shape (-32600: the body must be one object, not a batch, with `jsonrpc`
-"2.0", a string `method` and an `id`; notifications are not supported), method
+"2.0", a string `method` and an `id` that is a string, an integer or null; requests
+without `id` are refused in Bindu mode and answered in A2A mode), method
 (-32601), scope (403: -32013), parameters (-32602), then the method itself.
 
 **message/send and message/stream.** `params.message` needs `messageId`, `role` and
 at least one part; parts are `text` or `data` (`file` parts are not accepted, -32602).
-Without `contextId` a new conversation is started; an unknown `contextId` (a UUID)
-starts a conversation with that id. Without `taskId` a new task is created; with it,
-the message continues that task, which must exist (-32001), belong to the same context
-(-32602) and be unfinished: a message to a `completed`, `failed`, `canceled` or
-`rejected` task is refused with -32008, start a new task and list the old one in
-`referenceTaskIds` instead. `configuration.acceptedOutputModes`, when given, must
-include `text/plain` or `application/json` (-32005). `configuration.blocking` is read
-for A2A compatibility but the answer never waits: it is always the task in
-`submitted`. `configuration.historyLength` trims the returned history.
+`contextId` and `taskId` follow the lifecycle rules of the API description (an
+unfinished task takes the message; a terminal one gives -32008, so start a new task
+and list the old one in `referenceTaskIds` instead). `configuration.acceptedOutputModes`,
+when given, must include `text/plain` or `application/json` (-32005).
+`configuration.blocking: true` waits until the task is terminal or paused, at most
+`--bindu-blocking-timeout-ms` (30 s), and answers the task as it is then; without it
+the answer is the task in `submitted`. `configuration.historyLength` trims the
+returned history.
 `configuration.pushNotificationConfig` registers a webhook exactly like
 `tasks/pushNotificationConfig/set`.
 
@@ -9850,8 +13400,12 @@ it (not wrapped in a JSON-RPC response): `{"kind": "status-update", "task_id",
 "context_id", "status": {state, timestamp, message?}, "final", "error"?}` or
 `{"kind": "artifact-update", "task_id", "context_id", "artifact", "append",
 "last_chunk"}`. The first event reports `submitted`; the stream ends after the event
-with `"final": true`, sent for a terminal state or for `input-required`. Errors found
-before the stream starts are answered as ordinary JSON errors.
+with `"final": true`, sent for a terminal state or for `input-required` /
+`auth-required`; while nothing happens a `: keep-alive` comment is sent every 15 s. A
+client that disconnects does not stop the task. Errors found before the stream starts
+are answered as ordinary JSON errors. **tasks/resubscribe** (`taskId`) answers the
+same kind of stream for an existing task: first its current status, then its new
+events (a finished task: its final status, and the stream ends).
 
 **tasks/get** takes `taskId` and an optional `historyLength`. **tasks/list** takes an
 optional `length` (how many tasks, newest first) and `historyLength`; `params` may be
@@ -9859,11 +13413,18 @@ omitted. **tasks/cancel** cancels an unfinished task (a finished one gives -3200
 **tasks/feedback** records `feedback` (text) and an optional `rating` from 1 to 5 for
 any of the caller's tasks.
 
-**Push notifications** (supported; -32003 never occurs). A task has at most one
-webhook; `set` replaces it. On every later status change and artifact the agent POSTs
+**Push notifications** (-32003 when the agent runs with `--bindu-no-push`). A task has
+at most one webhook; `set` replaces it. The URL must be http(s), and a URL whose host
+is or resolves to a private, loopback or link-local address is refused (-32602) unless
+the agent runs with `--bindu-allow-private-webhooks`; a host that does not resolve yet
+is accepted. Every delivery checks the address again (so a name that later resolves
+to a private address is never called). On every later status change and artifact the agent POSTs
 the same event objects as the stream, with `event_id`, `sequence` and `timestamp`
 added, to the webhook `url`, sending `token` in the `X-A2A-Notification-Token` header
-and `authentication.credentials` as `Authorization: <scheme> <credentials>`. `get`
+and `authentication.credentials` as `Authorization: <scheme> <credentials>` (the
+`WebhookEvent` schema). Deliveries come from a stored outbox: in order per task,
+retried with exponential backoff (1 s doubling, at most 10 attempts) on
+errors and non-2xx answers, and resumed after a restart. `get`
 and `list` answer the task's webhook (-32001 "Push notification config not found"
 when there is none, or when `pushNotificationConfigId` names another one); `delete`
 needs `pushNotificationConfigId` and answers the removed webhook.
@@ -9873,8 +13434,10 @@ needs `pushNotificationConfigId` and answers the removed webhook.
 of them is unfinished, so cancel those first.
 
 The body is read raw (at most 1 MiB) so that malformed JSON is answered with -32700,
-and the answer is built by hand; paid deployments additionally read `X-PAYMENT` on
-`message/send` (the conformance agent is free and ignores it).
+and the answer is built by hand. A paid agent checks the x402 payment of
+`message/send` and `message/stream` after the parameters (402, see that response) and
+settles it before the task is stored; a message that would be refused (-32008,
+-32001) is refused before anything is charged.
 
 
 Sends a `POST` request to `/`
@@ -9949,12 +13512,26 @@ let response = client.get_a2a_agent_card()
     pub fn get_a2a_agent_card(&self) -> builder::GetA2aAgentCard<'_> {
         builder::GetA2aAgentCard::new(self)
     }
+    /**Check the agent card at the A2A 0.3 location without downloading it
+
+Same status and headers as `GET /.well-known/agent-card.json`, without a body.
+
+Sends a `HEAD` request to `/.well-known/agent-card.json`
+
+```ignore
+let response = client.head_a2a_agent_card()
+    .send()
+    .await;
+```*/
+    pub fn head_a2a_agent_card(&self) -> builder::HeadA2aAgentCard<'_> {
+        builder::HeadA2aAgentCard::new(self)
+    }
     /**Resolve the agent's DID
 
 Returns the W3C DID document of the agent's own DID, with its Ed25519 public key
 (base58) under `authentication`; peers use it to check artifact signatures. The agent
-resolves only its own DID: any other DID is an invalid parameter (-32602, 400), since
-no -3203x code means "DID not found".
+resolves only its own DID: any other DID is answered with HTTP 404 and -32602 (no
+JSON-RPC code means "DID not found"; the parameter names nothing here).
 
 
 Sends a `GET` request to `/did/resolve`
@@ -10100,16 +13677,16 @@ let response = client.start_payment_session()
     /**Read a payment session
 
 The session's state; `payment_token` appears once it is `completed`. With
-`wait=true` the answer is held until the session leaves `pending` or 60 seconds pass,
-whichever comes first. An unknown or purged session id is an invalid parameter
-(-32602, 400).
+`wait=true` the answer is held until the session leaves `pending` or 15 seconds pass,
+whichever comes first. An unknown or purged session id is answered with HTTP 404 and
+-32602.
 
 
 Sends a `GET` request to `/api/payment-status/{sessionId}`
 
 Arguments:
 - `session_id`: Session id from `/api/start-payment-session`.
-- `wait`: Hold the answer until the session leaves `pending` (at most 60 s). Default false.
+- `wait`: Hold the answer until the session leaves `pending` (at most 15 s; poll again after). Default false.
 ```ignore
 let response = client.get_payment_status()
     .session_id(session_id)
@@ -10142,9 +13719,11 @@ let response = client.payment_capture()
     }
     /**Liveness and readiness probe
 
-200 while the agent is healthy, 503 when it is degraded: the storage check (a write
-and read of the SQLite database) fails, or the task worker is not running (for
-instance stopped for draining). Both answers carry the same body, so an operator sees
+200 while the agent is healthy, 503 when it is degraded: the storage check (a query
+on the database) fails, or no task worker runs in this process (`--bindu-no-worker`,
+or the agent identity could not be read yet). `storage_backend` is `SqliteStorage`
+or `PostgresStorage`; `scheduler_backend` is always `DatabaseQueueScheduler` (the
+queue is the tasks table, shared by every instance on the database). Both answers carry the same body, so an operator sees
 which part failed. `python_version` from the upstream body is not sent (this server
 is not Python); `penguin_id` is the agent id.
 
@@ -10258,8 +13837,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::JsonRpcSuccess>,
-            Error<types::JsonRpcErrorResponse>,
+            ResponseValue<types::JsonRpcResponse>,
+            Error<types::JsonRpcFailure>,
         > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -10306,6 +13885,13 @@ pub mod builder {
                         ),
                     )
                 }
+                402u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -10321,6 +13907,20 @@ pub mod builder {
                     )
                 }
                 413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -10461,6 +14061,44 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::head_a2a_agent_card`]
+
+[`Client::head_a2a_agent_card`]: super::Client::head_a2a_agent_card*/
+    #[derive(Debug, Clone)]
+    pub struct HeadA2aAgentCard<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> HeadA2aAgentCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `HEAD` request to `/.well-known/agent-card.json`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/.well-known/agent-card.json", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.head(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "head_a2a_agent_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::resolve_did`]
 
 [`Client::resolve_did`]: super::Client::resolve_did*/
@@ -10527,6 +14165,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -10619,6 +14264,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -11062,6 +14714,13 @@ pub mod builder {
                         ),
                     )
                 }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11125,6 +14784,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

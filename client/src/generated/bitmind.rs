@@ -252,6 +252,58 @@ of `client_id`.
             value.parse()
         }
     }
+    ///Form fields of an introspection request (RFC 7662 §2.1); other fields are ignored.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IntrospectionRequest {
+        ///The calling client (a resource server registered with `quartet admin`).
+        pub client_id: ::std::string::String,
+        ///The calling client's secret.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret: ::std::option::Option<::std::string::String>,
+        ///The access token to inspect.
+        pub token: ::std::string::String,
+        ///Ignored (every token here is an access token).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_type_hint: ::std::option::Option<::std::string::String>,
+    }
+    impl IntrospectionRequest {
+        pub fn builder() -> builder::IntrospectionRequest {
+            Default::default()
+        }
+    }
+    /**RFC 7662 §2.2 answer: only `active: false` for a token that is not valid now,
+the token's claims for one that is.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IntrospectionResponse {
+        pub active: bool,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub aud: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub exp: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iat: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iss: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub jti: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nbf: ::std::option::Option<i64>,
+        ///Space-separated scopes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_type: ::std::option::Option<TokenType>,
+    }
+    impl IntrospectionResponse {
+        pub fn builder() -> builder::IntrospectionResponse {
+            Default::default()
+        }
+    }
     ///`IssueTokenXClientCert`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -1234,6 +1286,342 @@ as absent). Omitted by clients registered for mTLS, which send
             }
         }
         #[derive(Clone, Debug)]
+        pub struct IntrospectionRequest {
+            client_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            client_secret: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+            token_type_hint: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IntrospectionRequest {
+            fn default() -> Self {
+                Self {
+                    client_id: Err("no value supplied for client_id".to_string()),
+                    client_secret: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
+                    token_type_hint: Ok(Default::default()),
+                }
+            }
+        }
+        impl IntrospectionRequest {
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+            pub fn token_type_hint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type_hint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_type_hint: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IntrospectionRequest>
+        for super::IntrospectionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IntrospectionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    token: value.token?,
+                    token_type_hint: value.token_type_hint?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IntrospectionRequest> for IntrospectionRequest {
+            fn from(value: super::IntrospectionRequest) -> Self {
+                Self {
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    token: Ok(value.token),
+                    token_type_hint: Ok(value.token_type_hint),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IntrospectionResponse {
+            active: ::std::result::Result<bool, ::std::string::String>,
+            aud: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            exp: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            iat: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            iss: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            jti: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nbf: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sub: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<
+                ::std::option::Option<super::TokenType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IntrospectionResponse {
+            fn default() -> Self {
+                Self {
+                    active: Err("no value supplied for active".to_string()),
+                    aud: Ok(Default::default()),
+                    client_id: Ok(Default::default()),
+                    exp: Ok(Default::default()),
+                    iat: Ok(Default::default()),
+                    iss: Ok(Default::default()),
+                    jti: Ok(Default::default()),
+                    nbf: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                    sub: Ok(Default::default()),
+                    token_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl IntrospectionResponse {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn aud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aud: {e}")
+                    });
+                self
+            }
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn exp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exp: {e}")
+                    });
+                self
+            }
+            pub fn iat<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iat = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iat: {e}")
+                    });
+                self
+            }
+            pub fn iss<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iss = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iss: {e}")
+                    });
+                self
+            }
+            pub fn jti<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.jti = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for jti: {e}")
+                    });
+                self
+            }
+            pub fn nbf<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nbf = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nbf: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn sub<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sub: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TokenType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IntrospectionResponse>
+        for super::IntrospectionResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IntrospectionResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    aud: value.aud?,
+                    client_id: value.client_id?,
+                    exp: value.exp?,
+                    iat: value.iat?,
+                    iss: value.iss?,
+                    jti: value.jti?,
+                    nbf: value.nbf?,
+                    scope: value.scope?,
+                    sub: value.sub?,
+                    token_type: value.token_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IntrospectionResponse>
+        for IntrospectionResponse {
+            fn from(value: super::IntrospectionResponse) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    aud: Ok(value.aud),
+                    client_id: Ok(value.client_id),
+                    exp: Ok(value.exp),
+                    iat: Ok(value.iat),
+                    iss: Ok(value.iss),
+                    jti: Ok(value.jti),
+                    nbf: Ok(value.nbf),
+                    scope: Ok(value.scope),
+                    sub: Ok(value.sub),
+                    token_type: Ok(value.token_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct JsonWebKey {
             alg: ::std::result::Result<super::JwkAlgorithm, ::std::string::String>,
             e: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2071,6 +2459,34 @@ let response = client.issue_token()
     pub fn issue_token(&self) -> builder::IssueToken<'_> {
         builder::IssueToken::new(self)
     }
+    /**Introspect an access token (RFC 7662)
+
+Token introspection (RFC 7662) for resource servers, such as a Bindu agent started
+with `--bindu-auth introspection`. The caller authenticates as a registered client
+with `client_id` and `client_secret` in the form (`client_secret_post`; mTLS
+clients and HTTP Basic are not supported here): unknown client, missing or wrong
+secret, or a revoked caller is `401 invalid_client` with the token endpoint's
+descriptions. A body without `token` is `400 invalid_request`.
+
+A token is active when it verifies as on protected routes (RS256, a published
+`kid`, signature, `iss`, `exp` and `nbf` with 30 s leeway) and its client is not
+revoked; its audience is not checked (the answer carries `aud`, which the
+resource server compares with its own). An active token's answer carries its
+claims; any other token, whatever is wrong with it, is `{"active": false}` and
+nothing else.
+
+
+Sends a `POST` request to `/v1/oauth/introspect`
+
+```ignore
+let response = client.introspect_token()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn introspect_token(&self) -> builder::IntrospectToken<'_> {
+        builder::IntrospectToken::new(self)
+    }
     /**Publish the keys that verify access tokens
 
 Public: needs no credentials. The JWK Set (RFC 7517) of the RSA keys whose
@@ -2341,6 +2757,114 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "issue_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::introspect_token`]
+
+[`Client::introspect_token`]: super::Client::introspect_token*/
+    #[derive(Debug, Clone)]
+    pub struct IntrospectToken<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::IntrospectionRequest, String>,
+    }
+    impl<'a> IntrospectToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IntrospectionRequest>,
+            <V as std::convert::TryInto<
+                types::IntrospectionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `IntrospectionRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::IntrospectionRequest,
+            ) -> types::builder::IntrospectionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/oauth/introspect`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IntrospectionResponse>,
+            Error<types::OAuthError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::IntrospectionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/oauth/introspect", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .form_urlencoded(&body)?
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "introspect_token",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -431,7 +431,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///An OpenAI-style chat-completions request (non-streaming).
+    ///An OpenAI-style chat-completions request. Fields not listed here (`tools`, `n`, `seed`, `stream_options`, …) are passed to the backend unchanged; optional fields may be `null`, as OpenAI clients send them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ChatCompletionRequest {
         ///Upper bound on generated tokens, at least 1.
@@ -443,9 +443,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub model: ::std::option::Option<::std::string::String>,
         ///Sequences that end generation.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub stop: ::std::vec::Vec<::std::string::String>,
-        ///Must be false or absent: `true` is refused with 400 `streaming_not_supported`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stop: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///`true` streams the answer as server-sent events (`text/event-stream`): the backends chunks are passed through as they arrive, ending with `data: [DONE]`. Deployments whose `capabilities.streaming` is false refuse it with 400.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stream: ::std::option::Option<bool>,
         ///Sampling temperature, 0 to 2.
@@ -665,6 +665,8 @@ pub mod types {
         ///Number of non-empty lines in the uploaded file; absent before the first upload.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub row_count: ::std::option::Option<i64>,
+        ///Shape of each line.
+        pub row_format: DatasetRowFormat,
         ///Where the dataset is in its lifecycle.
         pub status: DatasetStatus,
         ///Last change, Unix seconds.
@@ -691,6 +693,9 @@ pub mod types {
         pub project_id: ::std::option::Option<::std::string::String>,
         ///Which kind of job it will feed.
         pub purpose: DatasetPurpose,
+        ///Shape of each line; `chat` for purpose `fine_tuning` and `prompt` for `rl` when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub row_format: ::std::option::Option<DatasetRowFormat>,
     }
     impl DatasetCreate {
         pub fn builder() -> builder::DatasetCreate {
@@ -868,6 +873,69 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for DatasetPurpose {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Shape of each line: `chat` (`messages`: `{role, content}` objects, at least one from the assistant), `preference` (`prompt`, `chosen` and `rejected` strings), `prompt_completion` (`prompt` and `completion` strings) or `prompt` (a `prompt` string and an optional `answer` string; for RL). Purpose `fine_tuning` takes the first three, `rl` the last.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DatasetRowFormat {
+        #[serde(rename = "chat")]
+        Chat,
+        #[serde(rename = "preference")]
+        Preference,
+        #[serde(rename = "prompt_completion")]
+        PromptCompletion,
+        #[serde(rename = "prompt")]
+        Prompt,
+    }
+    impl ::std::fmt::Display for DatasetRowFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Chat => f.write_str("chat"),
+                Self::Preference => f.write_str("preference"),
+                Self::PromptCompletion => f.write_str("prompt_completion"),
+                Self::Prompt => f.write_str("prompt"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DatasetRowFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "chat" => Ok(Self::Chat),
+                "preference" => Ok(Self::Preference),
+                "prompt_completion" => Ok(Self::PromptCompletion),
+                "prompt" => Ok(Self::Prompt),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DatasetRowFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DatasetRowFormat {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1066,7 +1134,7 @@ pub mod types {
         pub concurrency_limit: i64,
         ///Creation time, Unix seconds.
         pub created_at: i64,
-        ///Backend base URL the gateway forwards to (`builtin://echo` selects the built-in echo backend).
+        ///Backend base URL the gateway forwards to (`builtin://echo`: the built-in echo backend; `builtin://model`: the model of `model_id`, trained by the reference trainer, served in process).
         pub endpoint: ::std::string::String,
         ///Deployment id (`dep_` prefix).
         pub id: ::std::string::String,
@@ -1107,7 +1175,7 @@ pub mod types {
         pub adapter_types: ::std::vec::Vec<::std::string::String>,
         ///Cache-routing preference.
         pub cache_affinity: CacheAffinity,
-        ///Whether the backend can stream tokens (the gateway itself answers non-streaming).
+        ///Whether the backend can stream tokens; `stream: true` is refused with 400 otherwise.
         pub streaming: bool,
         ///Protocols the backend speaks.
         pub supported_protocols: ::std::vec::Vec<DeploymentProtocol>,
@@ -1128,7 +1196,7 @@ pub mod types {
         ///Concurrent requests allowed, 1 to 10000; 16 when omitted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub concurrency_limit: ::std::option::Option<::std::num::NonZeroU64>,
-        ///Backend base URL (`builtin://echo` for the built-in echo backend).
+        ///Backend base URL (public http(s) unless the server allows private backends), `builtin://echo` or `builtin://model` (with `model_id`).
         pub endpoint: ::std::string::String,
         ///Upper replica bound, 1 to 100; equal to `min_replicas` (at least 1) when omitted.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1347,7 +1415,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Serving state: `active` (the gateway routes traffic to it) or `stopped` (inference answers 409 `invalid_state`).
+    ///Serving state: `pending` (created or restarted, the health probe has not answered yet), `ready` (the probe passed; the gateway routes traffic to it), `failed` (the probe failed; inference answers 409) or `stopped` (stopped by its owner; inference answers 409).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1361,15 +1429,21 @@ pub mod types {
         PartialOrd
     )]
     pub enum DeploymentStatus {
-        #[serde(rename = "active")]
-        Active,
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "ready")]
+        Ready,
+        #[serde(rename = "failed")]
+        Failed,
         #[serde(rename = "stopped")]
         Stopped,
     }
     impl ::std::fmt::Display for DeploymentStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
-                Self::Active => f.write_str("active"),
+                Self::Pending => f.write_str("pending"),
+                Self::Ready => f.write_str("ready"),
+                Self::Failed => f.write_str("failed"),
                 Self::Stopped => f.write_str("stopped"),
             }
         }
@@ -1380,7 +1454,9 @@ pub mod types {
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
-                "active" => Ok(Self::Active),
+                "pending" => Ok(Self::Pending),
+                "ready" => Ok(Self::Ready),
+                "failed" => Ok(Self::Failed),
                 "stopped" => Ok(Self::Stopped),
                 _ => Err("invalid value".into()),
             }
@@ -1395,6 +1471,61 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for DeploymentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The state an owner asks for: `active` (probe the backend again and serve when it answers) or `stopped`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeploymentTargetStatus {
+        #[serde(rename = "active")]
+        Active,
+        #[serde(rename = "stopped")]
+        Stopped,
+    }
+    impl ::std::fmt::Display for DeploymentTargetStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Active => f.write_str("active"),
+                Self::Stopped => f.write_str("stopped"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeploymentTargetStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "active" => Ok(Self::Active),
+                "stopped" => Ok(Self::Stopped),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeploymentTargetStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeploymentTargetStatus {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1432,9 +1563,9 @@ pub mod types {
         ///New region label.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
-        ///`active` to serve traffic, `stopped` to refuse it.
+        ///`active` to probe the backend again and serve when it answers, `stopped` to refuse traffic.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<DeploymentStatus>,
+        pub status: ::std::option::Option<DeploymentTargetStatus>,
     }
     impl DeploymentUpdate {
         pub fn builder() -> builder::DeploymentUpdate {
@@ -1513,7 +1644,7 @@ pub mod types {
     }
     /**Machine-readable error code carried in `error.code`.
 
-The set is closed; each code maps to exactly one HTTP status: `invalid_request` 400 (a parameter or field is missing, malformed or out of range), `invalid_json` 400 (the body is not JSON or does not have the expected shape), `streaming_not_supported` 400 (`stream: true` on a chat route), `unauthorized` 401 (missing, malformed, expired or revoked token), `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401 (wrong or stale TOTP code), `forbidden` 403 (the credential is valid but may not do this), `not_found` 404, `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state` 409 (the resource is in a state that does not allow the action), `payload_too_large` 413, `upstream_error` 502 (a deployment backend or OAuth provider failed), `not_ready` 503 (readiness probe failed), `internal_error` 500 (never documented per operation).*/
+The set is closed; each code maps to exactly one HTTP status: `invalid_request` 400 (a parameter or field is missing, malformed or out of range), `invalid_json` 400 (the body is not JSON or does not have the expected shape), `unauthorized` 401 (missing, malformed, expired or revoked token), `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401 (wrong or stale TOTP or recovery code), `forbidden` 403 (the credential is valid but may not do this), `not_found` 404, `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state` 409 (the resource is in a state that does not allow the action), `payload_too_large` 413, `rate_limited` 429 (too many requests or failed attempts; `Retry-After` says when to try again), `upstream_error` 502 (a deployment backend, OAuth provider or auth service failed), `upstream_timeout` 504 (a deployment backend did not answer in time), `not_ready` 503 (readiness probe failed or storage unavailable), `internal_error` 500 (never documented per operation).*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1531,8 +1662,6 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         InvalidRequest,
         #[serde(rename = "invalid_json")]
         InvalidJson,
-        #[serde(rename = "streaming_not_supported")]
-        StreamingNotSupported,
         #[serde(rename = "unauthorized")]
         Unauthorized,
         #[serde(rename = "invalid_credentials")]
@@ -1549,8 +1678,12 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         InvalidState,
         #[serde(rename = "payload_too_large")]
         PayloadTooLarge,
+        #[serde(rename = "rate_limited")]
+        RateLimited,
         #[serde(rename = "upstream_error")]
         UpstreamError,
+        #[serde(rename = "upstream_timeout")]
+        UpstreamTimeout,
         #[serde(rename = "not_ready")]
         NotReady,
         #[serde(rename = "internal_error")]
@@ -1561,7 +1694,6 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             match *self {
                 Self::InvalidRequest => f.write_str("invalid_request"),
                 Self::InvalidJson => f.write_str("invalid_json"),
-                Self::StreamingNotSupported => f.write_str("streaming_not_supported"),
                 Self::Unauthorized => f.write_str("unauthorized"),
                 Self::InvalidCredentials => f.write_str("invalid_credentials"),
                 Self::InvalidMfaCode => f.write_str("invalid_mfa_code"),
@@ -1570,7 +1702,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self::Conflict => f.write_str("conflict"),
                 Self::InvalidState => f.write_str("invalid_state"),
                 Self::PayloadTooLarge => f.write_str("payload_too_large"),
+                Self::RateLimited => f.write_str("rate_limited"),
                 Self::UpstreamError => f.write_str("upstream_error"),
+                Self::UpstreamTimeout => f.write_str("upstream_timeout"),
                 Self::NotReady => f.write_str("not_ready"),
                 Self::InternalError => f.write_str("internal_error"),
             }
@@ -1584,7 +1718,6 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             match value {
                 "invalid_request" => Ok(Self::InvalidRequest),
                 "invalid_json" => Ok(Self::InvalidJson),
-                "streaming_not_supported" => Ok(Self::StreamingNotSupported),
                 "unauthorized" => Ok(Self::Unauthorized),
                 "invalid_credentials" => Ok(Self::InvalidCredentials),
                 "invalid_mfa_code" => Ok(Self::InvalidMfaCode),
@@ -1593,7 +1726,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 "conflict" => Ok(Self::Conflict),
                 "invalid_state" => Ok(Self::InvalidState),
                 "payload_too_large" => Ok(Self::PayloadTooLarge),
+                "rate_limited" => Ok(Self::RateLimited),
                 "upstream_error" => Ok(Self::UpstreamError),
+                "upstream_timeout" => Ok(Self::UpstreamTimeout),
                 "not_ready" => Ok(Self::NotReady),
                 "internal_error" => Ok(Self::InternalError),
                 _ => Err("invalid value".into()),
@@ -1916,14 +2051,16 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     ///A monthly invoice of the organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Invoice {
-        ///Amount due, USD.
-        pub amount_usd: f64,
+        ///Amount due, micro-dollars (1 USD = 1 000 000): the sum of the line items.
+        pub amount_micros: i64,
         ///Creation time, Unix seconds.
         pub created_at: i64,
         ///ISO 4217 currency code, lowercase; always `usd`.
         pub currency: ::std::string::String,
         ///Invoice id (`inv_` prefix).
         pub id: ::std::string::String,
+        ///The charges, one per model and kind of token; their amounts add up to `amount_micros`.
+        pub line_items: ::std::vec::Vec<InvoiceLineItem>,
         ///Always `invoice`.
         pub object: ::std::string::String,
         ///First second after the billed month, Unix seconds.
@@ -1939,6 +2076,25 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
     impl Invoice {
         pub fn builder() -> builder::Invoice {
+            Default::default()
+        }
+    }
+    ///One charge of an invoice: a quantity of tokens of one kind and model at a list price.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct InvoiceLineItem {
+        ///`quantity × unit_price_micros / 1 000 000`, rounded half up, micro-dollars.
+        pub amount_micros: i64,
+        ///Kind of tokens.
+        pub kind: UsageKind,
+        ///Model the tokens were processed by (for training: the job's base model).
+        pub model: ::std::string::String,
+        ///Number of tokens.
+        pub quantity: i64,
+        ///List price per million tokens, micro-dollars.
+        pub unit_price_micros: i64,
+    }
+    impl InvoiceLineItem {
+        pub fn builder() -> builder::InvoiceLineItem {
             Default::default()
         }
     }
@@ -2030,6 +2186,180 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
     impl JobError {
         pub fn builder() -> builder::JobError {
+            Default::default()
+        }
+    }
+    ///Something that happened while a job ran: a log line or a step's metrics.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct JobEvent {
+        ///When it happened, Unix seconds.
+        pub created_at: i64,
+        ///The step's measurements; only for `metrics` events.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<JobMetrics>,
+        ///Event id (`ev_` prefix).
+        pub id: ::std::string::String,
+        ///Severity.
+        pub level: JobEventLevel,
+        ///Human-readable text.
+        pub message: ::std::string::String,
+        ///Always `job.event`.
+        pub object: ::std::string::String,
+        ///Whether it is a log message or metrics.
+        #[serde(rename = "type")]
+        pub type_: JobEventType,
+    }
+    impl JobEvent {
+        pub fn builder() -> builder::JobEvent {
+            Default::default()
+        }
+    }
+    ///Severity of a job event.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum JobEventLevel {
+        #[serde(rename = "info")]
+        Info,
+        #[serde(rename = "warn")]
+        Warn,
+        #[serde(rename = "error")]
+        Error,
+    }
+    impl ::std::fmt::Display for JobEventLevel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Info => f.write_str("info"),
+                Self::Warn => f.write_str("warn"),
+                Self::Error => f.write_str("error"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for JobEventLevel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "info" => Ok(Self::Info),
+                "warn" => Ok(Self::Warn),
+                "error" => Ok(Self::Error),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for JobEventLevel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for JobEventLevel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A page of job events.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct JobEventList {
+        ///The items of this page, newest first.
+        pub data: ::std::vec::Vec<JobEvent>,
+        ///True when more items follow; pass the last item's `id` as `after` to get them.
+        pub has_more: bool,
+        ///Always `list`.
+        pub object: ::std::string::String,
+    }
+    impl JobEventList {
+        pub fn builder() -> builder::JobEventList {
+            Default::default()
+        }
+    }
+    ///What a job event carries: a log `message`, or `metrics` of one training step.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum JobEventType {
+        #[serde(rename = "message")]
+        Message,
+        #[serde(rename = "metrics")]
+        Metrics,
+    }
+    impl ::std::fmt::Display for JobEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("message"),
+                Self::Metrics => f.write_str("metrics"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for JobEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "message" => Ok(Self::Message),
+                "metrics" => Ok(Self::Metrics),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for JobEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for JobEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Measurements of one training step.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct JobMetrics {
+        ///Epoch the step belongs to, from 1.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub epoch: ::std::option::Option<i64>,
+        ///Mean reward of the step's samples (RL), 0 to 1.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reward: ::std::option::Option<f64>,
+        ///Optimisation step, from 1.
+        pub step: i64,
+        ///Mean training loss of the step (fine-tuning), nats per token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub train_loss: ::std::option::Option<f64>,
+    }
+    impl JobMetrics {
+        pub fn builder() -> builder::JobMetrics {
             Default::default()
         }
     }
@@ -2218,6 +2548,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     pub struct MfaEnrollment {
         ///`otpauth://totp/...` URI carrying the same secret, for QR codes.
         pub otpauth_uri: ::std::string::String,
+        ///Ten one-time recovery codes, shown only here; each can replace a TOTP code once in `POST /v1/auth/mfa/verify-login` after MFA is turned on.
+        pub recovery_codes: ::std::vec::Vec<::std::string::String>,
         ///Base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30-second step).
         pub secret: ::std::string::String,
     }
@@ -2226,13 +2558,17 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             Default::default()
         }
     }
-    ///Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step.
+    ///Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step, with either a current TOTP `code` or an unused `recovery_code`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct MfaLoginRequest {
         ///Current 6-digit code from the authenticator.
-        pub code: MfaLoginRequestCode,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<MfaLoginRequestCode>,
         ///The `mfa_token` from the login answer.
         pub mfa_token: ::std::string::String,
+        ///One of the recovery codes given at enrolment (spent by this use).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub recovery_code: ::std::option::Option<::std::string::String>,
     }
     impl MfaLoginRequest {
         pub fn builder() -> builder::MfaLoginRequest {
@@ -2298,7 +2634,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     ///A model known to the organization (registered weights or a training output).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Model {
-        ///Location of the weights (e.g. `s3://…`, `hf://…`).
+        ///Location of the weights (e.g. `s3://…`, `hf://…`; `bitstride://models/<id>` for weights a reference-trainer job produced and this server keeps).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub artifact_uri: ::std::option::Option<::std::string::String>,
         ///Foundation model it derives from, e.g. `llama-3.1-8b-instruct`.
@@ -2306,11 +2642,17 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub base_model: ::std::option::Option<::std::string::String>,
         ///Creation time, Unix seconds.
         pub created_at: i64,
+        ///The dataset it was trained on (`ds_` prefix); only for training outputs.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dataset_id: ::std::option::Option<::std::string::String>,
         ///Free-text description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///Model id (`model_` prefix).
         pub id: ::std::string::String,
+        ///The job that produced it (`ftjob_` or `rljob_` prefix); only for training outputs.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_id: ::std::option::Option<::std::string::String>,
         ///Display name.
         pub name: ::std::string::String,
         ///Always `model`.
@@ -2423,7 +2765,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             Default::default()
         }
     }
-    ///Where a model came from: `registered` through `POST /v1/models`, `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job.
+    ///Where a model came from: `registered` through `POST /v1/models`, `fine_tuned` by a fine-tuning job, `rl_trained` by an RL job, or `base`: a foundation model the servers trainer starts from (listed after the organizations models, read-only; its id is its name).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2443,6 +2785,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         FineTuned,
         #[serde(rename = "rl_trained")]
         RlTrained,
+        #[serde(rename = "base")]
+        Base,
     }
     impl ::std::fmt::Display for ModelSource {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2450,6 +2794,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self::Registered => f.write_str("registered"),
                 Self::FineTuned => f.write_str("fine_tuned"),
                 Self::RlTrained => f.write_str("rl_trained"),
+                Self::Base => f.write_str("base"),
             }
         }
     }
@@ -2462,6 +2807,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 "registered" => Ok(Self::Registered),
                 "fine_tuned" => Ok(Self::FineTuned),
                 "rl_trained" => Ok(Self::RlTrained),
+                "base" => Ok(Self::Base),
                 _ => Err("invalid value".into()),
             }
         }
@@ -2843,6 +3189,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     pub struct ReadyStatus {
         ///Result of the database check, `ok` when it passed.
         pub database: ::std::string::String,
+        ///Deployments whose backend failed its last health probe.
+        pub deployments_failed: i64,
+        ///Deployments (of every organization) whose backend passed its health probe.
+        pub deployments_ready: i64,
         ///Runtime mode the server was started in.
         pub mode: RuntimeMode,
         ///Always `ready` (a server that is not ready answers 503 `not_ready`).
@@ -2940,7 +3290,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 })
         }
     }
-    ///How completions are scored: `exact_match` against a row's `answer`, `regex` (config `pattern`), `http` (config `url` of a scoring service returning a number) or `model_graded` (config `model` and `rubric`).
+    ///How completions are scored: `exact_match` against a rows `answer` (config `case_sensitive`), `regex` (config `pattern`), `http` (config `url` of a scoring service returning a number) or `model_graded` (config `model` and `rubric`). The reference trainer supports `exact_match` and `regex`.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3403,8 +3753,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     pub struct UsageBucket {
         ///Start of the UTC day, Unix seconds.
         pub bucket_start: i64,
-        ///Cost at list price, USD.
-        pub cost_usd: f64,
+        ///Cost at list price, in micro-dollars (1 USD = 1 000 000), rounded half up per bucket.
+        pub cost_micros: i64,
         ///Prompt tokens.
         pub input_tokens: i64,
         ///Model that answered.
@@ -3417,10 +3767,71 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub requests: i64,
         ///Sum of the two.
         pub total_tokens: i64,
+        ///Tokens processed by training jobs that finished that day (model: the job's base model).
+        pub trained_tokens: i64,
     }
     impl UsageBucket {
         pub fn builder() -> builder::UsageBucket {
             Default::default()
+        }
+    }
+    ///What a line of an invoice charges for.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UsageKind {
+        #[serde(rename = "input_tokens")]
+        InputTokens,
+        #[serde(rename = "output_tokens")]
+        OutputTokens,
+        #[serde(rename = "trained_tokens")]
+        TrainedTokens,
+    }
+    impl ::std::fmt::Display for UsageKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InputTokens => f.write_str("input_tokens"),
+                Self::OutputTokens => f.write_str("output_tokens"),
+                Self::TrainedTokens => f.write_str("trained_tokens"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UsageKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "input_tokens" => Ok(Self::InputTokens),
+                "output_tokens" => Ok(Self::OutputTokens),
+                "trained_tokens" => Ok(Self::TrainedTokens),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UsageKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UsageKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Usage of the organization over a window, by day and model.
@@ -3434,11 +3845,11 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub object: ::std::string::String,
         ///Window start, Unix seconds.
         pub start_time: i64,
-        ///Cost in the window, USD.
-        pub total_cost_usd: f64,
+        ///Cost in the window, micro-dollars: the sum of the buckets' `cost_micros`.
+        pub total_cost_micros: i64,
         ///Completions served in the window.
         pub total_requests: i64,
-        ///Tokens in the window.
+        ///Tokens in the window (input, output and trained).
         pub total_tokens: i64,
     }
     impl UsageReport {
@@ -4094,7 +4505,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             stop: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             stream: ::std::result::Result<
@@ -4169,7 +4580,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
             pub fn stop<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.stop = value
@@ -4600,6 +5013,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            row_format: ::std::result::Result<
+                super::DatasetRowFormat,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<super::DatasetStatus, ::std::string::String>,
             updated_at: ::std::result::Result<i64, ::std::string::String>,
         }
@@ -4616,6 +5033,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     project_id: Ok(Default::default()),
                     purpose: Err("no value supplied for purpose".to_string()),
                     row_count: Ok(Default::default()),
+                    row_format: Err("no value supplied for row_format".to_string()),
                     status: Err("no value supplied for status".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                 }
@@ -4740,6 +5158,18 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
+            pub fn row_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DatasetRowFormat>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.row_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for row_format: {e}")
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DatasetStatus>,
@@ -4781,6 +5211,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     project_id: value.project_id?,
                     purpose: value.purpose?,
                     row_count: value.row_count?,
+                    row_format: value.row_format?,
                     status: value.status?,
                     updated_at: value.updated_at?,
                 })
@@ -4799,6 +5230,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     project_id: Ok(value.project_id),
                     purpose: Ok(value.purpose),
                     row_count: Ok(value.row_count),
+                    row_format: Ok(value.row_format),
                     status: Ok(value.status),
                     updated_at: Ok(value.updated_at),
                 }
@@ -4820,6 +5252,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             purpose: ::std::result::Result<super::DatasetPurpose, ::std::string::String>,
+            row_format: ::std::result::Result<
+                ::std::option::Option<super::DatasetRowFormat>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DatasetCreate {
             fn default() -> Self {
@@ -4829,6 +5265,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     name: Err("no value supplied for name".to_string()),
                     project_id: Ok(Default::default()),
                     purpose: Err("no value supplied for purpose".to_string()),
+                    row_format: Ok(Default::default()),
                 }
             }
         }
@@ -4893,6 +5330,20 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
+            pub fn row_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DatasetRowFormat>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.row_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for row_format: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DatasetCreate> for super::DatasetCreate {
             type Error = super::error::ConversionError;
@@ -4905,6 +5356,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     name: value.name?,
                     project_id: value.project_id?,
                     purpose: value.purpose?,
+                    row_format: value.row_format?,
                 })
             }
         }
@@ -4916,6 +5368,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     name: Ok(value.name),
                     project_id: Ok(value.project_id),
                     purpose: Ok(value.purpose),
+                    row_format: Ok(value.row_format),
                 }
             }
         }
@@ -6118,7 +6571,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::DeploymentStatus>,
+                ::std::option::Option<super::DeploymentTargetStatus>,
                 ::std::string::String,
             >,
         }
@@ -6262,7 +6715,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeploymentStatus>,
+                    ::std::option::Option<super::DeploymentTargetStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7133,13 +7586,17 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         }
         #[derive(Clone, Debug)]
         pub struct Invoice {
-            amount_usd: ::std::result::Result<f64, ::std::string::String>,
+            amount_micros: ::std::result::Result<i64, ::std::string::String>,
             created_at: ::std::result::Result<i64, ::std::string::String>,
             currency: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            line_items: ::std::result::Result<
+                ::std::vec::Vec<super::InvoiceLineItem>,
+                ::std::string::String,
+            >,
             object: ::std::result::Result<::std::string::String, ::std::string::String>,
             period_end: ::std::result::Result<i64, ::std::string::String>,
             period_start: ::std::result::Result<i64, ::std::string::String>,
@@ -7150,10 +7607,13 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         impl ::std::default::Default for Invoice {
             fn default() -> Self {
                 Self {
-                    amount_usd: Err("no value supplied for amount_usd".to_string()),
+                    amount_micros: Err(
+                        "no value supplied for amount_micros".to_string(),
+                    ),
                     created_at: Err("no value supplied for created_at".to_string()),
                     currency: Err("no value supplied for currency".to_string()),
                     id: Err("no value supplied for id".to_string()),
+                    line_items: Err("no value supplied for line_items".to_string()),
                     object: Err("no value supplied for object".to_string()),
                     period_end: Err("no value supplied for period_end".to_string()),
                     period_start: Err("no value supplied for period_start".to_string()),
@@ -7166,15 +7626,15 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
         }
         impl Invoice {
-            pub fn amount_usd<T>(mut self, value: T) -> Self
+            pub fn amount_micros<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount_usd = value
+                self.amount_micros = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for amount_usd: {e}")
+                        format!("error converting supplied value for amount_micros: {e}")
                     });
                 self
             }
@@ -7210,6 +7670,18 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 self.id = value
                     .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn line_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InvoiceLineItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_items: {e}")
+                    });
                 self
             }
             pub fn object<T>(mut self, value: T) -> Self
@@ -7293,10 +7765,11 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 value: Invoice,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount_usd: value.amount_usd?,
+                    amount_micros: value.amount_micros?,
                     created_at: value.created_at?,
                     currency: value.currency?,
                     id: value.id?,
+                    line_items: value.line_items?,
                     object: value.object?,
                     period_end: value.period_end?,
                     period_start: value.period_start?,
@@ -7309,16 +7782,129 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         impl ::std::convert::From<super::Invoice> for Invoice {
             fn from(value: super::Invoice) -> Self {
                 Self {
-                    amount_usd: Ok(value.amount_usd),
+                    amount_micros: Ok(value.amount_micros),
                     created_at: Ok(value.created_at),
                     currency: Ok(value.currency),
                     id: Ok(value.id),
+                    line_items: Ok(value.line_items),
                     object: Ok(value.object),
                     period_end: Ok(value.period_end),
                     period_start: Ok(value.period_start),
                     status: Ok(value.status),
                     total_requests: Ok(value.total_requests),
                     total_tokens: Ok(value.total_tokens),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InvoiceLineItem {
+            amount_micros: ::std::result::Result<i64, ::std::string::String>,
+            kind: ::std::result::Result<super::UsageKind, ::std::string::String>,
+            model: ::std::result::Result<::std::string::String, ::std::string::String>,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            unit_price_micros: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for InvoiceLineItem {
+            fn default() -> Self {
+                Self {
+                    amount_micros: Err(
+                        "no value supplied for amount_micros".to_string(),
+                    ),
+                    kind: Err("no value supplied for kind".to_string()),
+                    model: Err("no value supplied for model".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    unit_price_micros: Err(
+                        "no value supplied for unit_price_micros".to_string(),
+                    ),
+                }
+            }
+        }
+        impl InvoiceLineItem {
+            pub fn amount_micros<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount_micros = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount_micros: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UsageKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for model: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn unit_price_micros<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit_price_micros = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for unit_price_micros: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InvoiceLineItem> for super::InvoiceLineItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InvoiceLineItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount_micros: value.amount_micros?,
+                    kind: value.kind?,
+                    model: value.model?,
+                    quantity: value.quantity?,
+                    unit_price_micros: value.unit_price_micros?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InvoiceLineItem> for InvoiceLineItem {
+            fn from(value: super::InvoiceLineItem) -> Self {
+                Self {
+                    amount_micros: Ok(value.amount_micros),
+                    kind: Ok(value.kind),
+                    model: Ok(value.model),
+                    quantity: Ok(value.quantity),
+                    unit_price_micros: Ok(value.unit_price_micros),
                 }
             }
         }
@@ -7454,6 +8040,321 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self {
                     code: Ok(value.code),
                     message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct JobEvent {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<super::JobMetrics>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            level: ::std::result::Result<super::JobEventLevel, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::JobEventType, ::std::string::String>,
+        }
+        impl ::std::default::Default for JobEvent {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    data: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    level: Err("no value supplied for level".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl JobEvent {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::JobMetrics>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JobEventLevel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for level: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JobEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<JobEvent> for super::JobEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: JobEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    data: value.data?,
+                    id: value.id?,
+                    level: value.level?,
+                    message: value.message?,
+                    object: value.object?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::JobEvent> for JobEvent {
+            fn from(value: super::JobEvent) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    data: Ok(value.data),
+                    id: Ok(value.id),
+                    level: Ok(value.level),
+                    message: Ok(value.message),
+                    object: Ok(value.object),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct JobEventList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::JobEvent>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for JobEventList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl JobEventList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::JobEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for has_more: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<JobEventList> for super::JobEventList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: JobEventList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    has_more: value.has_more?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::JobEventList> for JobEventList {
+            fn from(value: super::JobEventList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    has_more: Ok(value.has_more),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct JobMetrics {
+            epoch: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            reward: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            step: ::std::result::Result<i64, ::std::string::String>,
+            train_loss: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for JobMetrics {
+            fn default() -> Self {
+                Self {
+                    epoch: Ok(Default::default()),
+                    reward: Ok(Default::default()),
+                    step: Err("no value supplied for step".to_string()),
+                    train_loss: Ok(Default::default()),
+                }
+            }
+        }
+        impl JobMetrics {
+            pub fn epoch<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.epoch = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for epoch: {e}")
+                    });
+                self
+            }
+            pub fn reward<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reward = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reward: {e}")
+                    });
+                self
+            }
+            pub fn step<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.step = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for step: {e}")
+                    });
+                self
+            }
+            pub fn train_loss<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.train_loss = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for train_loss: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<JobMetrics> for super::JobMetrics {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: JobMetrics,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    epoch: value.epoch?,
+                    reward: value.reward?,
+                    step: value.step?,
+                    train_loss: value.train_loss?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::JobMetrics> for JobMetrics {
+            fn from(value: super::JobMetrics) -> Self {
+                Self {
+                    epoch: Ok(value.epoch),
+                    reward: Ok(value.reward),
+                    step: Ok(value.step),
+                    train_loss: Ok(value.train_loss),
                 }
             }
         }
@@ -7721,12 +8622,19 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
                 ::std::string::String,
             >,
+            recovery_codes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             secret: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for MfaEnrollment {
             fn default() -> Self {
                 Self {
                     otpauth_uri: Err("no value supplied for otpauth_uri".to_string()),
+                    recovery_codes: Err(
+                        "no value supplied for recovery_codes".to_string(),
+                    ),
                     secret: Err("no value supplied for secret".to_string()),
                 }
             }
@@ -7741,6 +8649,20 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for otpauth_uri: {e}")
+                    });
+                self
+            }
+            pub fn recovery_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recovery_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recovery_codes: {e}"
+                        )
                     });
                 self
             }
@@ -7764,6 +8686,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     otpauth_uri: value.otpauth_uri?,
+                    recovery_codes: value.recovery_codes?,
                     secret: value.secret?,
                 })
             }
@@ -7772,6 +8695,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn from(value: super::MfaEnrollment) -> Self {
                 Self {
                     otpauth_uri: Ok(value.otpauth_uri),
+                    recovery_codes: Ok(value.recovery_codes),
                     secret: Ok(value.secret),
                 }
             }
@@ -7779,26 +8703,33 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         #[derive(Clone, Debug)]
         pub struct MfaLoginRequest {
             code: ::std::result::Result<
-                super::MfaLoginRequestCode,
+                ::std::option::Option<super::MfaLoginRequestCode>,
                 ::std::string::String,
             >,
             mfa_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+            recovery_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MfaLoginRequest {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
+                    code: Ok(Default::default()),
                     mfa_token: Err("no value supplied for mfa_token".to_string()),
+                    recovery_code: Ok(Default::default()),
                 }
             }
         }
         impl MfaLoginRequest {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MfaLoginRequestCode>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MfaLoginRequestCode>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -7820,6 +8751,18 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
+            pub fn recovery_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recovery_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recovery_code: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MfaLoginRequest> for super::MfaLoginRequest {
             type Error = super::error::ConversionError;
@@ -7829,6 +8772,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Ok(Self {
                     code: value.code?,
                     mfa_token: value.mfa_token?,
+                    recovery_code: value.recovery_code?,
                 })
             }
         }
@@ -7837,6 +8781,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self {
                     code: Ok(value.code),
                     mfa_token: Ok(value.mfa_token),
+                    recovery_code: Ok(value.recovery_code),
                 }
             }
         }
@@ -7851,11 +8796,19 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<i64, ::std::string::String>,
+            dataset_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            job_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             object: ::std::result::Result<::std::string::String, ::std::string::String>,
             project_id: ::std::result::Result<
@@ -7871,8 +8824,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     artifact_uri: Ok(Default::default()),
                     base_model: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
+                    dataset_id: Ok(Default::default()),
                     description: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
+                    job_id: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     object: Err("no value supplied for object".to_string()),
                     project_id: Ok(Default::default()),
@@ -7918,6 +8873,18 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
+            pub fn dataset_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dataset_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dataset_id: {e}")
+                    });
+                self
+            }
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -7938,6 +8905,18 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 self.id = value
                     .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn job_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_id: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8010,8 +8989,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     artifact_uri: value.artifact_uri?,
                     base_model: value.base_model?,
                     created_at: value.created_at?,
+                    dataset_id: value.dataset_id?,
                     description: value.description?,
                     id: value.id?,
+                    job_id: value.job_id?,
                     name: value.name?,
                     object: value.object?,
                     project_id: value.project_id?,
@@ -8026,8 +9007,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     artifact_uri: Ok(value.artifact_uri),
                     base_model: Ok(value.base_model),
                     created_at: Ok(value.created_at),
+                    dataset_id: Ok(value.dataset_id),
                     description: Ok(value.description),
                     id: Ok(value.id),
+                    job_id: Ok(value.job_id),
                     name: Ok(value.name),
                     object: Ok(value.object),
                     project_id: Ok(value.project_id),
@@ -8894,6 +9877,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
                 ::std::string::String,
             >,
+            deployments_failed: ::std::result::Result<i64, ::std::string::String>,
+            deployments_ready: ::std::result::Result<i64, ::std::string::String>,
             mode: ::std::result::Result<super::RuntimeMode, ::std::string::String>,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -8901,6 +9886,12 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn default() -> Self {
                 Self {
                     database: Err("no value supplied for database".to_string()),
+                    deployments_failed: Err(
+                        "no value supplied for deployments_failed".to_string(),
+                    ),
+                    deployments_ready: Err(
+                        "no value supplied for deployments_ready".to_string(),
+                    ),
                     mode: Err("no value supplied for mode".to_string()),
                     status: Err("no value supplied for status".to_string()),
                 }
@@ -8916,6 +9907,34 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for database: {e}")
+                    });
+                self
+            }
+            pub fn deployments_failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_failed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_failed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployments_ready<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_ready = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_ready: {e}"
+                        )
                     });
                 self
             }
@@ -8951,6 +9970,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     database: value.database?,
+                    deployments_failed: value.deployments_failed?,
+                    deployments_ready: value.deployments_ready?,
                     mode: value.mode?,
                     status: value.status?,
                 })
@@ -8960,6 +9981,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn from(value: super::ReadyStatus) -> Self {
                 Self {
                     database: Ok(value.database),
+                    deployments_failed: Ok(value.deployments_failed),
+                    deployments_ready: Ok(value.deployments_ready),
                     mode: Ok(value.mode),
                     status: Ok(value.status),
                 }
@@ -10160,19 +11183,20 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         #[derive(Clone, Debug)]
         pub struct UsageBucket {
             bucket_start: ::std::result::Result<i64, ::std::string::String>,
-            cost_usd: ::std::result::Result<f64, ::std::string::String>,
+            cost_micros: ::std::result::Result<i64, ::std::string::String>,
             input_tokens: ::std::result::Result<i64, ::std::string::String>,
             model: ::std::result::Result<::std::string::String, ::std::string::String>,
             object: ::std::result::Result<::std::string::String, ::std::string::String>,
             output_tokens: ::std::result::Result<i64, ::std::string::String>,
             requests: ::std::result::Result<i64, ::std::string::String>,
             total_tokens: ::std::result::Result<i64, ::std::string::String>,
+            trained_tokens: ::std::result::Result<i64, ::std::string::String>,
         }
         impl ::std::default::Default for UsageBucket {
             fn default() -> Self {
                 Self {
                     bucket_start: Err("no value supplied for bucket_start".to_string()),
-                    cost_usd: Err("no value supplied for cost_usd".to_string()),
+                    cost_micros: Err("no value supplied for cost_micros".to_string()),
                     input_tokens: Err("no value supplied for input_tokens".to_string()),
                     model: Err("no value supplied for model".to_string()),
                     object: Err("no value supplied for object".to_string()),
@@ -10181,6 +11205,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     ),
                     requests: Err("no value supplied for requests".to_string()),
                     total_tokens: Err("no value supplied for total_tokens".to_string()),
+                    trained_tokens: Err(
+                        "no value supplied for trained_tokens".to_string(),
+                    ),
                 }
             }
         }
@@ -10197,15 +11224,15 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
-            pub fn cost_usd<T>(mut self, value: T) -> Self
+            pub fn cost_micros<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cost_usd = value
+                self.cost_micros = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for cost_usd: {e}")
+                        format!("error converting supplied value for cost_micros: {e}")
                     });
                 self
             }
@@ -10281,6 +11308,20 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
+            pub fn trained_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trained_tokens = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for trained_tokens: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UsageBucket> for super::UsageBucket {
             type Error = super::error::ConversionError;
@@ -10289,13 +11330,14 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     bucket_start: value.bucket_start?,
-                    cost_usd: value.cost_usd?,
+                    cost_micros: value.cost_micros?,
                     input_tokens: value.input_tokens?,
                     model: value.model?,
                     object: value.object?,
                     output_tokens: value.output_tokens?,
                     requests: value.requests?,
                     total_tokens: value.total_tokens?,
+                    trained_tokens: value.trained_tokens?,
                 })
             }
         }
@@ -10303,13 +11345,14 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             fn from(value: super::UsageBucket) -> Self {
                 Self {
                     bucket_start: Ok(value.bucket_start),
-                    cost_usd: Ok(value.cost_usd),
+                    cost_micros: Ok(value.cost_micros),
                     input_tokens: Ok(value.input_tokens),
                     model: Ok(value.model),
                     object: Ok(value.object),
                     output_tokens: Ok(value.output_tokens),
                     requests: Ok(value.requests),
                     total_tokens: Ok(value.total_tokens),
+                    trained_tokens: Ok(value.trained_tokens),
                 }
             }
         }
@@ -10322,7 +11365,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             end_time: ::std::result::Result<i64, ::std::string::String>,
             object: ::std::result::Result<::std::string::String, ::std::string::String>,
             start_time: ::std::result::Result<i64, ::std::string::String>,
-            total_cost_usd: ::std::result::Result<f64, ::std::string::String>,
+            total_cost_micros: ::std::result::Result<i64, ::std::string::String>,
             total_requests: ::std::result::Result<i64, ::std::string::String>,
             total_tokens: ::std::result::Result<i64, ::std::string::String>,
         }
@@ -10333,8 +11376,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     end_time: Err("no value supplied for end_time".to_string()),
                     object: Err("no value supplied for object".to_string()),
                     start_time: Err("no value supplied for start_time".to_string()),
-                    total_cost_usd: Err(
-                        "no value supplied for total_cost_usd".to_string(),
+                    total_cost_micros: Err(
+                        "no value supplied for total_cost_micros".to_string(),
                     ),
                     total_requests: Err(
                         "no value supplied for total_requests".to_string(),
@@ -10392,16 +11435,16 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     });
                 self
             }
-            pub fn total_cost_usd<T>(mut self, value: T) -> Self
+            pub fn total_cost_micros<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.total_cost_usd = value
+                self.total_cost_micros = value
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for total_cost_usd: {e}"
+                            "error converting supplied value for total_cost_micros: {e}"
                         )
                     });
                 self
@@ -10443,7 +11486,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     end_time: value.end_time?,
                     object: value.object?,
                     start_time: value.start_time?,
-                    total_cost_usd: value.total_cost_usd?,
+                    total_cost_micros: value.total_cost_micros?,
                     total_requests: value.total_requests?,
                     total_tokens: value.total_tokens?,
                 })
@@ -10456,7 +11499,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     end_time: Ok(value.end_time),
                     object: Ok(value.object),
                     start_time: Ok(value.start_time),
-                    total_cost_usd: Ok(value.total_cost_usd),
+                    total_cost_micros: Ok(value.total_cost_micros),
                     total_requests: Ok(value.total_requests),
                     total_tokens: Ok(value.total_tokens),
                 }
@@ -10636,7 +11679,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
 }
 #[derive(Clone, Debug)]
-#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication, API keys, projects, models, datasets, fine-tuning and\nreinforcement-learning jobs, deployments, usage, invoices and the caller's organization, plus\nOpenAI-style chat inference against deployments.\n\n## Runtime modes\n\nThe server binary runs in one of two modes, reported by `GET /health` and `GET /ready` as `mode`:\n\n- **Full**: every route of this document (control plane plus gateway).\n- **Gateway**: only the routes tagged `gateway`: `GET /health`, `GET /ready`, `GET /metrics`,\n  `POST /v1/inference/{deployment_id}/chat` and `POST /v1/chat/completions`. A Gateway-mode server\n  does not mount the control-plane routes at all, so they get the router's plain 404 (dropshot's\n  own body, not the envelope below). Both modes share the same database, so keys and deployments\n  created through a Full server work on a Gateway server.\n\nAuth, MFA and API-key routes are served by this process itself; the upstream product's proxying of\n`/v1/auth/*` and `/v1/api_keys/*` to a separate auth service is not modelled.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: a JWT access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It carries every permission of the account.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys`. Each key has scopes:\n  `read` (GET routes), `write` (create, update, delete, upload, validate, cancel) and `inference`\n  (the two chat routes). A key without the needed scope gets 403 `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback, refresh, MFA verify-login, `/health`, `/ready`, `/metrics`. Session-only routes, which\nanswer 403 `forbidden` to an API key: logout, the MFA routes, all API-key management routes and\n`DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `streaming_not_supported` | 400 | `stream: true` on a chat route |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `payload_too_large` | 413 | a dataset upload over 16 MiB |\n| `upstream_error` | 502 | a deployment backend or OAuth provider failed |\n| `not_ready` | 503 | readiness probe failed |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
+#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication and OAuth/OIDC sign-in, API keys, projects, models, datasets,\nfine-tuning and reinforcement-learning jobs that really run, deployments, usage, invoices and the\ncaller's organization, plus OpenAI-compatible chat inference against deployments (streaming\nincluded).\n\n## Runtime modes\n\nThe server binary runs in one of two modes (`--bitstride-mode`), reported by `GET /health` and\n`GET /ready` as `mode`. Every operation says where it is served with the extension\n`x-bitstride-modes`:\n\n- **Full** (`full`): every route of this document (control plane plus gateway).\n- **Gateway** (`gateway`): only the operations whose `x-bitstride-modes` lists `gateway` (tag\n  `gateway`): `GET /health`, `GET /ready`, `GET /metrics`, `POST /v1/inference/{deployment_id}/chat`\n  and `POST /v1/chat/completions`. Every control-plane route answers 404 `not_found` in the envelope\n  below. Both modes share the same database, so keys and deployments created through a Full server\n  work on a Gateway server.\n\n## The auth service\n\nBy default this process serves `/v1/auth/*` and `/v1/api_keys/*` itself. Started with\n`--bitstride-auth-service-url URL` (or `AUTH_SERVICE_URL`), the control plane keeps those routes as\ncompatibility shims: it forwards each request (method, path, query, headers, body) to the auth\nservice and relays its status and body. An auth service that cannot be reached answers 502\n`upstream_error` (`the auth service could not be reached`). Both share the database, so sessions and\nkeys the auth service issues are accepted by the control plane.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: an access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It is an RS256 JWT signed by quartet's token service (keys published\n  at BitMind's `/.well-known/jwks.json`) with the claims `iss` (the token issuer), `aud`\n  (`bitstride`), `sub` (the user id), `org` (the organization id), `sid` (the session id), `scope`\n  (`read write inference`), `iat`, `nbf`, `exp` and `jti`. It carries every permission of the\n  account and stops working at once when its session ends (logout, refresh-token reuse, deletion of\n  the organization). The refresh token (`rt_…`) is a random secret stored as a SHA-256 digest; each\n  refresh spends it and returns the next one of the same session, and presenting a spent refresh\n  token again ends the whole session.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys` and stored as a SHA-256\n  digest. Each key has scopes: `read` (GET routes), `write` (create, update, delete, upload,\n  validate, cancel) and `inference` (the two chat routes). A key without the needed scope gets 403\n  `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback, refresh, MFA verify-login, `/health`, `/ready`, `/metrics`. Session-only routes, which\nanswer 403 `forbidden` to an API key: logout, the MFA routes, all API-key management routes and\n`DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Attempt limits\n\n- **Sign-in**: per email address (known or not), 5 failed passwords within 15 minutes are free;\n  each further failure locks the address for 30 seconds, doubling up to 15 minutes. A locked\n  address answers 429 `rate_limited` with `Retry-After` (seconds). A successful sign-in clears the\n  count.\n- **MFA**: an `mfa_token` lives 5 minutes and dies after 5 wrong codes. TOTP codes are RFC 6238\n  (SHA-1, 6 digits, 30-second step, the previous and next step accepted); a code\n  works once (a code of the same or an earlier step than the last one used is refused). Recovery codes (ten,\n  given at enrolment) are single-use.\n- **Gateway**: each credential may send `--bitstride-rate-limit-per-minute` chat requests per\n  minute (600 by default; a fixed one-minute window per instance), and each deployment serves at\n  most `concurrency_limit` requests at once; both answer 429 `rate_limited` with `Retry-After`.\n\n## OAuth / OIDC providers\n\n`GET /v1/auth/login/{provider}` works for the providers configured in the TOML file given with\n`--bitstride-oauth-config`: `[providers.NAME]` with `issuer` (discovery at\n`<issuer>/.well-known/openid-configuration`) or `discovery_url`, `client_id`, `client_secret` and\noptional `scopes` (default `openid email profile`). The redirect goes to the provider's authorization\nendpoint with `state` (single-use, 10 minutes), a nonce and PKCE (`S256`); the callback exchanges\nthe code, verifies the ID token (RS256 against the provider's JWKS: issuer, audience = client id,\nexpiry, nonce) or, without one, reads the userinfo endpoint, and signs in the account with the\nprovider's verified email (creating it on first sign-in). The redirect URI is\n`<--bitstride-public-url>/v1/auth/callback/{provider}`.\n\n## Jobs\n\nJobs are kept in a persisted queue shared by every instance on the database; an instance's executor\nclaims the oldest queued job of its trainer (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Trainers\n(`--bitstride-trainer`): `reference` (embedded: a character-level bigram model trained for real on\nCPU from base model `bitstride-char-tiny` or from a model it produced; RL jobs take policy-gradient\nsteps against an `exact_match` or `regex` reward) and `command` (an external program,\n`--bitstride-trainer-command`, speaking a JSON-lines protocol; see the README). A job on a base model\nthe trainer does not start from is refused with 400. Events and per-step metrics are listed at\n`…/jobs/{id}/events`. A job whose worker stopped (crash, restart) runs again from the start, at most\n3 times, then fails with code `worker_lost`.\n\n## Money\n\nAmounts are integers in micro-dollars (`*_micros`, 1 USD = 1 000 000). List prices per million\ntokens: input 500 000 (0.50 USD), output 1 500 000 (1.50 USD), trained 3 000 000 (3.00 USD). A\ncharge is `tokens × price / 1 000 000` rounded half up, once per usage bucket or invoice line; an\ninvoice's amount is the sum of its lines.\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`, `ev_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n- **Bodies**: JSON bodies are at most 64 KiB (chat requests 1 MiB, dataset uploads 16 MiB); a\n  larger body answers 413 `payload_too_large`.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP or recovery code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization (or a control-plane route in gateway mode) |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `payload_too_large` | 413 | a body over its limit |\n| `rate_limited` | 429 | too many requests or failed sign-ins; `Retry-After` says when to try again |\n| `upstream_error` | 502 | a deployment backend, OAuth provider or the auth service failed |\n| `upstream_timeout` | 504 | a deployment backend did not answer in time |\n| `not_ready` | 503 | readiness probe failed, or storage is unavailable |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -10706,7 +11749,7 @@ let response = client.health()
     }
     /**Readiness probe
 
-Readiness probe, in both runtime modes: 200 when the database answers a trivial query, otherwise 503 with code `not_ready` (also while the server is starting or draining). Needs no credentials.
+Readiness probe, in both runtime modes: 200 when the database answers, with how many deployments' backends passed (`deployments_ready`) and failed (`deployments_failed`) their health probe, so that an operator sees a gateway whose backends are down; otherwise 503 with code `not_ready` (also while the server is starting or draining). Needs no credentials.
 
 Sends a `GET` request to `/ready`
 
@@ -10811,7 +11854,7 @@ let response = client.oauth_callback()
     }
     /**Sign in with email and password
 
-Checks an email and password. For an account without MFA the answer is a full session (`mfa_required: false` plus the session fields). For an account with MFA the answer holds only `mfa_required: true` and a short-lived `mfa_token` (valid 5 minutes) that `POST /v1/auth/mfa/verify-login` exchanges, together with a TOTP code, for the session. Both shapes share the `LoginResponse` schema so that the operation has a single success type.
+Checks an email and password. For an account without MFA the answer is a full session (`mfa_required: false` plus the session fields). For an account with MFA the answer holds only `mfa_required: true` and a short-lived `mfa_token` (valid 5 minutes) that `POST /v1/auth/mfa/verify-login` exchanges, together with a TOTP code, for the session. Both shapes share the `LoginResponse` schema so that the operation has a single success type. Failed passwords are throttled per email address (see Attempt limits): a locked address answers 429 with `Retry-After`.
 
 Sends a `POST` request to `/v1/auth/login`
 
@@ -10872,7 +11915,7 @@ let response = client.mfa_disable()
     }
     /**Start MFA enrolment: get a TOTP secret
 
-Starts TOTP enrolment for the signed-in account: generates a new secret and returns it with an `otpauth://` URI for QR codes. MFA is not active until `POST /v1/auth/mfa/verify` confirms a code; calling this again before that replaces the pending secret. Session tokens only.
+Starts TOTP enrolment for the signed-in account: generates a new secret and returns it with an `otpauth://` URI for QR codes and ten one-time recovery codes (shown only here, stored as digests). MFA is not active until `POST /v1/auth/mfa/verify` confirms a code; calling this again before that replaces the pending secret and codes. Session tokens only.
 
 Sends a `POST` request to `/v1/auth/mfa/enroll`
 
@@ -10901,7 +11944,7 @@ let response = client.mfa_verify()
     }
     /**Finish a sign-in that needs a TOTP code
 
-Second sign-in step for accounts with MFA: exchanges the `mfa_token` from `POST /v1/auth/login` (or the OAuth callback) plus a current TOTP code for a full session. The `mfa_token` is spent on success; a wrong code leaves it usable until it expires (5 minutes).
+Second sign-in step for accounts with MFA: exchanges the `mfa_token` from `POST /v1/auth/login` (or the OAuth callback) plus either a current TOTP `code` or an unused `recovery_code` for a full session. The `mfa_token` is spent on success; a wrong code leaves it usable until it expires (5 minutes) or has seen 5 wrong codes. A recovery code works once.
 
 Sends a `POST` request to `/v1/auth/mfa/verify-login`
 
@@ -10960,7 +12003,7 @@ let response = client.verify_session()
     }
     /**OpenAI-compatible chat completion, deployment resolved from the host
 
-OpenAI-compatible chat completions for deployment-hostname routing: the deployment is the one whose subdomain is the first label of the `Host` header (`support-chat.gateway.example.com`); when the host names none (e.g. a bare IP), the `model` field is tried as a deployment subdomain or id. Everything else behaves as `POST /v1/inference/{deployment_id}/chat`, including the refusal of `stream: true`. Served in both runtime modes.
+OpenAI-compatible chat completions for deployment-hostname routing: the deployment is the one whose subdomain is the first label of the `Host` header (`support-chat.gateway.example.com`); when the host names none (e.g. a bare IP), the `model` field is tried as a deployment subdomain or id. Everything else behaves as `POST /v1/inference/{deployment_id}/chat`, streaming included, so the official OpenAI clients pointed at `<gateway>/v1` work unchanged. Served in both runtime modes.
 
 Sends a `POST` request to `/v1/chat/completions`
 
@@ -10994,7 +12037,7 @@ let response = client.list_datasets()
     }
     /**Create a dataset
 
-Creates an empty dataset (`status: pending_upload`). Its `purpose` decides which rows validation accepts and which jobs may use it. Upload the file next with `POST /v1/datasets/{id}/upload`. API keys need the `write` scope.
+Creates an empty dataset (`status: pending_upload`). Its `purpose` and `row_format` decide which rows validation accepts and which jobs may use it. Upload the file next with `POST /v1/datasets/{id}/upload`. API keys need the `write` scope.
 
 Sends a `POST` request to `/v1/datasets`
 
@@ -11081,7 +12124,7 @@ let response = client.upload_dataset()
     }
     /**Validate the uploaded dataset file
 
-Checks the uploaded file line by line and stores the outcome as the dataset's status (`valid` or `invalid`). Every non-empty line must be a JSON object; for purpose `fine_tuning` it needs a non-empty `messages` array of `{role, content}` objects, for purpose `rl` a non-empty `prompt` string. The report lists the first 20 problems. Validation runs synchronously. API keys need the `write` scope.
+Checks the uploaded file line by line against the dataset's `row_format` and stores the outcome as the dataset's status (`validating` while it runs, then `valid` or `invalid`). Every non-empty line must be a JSON object of that shape: `chat` needs a non-empty `messages` array of `{role, content}` objects with at least one `assistant` message, `preference` non-empty `prompt`, `chosen` and `rejected` strings, `prompt_completion` non-empty `prompt` and `completion` strings, and `prompt` (RL) a non-empty `prompt` string with an optional `answer` string. The report lists the first 20 problems by line number. Validation runs synchronously. API keys need the `write` scope.
 
 Sends a `POST` request to `/v1/datasets/{id}/validate`
 
@@ -11117,7 +12160,7 @@ let response = client.list_deployments()
     }
     /**Create a deployment
 
-Registers an inference backend under a subdomain and makes it routable at once (`status: active`): this control plane records the desired configuration and does not provision replicas itself. Subdomains are DNS labels, unique across the service and immutable. `endpoint` is the backend's base URL; the gateway POSTs the chat request to `<endpoint>/v1/chat/completions` for protocols `openai` and `http` (`grpc` backends cannot serve the chat routes). `builtin://echo` selects an in-process backend that answers with the last user message, handy for smoke tests. Defaults: region `local`, 1 replica, concurrency 16. API keys need the `write` scope.
+Registers an inference backend under a subdomain. The deployment starts `pending`; the health probe asks the backend whether it serves (`GET <endpoint>/v1/models` for protocol `openai`, `GET <endpoint>/health` for `http`) and moves it to `ready`, or to `failed` (`grpc` backends cannot serve the chat routes and fail). This control plane records the desired configuration and does not provision replicas itself. Subdomains are DNS labels, unique across the service and immutable. `endpoint` is the backend's base URL: a public http(s) address (private, loopback and link-local addresses are refused unless the server runs with `--bitstride-allow-private-backends`), `builtin://echo` (an in-process backend that answers with the last user message) or `builtin://model` with `model_id` naming a model the reference trainer produced (served in process). Defaults: region `local`, 1 replica, concurrency 16. API keys need the `write` scope.
 
 Sends a `POST` request to `/v1/deployments`
 
@@ -11149,7 +12192,7 @@ let response = client.get_deployment()
     }
     /**Update a deployment
 
-Changes a deployment's settings; omitted fields stay as they are and the subdomain never changes. Setting `status` to `stopped` makes the chat routes refuse it (409) until it is set back to `active`; there is no delete. API keys need the `write` scope.
+Changes a deployment's settings; omitted fields stay as they are and the subdomain never changes. `status: stopped` makes the chat routes refuse it (409) until `status: active`, which (like a new `endpoint`) sends it back to `pending` for the health probe; there is no delete. API keys need the `write` scope.
 
 Sends a `PUT` request to `/v1/deployments/{id}`
 
@@ -11187,7 +12230,7 @@ let response = client.list_fine_tuning_jobs()
     }
     /**Create a fine-tuning job
 
-Queues a supervised fine-tuning job. The training (and optional validation) dataset must belong to the organization, have purpose `fine_tuning` and status `valid`. Omitted hyperparameters get defaults (3 epochs, batch size 8, multiplier 1.0), shown in the answer. The job starts `queued`; it moves on when a training worker picks it up (this server has none attached, so jobs stay `queued` until cancelled). API keys need the `write` scope.
+Queues a supervised fine-tuning job. The training (and optional validation) dataset must belong to the organization, have purpose `fine_tuning` and status `valid`, and the configured trainer must start from `base_model` (400 otherwise). Omitted hyperparameters get defaults (3 epochs, batch size 8, multiplier 1.0), shown in the answer. The job starts `queued`, becomes `running` when an executor claims it, and ends `succeeded` (with `fine_tuned_model`, a new model whose lineage names the job and the dataset), `failed` (with `error`) or `cancelled`. API keys need the `write` scope.
 
 Sends a `POST` request to `/v1/fine_tuning/jobs`
 
@@ -11234,9 +12277,30 @@ let response = client.cancel_fine_tuning_job()
     pub fn cancel_fine_tuning_job(&self) -> builder::CancelFineTuningJob<'_> {
         builder::CancelFineTuningJob::new(self)
     }
+    /**List a fine-tuning job's events
+
+Lists what happened while the job ran, newest first: log messages and, per training step, a `metrics` event (`train_loss` for fine-tuning, mean `reward` for RL). API keys need the `read` scope.
+
+Sends a `GET` request to `/v1/fine_tuning/jobs/{id}/events`
+
+Arguments:
+- `id`: Job id.
+- `after`: Id of the last item of the previous page; the page starts after it. An id that is not in this list answers 400.
+- `limit`: Page size, 1 to 100; 20 when omitted.
+```ignore
+let response = client.list_fine_tuning_job_events()
+    .id(id)
+    .after(after)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn list_fine_tuning_job_events(&self) -> builder::ListFineTuningJobEvents<'_> {
+        builder::ListFineTuningJobEvents::new(self)
+    }
     /**Chat completion against a named deployment
 
-Runs a chat completion on the deployment named in the path: authenticates the caller (API keys need the `inference` scope), checks that the deployment belongs to the caller's organization and is `active`, forwards the request to its backend, records usage, and relays the completion. Responses are never streamed: `stream: true` answers 400 `streaming_not_supported`. A backend that fails, times out (60 s) or answers something that is not a chat completion gives 502 `upstream_error`. Served in both runtime modes.
+Runs a chat completion on the deployment named in the path: authenticates the caller (API keys need the `inference` scope), checks that the deployment belongs to the caller's organization and is `ready`, applies the rate and concurrency limits, forwards the request (unknown fields included) to `<endpoint>/v1/chat/completions`, records usage (from the backend's `usage`, counted when absent) and relays the completion with `deployment_id` added. With `stream: true` the backend's server-sent events are passed through as they arrive. A backend that fails or answers something that is not a chat completion gives 502 `upstream_error`; one that does not answer within `--bitstride-backend-timeout-ms` (60 s) 504 `upstream_timeout`. Served in both runtime modes. This path is not one the OpenAI clients build; point them at `/v1/chat/completions`, which they use unchanged.
 
 Sends a `POST` request to `/v1/inference/{deployment_id}/chat`
 
@@ -11255,7 +12319,7 @@ let response = client.deployment_chat()
     }
     /**List invoices
 
-Lists the organization's monthly invoices, newest first. The current month always appears as a `draft` whose totals follow usage so far; when a month ends its invoice becomes `open`. `paid` and `void` are set by the billing back office. API keys need the `read` scope.
+Lists the organization's monthly invoices, newest first, one per month since its first usage (or its creation). The current month is a `draft` whose lines follow usage so far; a month that has ended is `open`; `paid` and `void` are set by the back office (`quartet admin bitstride invoice-status`). Each invoice has one line per model and kind of token, priced at the list prices (see Money) and rounded half up per line; `amount_micros` is the sum of the lines. API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/invoices`
 
@@ -11274,7 +12338,7 @@ let response = client.list_invoices()
     }
     /**List models
 
-Lists the organization's models (registered ones and training outputs), newest first. API keys need the `read` scope.
+Lists the organization's models (registered ones and training outputs, newest first), then the base models the configured trainer can start from (`source: base`; `bitstride-char-tiny` for the reference trainer, `--bitstride-command-base-models` for the command trainer). API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/models`
 
@@ -11308,7 +12372,7 @@ let response = client.create_model()
     }
     /**Get a model
 
-Fetches one model. API keys need the `read` scope.
+Fetches one model: one of the organization's, or a base model by its name. API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/models/{id}`
 
@@ -11510,7 +12574,7 @@ let response = client.list_rl_jobs()
     }
     /**Create an RL job
 
-Queues a reinforcement-learning job: a policy (`base_model`) is sampled on the prompts of an `rl` dataset inside an environment, completions are scored by the reward function, and the policy is optimised with the chosen algorithm (`grpo` by default). The dataset must have purpose `rl` and status `valid`. Omitted hyperparameters get defaults (1 epoch, batch size 16, learning rate 1e-6, group size 8). Jobs start `queued` and, as for fine-tuning, stay there on this server until cancelled. API keys need the `write` scope.
+Queues a reinforcement-learning job: a policy (`base_model`) is sampled on the prompts of an `rl` dataset inside an environment, completions are scored by the reward function, and the policy is optimised with the chosen algorithm (`grpo` by default). The dataset must have purpose `rl` and status `valid`, and the configured trainer must start from `base_model`. Omitted hyperparameters get defaults (1 epoch, batch size 16, learning rate 1e-6, group size 8). Jobs move through the same states as fine-tuning jobs; the result is `result_model`. API keys need the `write` scope.
 
 Sends a `POST` request to `/v1/rl/jobs`
 
@@ -11557,9 +12621,30 @@ let response = client.cancel_rl_job()
     pub fn cancel_rl_job(&self) -> builder::CancelRlJob<'_> {
         builder::CancelRlJob::new(self)
     }
+    /**List an RL job's events
+
+Lists what happened while the job ran, newest first: log messages and, per training step, a `metrics` event (`train_loss` for fine-tuning, mean `reward` for RL). API keys need the `read` scope.
+
+Sends a `GET` request to `/v1/rl/jobs/{id}/events`
+
+Arguments:
+- `id`: Job id.
+- `after`: Id of the last item of the previous page; the page starts after it. An id that is not in this list answers 400.
+- `limit`: Page size, 1 to 100; 20 when omitted.
+```ignore
+let response = client.list_rl_job_events()
+    .id(id)
+    .after(after)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn list_rl_job_events(&self) -> builder::ListRlJobEvents<'_> {
+        builder::ListRlJobEvents::new(self)
+    }
     /**Usage by day and model
 
-Reports the organization's inference usage in a window, bucketed by UTC day and model, from the records the gateway writes for every completion it serves. Cost uses a flat list price of 0.50 USD per million input tokens and 1.50 USD per million output tokens. The window defaults to the 30 days before now and may span at most 366 days. API keys need the `read` scope.
+Reports the organization's usage in a window, bucketed by UTC day and model, from the records the gateway writes for every completion it serves and each training job that succeeds (trained tokens, under the job's base model). Costs are integers in micro-dollars at the list prices (see Money), rounded half up per bucket; the totals are the sums of the buckets. The window defaults to the 30 days before now and may span at most 366 days. API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/usage`
 
@@ -12028,6 +13113,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -12346,6 +13438,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -13232,7 +14331,28 @@ pub mod builder {
                         ),
                     )
                 }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                504u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -14806,6 +15926,136 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_fine_tuning_job_events`]
+
+[`Client::list_fine_tuning_job_events`]: super::Client::list_fine_tuning_job_events*/
+    #[derive(Debug, Clone)]
+    pub struct ListFineTuningJobEvents<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> ListFineTuningJobEvents<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                after: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/fine_tuning/jobs/{id}/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::JobEventList>, Error<types::ErrorEnvelope>> {
+            let Self { client, id, after, limit } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/fine_tuning/jobs/{}/events", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_fine_tuning_job_events",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::deployment_chat`]
 
 [`Client::deployment_chat`]: super::Client::deployment_chat*/
@@ -14939,7 +16189,28 @@ pub mod builder {
                         ),
                     )
                 }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                504u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -15994,6 +17265,13 @@ pub mod builder {
                         ),
                     )
                 }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16179,6 +17457,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -16683,6 +17968,135 @@ pub mod builder {
                     )
                 }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_rl_job_events`]
+
+[`Client::list_rl_job_events`]: super::Client::list_rl_job_events*/
+    #[derive(Debug, Clone)]
+    pub struct ListRlJobEvents<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> ListRlJobEvents<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                after: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/rl/jobs/{id}/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::JobEventList>, Error<types::ErrorEnvelope>> {
+            let Self { client, id, after, limit } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/rl/jobs/{}/events", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_rl_job_events",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -71,6 +71,179 @@ get-document call. Note the camel-case `statusCode`.
             Default::default()
         }
     }
+    ///One clause, or a list of clauses.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum DslClauses {
+        QueryDsl(::std::boxed::Box<QueryDsl>),
+        Array(::std::vec::Vec<QueryDsl>),
+    }
+    impl ::std::convert::From<::std::boxed::Box<QueryDsl>> for DslClauses {
+        fn from(value: ::std::boxed::Box<QueryDsl>) -> Self {
+            Self::QueryDsl(value)
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<QueryDsl>> for DslClauses {
+        fn from(value: ::std::vec::Vec<QueryDsl>) -> Self {
+            Self::Array(value)
+        }
+    }
+    ///An RFC 3339 time (`2024-01-01T00:00:00Z`) or a date (`2024-01-01`, midnight UTC).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct DslDate {
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_0: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_1: ::std::option::Option<::chrono::naive::NaiveDate>,
+    }
+    impl DslDate {
+        pub fn builder() -> builder::DslDate {
+            Default::default()
+        }
+    }
+    ///A string, number or boolean, compared as its text.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum DslScalar {
+        String(::std::string::String),
+        Number(f64),
+        Boolean(bool),
+    }
+    impl ::std::fmt::Display for DslScalar {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+                Self::Boolean(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<f64> for DslScalar {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    impl ::std::convert::From<bool> for DslScalar {
+        fn from(value: bool) -> Self {
+            Self::Boolean(value)
+        }
+    }
+    ///One field, and the text to find (or `{"query": …, "operator": "and"}`); other options are accepted and ignored.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct DslTextQuery(
+        pub ::std::collections::HashMap<::std::string::String, DslTextQueryValue>,
+    );
+    impl ::std::ops::Deref for DslTextQuery {
+        type Target = ::std::collections::HashMap<
+            ::std::string::String,
+            DslTextQueryValue,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::collections::HashMap<::std::string::String, DslTextQueryValue> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DslTextQuery>
+    for ::std::collections::HashMap<::std::string::String, DslTextQueryValue> {
+        fn from(value: DslTextQuery) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::std::collections::HashMap<::std::string::String, DslTextQueryValue>,
+    > for DslTextQuery {
+        fn from(
+            value: ::std::collections::HashMap<::std::string::String, DslTextQueryValue>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///`DslTextQueryValue`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct DslTextQueryValue {
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_0: ::std::option::Option<DslScalar>,
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_1: ::std::option::Option<DslTextQueryValueSubtype1>,
+    }
+    impl DslTextQueryValue {
+        pub fn builder() -> builder::DslTextQueryValue {
+            Default::default()
+        }
+    }
+    ///`DslTextQueryValueSubtype1`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DslTextQueryValueSubtype1 {
+        ///`and`: every word must match; `or` (default): any word. Letter case is ignored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub operator: ::std::option::Option<DslTextQueryValueSubtype1Operator>,
+        pub query: DslScalar,
+    }
+    impl DslTextQueryValueSubtype1 {
+        pub fn builder() -> builder::DslTextQueryValueSubtype1 {
+            Default::default()
+        }
+    }
+    ///`and`: every word must match; `or` (default): any word. Letter case is ignored.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct DslTextQueryValueSubtype1Operator(::std::string::String);
+    impl ::std::ops::Deref for DslTextQueryValueSubtype1Operator {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DslTextQueryValueSubtype1Operator>
+    for ::std::string::String {
+        fn from(value: DslTextQueryValueSubtype1Operator) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for DslTextQueryValueSubtype1Operator {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^([aA][nN][dD]|[oO][rR])$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^([aA][nN][dD]|[oO][rR])$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DslTextQueryValueSubtype1Operator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DslTextQueryValueSubtype1Operator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DslTextQueryValueSubtype1Operator {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Elasticsearch get-document shape around one `Document`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EsGetResult {
@@ -245,9 +418,9 @@ get-document call. Note the camel-case `statusCode`.
     pub struct FaceSearchRequest {
         ///The probe image (JPEG or PNG) in standard base64; at most 5242880 bytes once decoded.
         pub image_base64: FaceSearchRequestImageBase64,
-        ///How many matches to return at most.
-        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 3>")]
-        pub top_k: ::std::num::NonZeroU64,
+        ///How many matches to return at most (`null` means the default).
+        #[serde(default = "defaults::face_search_request_top_k")]
+        pub top_k: ::std::option::Option<::std::num::NonZeroU64>,
     }
     impl FaceSearchRequest {
         pub fn builder() -> builder::FaceSearchRequest {
@@ -347,41 +520,301 @@ get-document call. Note the camel-case `statusCode`.
             Default::default()
         }
     }
-    /**What to search for. Either free text, searched in `title`, `summary` and `content`;
-or an Elasticsearch query DSL object with exactly one top-level clause, written as
-Elasticsearch writes it. Supported clauses: `match_all`, `match`, `match_phrase`,
-`multi_match` (full-text fields), `term` and `terms` (keyword fields, exact value),
-`range` (`gt`/`gte`/`lt`/`lte` on `published_at`), `ids` (`{"values": [...]}`) and
-`bool` (`must`, `should`, `must_not`, `filter`, each one clause or a list, nesting
-allowed). Any other clause, at any depth, is answered with 400
-`unsupported query clause: <name>`. Clauses that only filter (`term`, `terms`,
-`range`, `ids`, `match_all`, `bool.filter`) give every hit a score of 1.0.
+    /**An Elasticsearch query DSL object with exactly one clause, written as Elasticsearch
+writes it. `match`, `match_phrase` and `multi_match` search full-text fields
+(`title`, `summary`, `content`; on a keyword field they match the exact value);
+`term` and `terms` match keyword fields (`id`, `source`, `language`, `jurisdiction`,
+`tags`, `url`) exactly; `range` bounds `published_at` (RFC 3339 time or `YYYY-MM-DD`
+date); `ids` selects documents by id; `bool` combines clauses (`must`, `should`,
+`must_not`, `filter`, each one clause or a list, nesting allowed). A field the corpus
+does not have matches nothing. Any other clause, at any depth, is answered with 400
+`unsupported query clause: <name>`, and a clause whose argument has another shape
+than described here with 400 `malformed query clause: <name>`. Clauses that only
+filter (`term`, `terms`, `range`, `ids`, `match_all`, `bool.filter`) give every hit
+a score of 1.0.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct QueryDsl {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub bool: ::std::option::Option<QueryDslBool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ids: ::std::option::Option<QueryDslIds>,
+        #[serde(
+            rename = "match",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub match_: ::std::option::Option<DslTextQuery>,
+        ///Every document. Its options (`boost`) are accepted and ignored.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub match_all: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub match_phrase: ::std::option::Option<DslTextQuery>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub multi_match: ::std::option::Option<QueryDslMultiMatch>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub range: ::std::option::Option<QueryDslRange>,
+        ///One field, and the exact value (or `{"value": …}`).
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub term: ::std::collections::HashMap<::std::string::String, QueryDslTermValue>,
+        ///One field, and a list of exact values (any of them matches).
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub terms: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::vec::Vec<DslScalar>,
+        >,
+    }
+    impl QueryDsl {
+        pub fn builder() -> builder::QueryDsl {
+            Default::default()
+        }
+    }
+    ///A combination of clauses; with no `must`, `should` or `filter` it matches every document not excluded by `must_not`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct QueryDslBool {
+        ///Accepted and ignored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub boost: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filter: ::std::option::Option<DslClauses>,
+        ///Accepted and ignored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub minimum_should_match: ::std::option::Option<QueryDslBoolMinimumShouldMatch>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub must: ::std::option::Option<DslClauses>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub must_not: ::std::option::Option<DslClauses>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub should: ::std::option::Option<DslClauses>,
+    }
+    impl QueryDslBool {
+        pub fn builder() -> builder::QueryDslBool {
+            Default::default()
+        }
+    }
+    ///Accepted and ignored.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum QueryDslBoolMinimumShouldMatch {
+        Int64(i64),
+        String(::std::string::String),
+    }
+    impl ::std::fmt::Display for QueryDslBoolMinimumShouldMatch {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Int64(x) => x.fmt(f),
+                Self::String(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for QueryDslBoolMinimumShouldMatch {
+        fn from(value: i64) -> Self {
+            Self::Int64(value)
+        }
+    }
+    ///`QueryDslIds`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct QueryDslIds {
+        pub values: ::std::vec::Vec<::std::string::String>,
+    }
+    impl QueryDslIds {
+        pub fn builder() -> builder::QueryDslIds {
+            Default::default()
+        }
+    }
+    ///The text searched in several fields (default the three full-text fields).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct QueryDslMultiMatch {
+        ///Field names; a `^boost` suffix is accepted and ignored.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub fields: ::std::vec::Vec<::std::string::String>,
+        pub query: DslScalar,
+    }
+    impl QueryDslMultiMatch {
+        pub fn builder() -> builder::QueryDslMultiMatch {
+            Default::default()
+        }
+    }
+    ///Bounds on `published_at`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct QueryDslRange {
+        pub published_at: QueryDslRangePublishedAt,
+    }
+    impl QueryDslRange {
+        pub fn builder() -> builder::QueryDslRange {
+            Default::default()
+        }
+    }
+    ///At least one bound.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged, deny_unknown_fields)]
+    pub enum QueryDslRangePublishedAt {
+        Variant0 {
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            boost: ::std::option::Option<f64>,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            format: ::std::option::Option<::std::string::String>,
+            gt: DslDate,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            time_zone: ::std::option::Option<::std::string::String>,
+        },
+        Variant1 {
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            boost: ::std::option::Option<f64>,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            format: ::std::option::Option<::std::string::String>,
+            gte: DslDate,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            time_zone: ::std::option::Option<::std::string::String>,
+        },
+        Variant2 {
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            boost: ::std::option::Option<f64>,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            format: ::std::option::Option<::std::string::String>,
+            lt: DslDate,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            time_zone: ::std::option::Option<::std::string::String>,
+        },
+        Variant3 {
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            boost: ::std::option::Option<f64>,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            format: ::std::option::Option<::std::string::String>,
+            lte: DslDate,
+            ///Accepted and ignored.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            time_zone: ::std::option::Option<::std::string::String>,
+        },
+    }
+    ///`QueryDslTermValue`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct QueryDslTermValue {
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_0: ::std::option::Option<DslScalar>,
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_1: ::std::option::Option<QueryDslTermValueSubtype1>,
+    }
+    impl QueryDslTermValue {
+        pub fn builder() -> builder::QueryDslTermValue {
+            Default::default()
+        }
+    }
+    ///`QueryDslTermValueSubtype1`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct QueryDslTermValueSubtype1 {
+        pub value: DslScalar,
+    }
+    impl QueryDslTermValueSubtype1 {
+        pub fn builder() -> builder::QueryDslTermValueSubtype1 {
+            Default::default()
+        }
+    }
+    /**What to search for: free text, searched in `title`, `summary` and `content` (it must
+hold something other than spaces, tabs and line breaks), or an Elasticsearch query
+DSL object (`QueryDsl`).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum QueryInput {
-        String(::std::string::String),
-        Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        String(QueryInputString),
+        QueryDsl(QueryDsl),
     }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for QueryInput {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self::Object(value)
+    impl ::std::convert::From<QueryInputString> for QueryInput {
+        fn from(value: QueryInputString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<QueryDsl> for QueryInput {
+        fn from(value: QueryDsl) -> Self {
+            Self::QueryDsl(value)
+        }
+    }
+    ///Free text.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QueryInputString(::std::string::String);
+    impl ::std::ops::Deref for QueryInputString {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QueryInputString> for ::std::string::String {
+        fn from(value: QueryInputString) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QueryInputString {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("[^ \\t\\n\\r]").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"[^ \\t\\n\\r]\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryInputString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QueryInputString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QueryInputString {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Body of `POST /query`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct QueryRequest {
         ///Number of hits to skip, for paging.
-        #[serde(default)]
-        pub from: i64,
+        #[serde(default = "defaults::query_request_from")]
+        pub from: ::std::option::Option<i64>,
         pub query: QueryInput,
         ///Number of hits to return.
-        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 10>")]
-        pub size: ::std::num::NonZeroU64,
+        #[serde(default = "defaults::query_request_size")]
+        pub size: ::std::option::Option<::std::num::NonZeroU64>,
     }
     impl QueryRequest {
         pub fn builder() -> builder::QueryRequest {
@@ -789,6 +1222,205 @@ repeats the HTTP status code so that a client reading only the body still sees i
                 Self {
                     body: Ok(value.body),
                     status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DslDate {
+            subtype_0: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            subtype_1: ::std::result::Result<
+                ::std::option::Option<::chrono::naive::NaiveDate>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DslDate {
+            fn default() -> Self {
+                Self {
+                    subtype_0: Ok(Default::default()),
+                    subtype_1: Ok(Default::default()),
+                }
+            }
+        }
+        impl DslDate {
+            pub fn subtype_0<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_0 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_0: {e}")
+                    });
+                self
+            }
+            pub fn subtype_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::naive::NaiveDate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_1: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DslDate> for super::DslDate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DslDate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    subtype_0: value.subtype_0?,
+                    subtype_1: value.subtype_1?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DslDate> for DslDate {
+            fn from(value: super::DslDate) -> Self {
+                Self {
+                    subtype_0: Ok(value.subtype_0),
+                    subtype_1: Ok(value.subtype_1),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DslTextQueryValue {
+            subtype_0: ::std::result::Result<
+                ::std::option::Option<super::DslScalar>,
+                ::std::string::String,
+            >,
+            subtype_1: ::std::result::Result<
+                ::std::option::Option<super::DslTextQueryValueSubtype1>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DslTextQueryValue {
+            fn default() -> Self {
+                Self {
+                    subtype_0: Ok(Default::default()),
+                    subtype_1: Ok(Default::default()),
+                }
+            }
+        }
+        impl DslTextQueryValue {
+            pub fn subtype_0<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslScalar>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_0 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_0: {e}")
+                    });
+                self
+            }
+            pub fn subtype_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DslTextQueryValueSubtype1>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_1: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DslTextQueryValue> for super::DslTextQueryValue {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DslTextQueryValue,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    subtype_0: value.subtype_0?,
+                    subtype_1: value.subtype_1?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DslTextQueryValue> for DslTextQueryValue {
+            fn from(value: super::DslTextQueryValue) -> Self {
+                Self {
+                    subtype_0: Ok(value.subtype_0),
+                    subtype_1: Ok(value.subtype_1),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DslTextQueryValueSubtype1 {
+            operator: ::std::result::Result<
+                ::std::option::Option<super::DslTextQueryValueSubtype1Operator>,
+                ::std::string::String,
+            >,
+            query: ::std::result::Result<super::DslScalar, ::std::string::String>,
+        }
+        impl ::std::default::Default for DslTextQueryValueSubtype1 {
+            fn default() -> Self {
+                Self {
+                    operator: Ok(Default::default()),
+                    query: Err("no value supplied for query".to_string()),
+                }
+            }
+        }
+        impl DslTextQueryValueSubtype1 {
+            pub fn operator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DslTextQueryValueSubtype1Operator>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operator: {e}")
+                    });
+                self
+            }
+            pub fn query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DslScalar>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for query: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DslTextQueryValueSubtype1>
+        for super::DslTextQueryValueSubtype1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DslTextQueryValueSubtype1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    operator: value.operator?,
+                    query: value.query?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DslTextQueryValueSubtype1>
+        for DslTextQueryValueSubtype1 {
+            fn from(value: super::DslTextQueryValueSubtype1) -> Self {
+                Self {
+                    operator: Ok(value.operator),
+                    query: Ok(value.query),
                 }
             }
         }
@@ -1345,15 +1977,16 @@ repeats the HTTP status code so that a client reading only the body still sees i
                 super::FaceSearchRequestImageBase64,
                 ::std::string::String,
             >,
-            top_k: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            top_k: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FaceSearchRequest {
             fn default() -> Self {
                 Self {
                     image_base64: Err("no value supplied for image_base64".to_string()),
-                    top_k: Ok(
-                        super::defaults::default_nzu64::<::std::num::NonZeroU64, 3>(),
-                    ),
+                    top_k: Ok(super::defaults::face_search_request_top_k()),
                 }
             }
         }
@@ -1372,7 +2005,9 @@ repeats the HTTP status code so that a client reading only the body still sees i
             }
             pub fn top_k<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.top_k = value
@@ -1590,26 +2225,644 @@ repeats the HTTP status code so that a client reading only the body still sees i
             }
         }
         #[derive(Clone, Debug)]
+        pub struct QueryDsl {
+            bool: ::std::result::Result<
+                ::std::option::Option<super::QueryDslBool>,
+                ::std::string::String,
+            >,
+            ids: ::std::result::Result<
+                ::std::option::Option<super::QueryDslIds>,
+                ::std::string::String,
+            >,
+            match_: ::std::result::Result<
+                ::std::option::Option<super::DslTextQuery>,
+                ::std::string::String,
+            >,
+            match_all: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            match_phrase: ::std::result::Result<
+                ::std::option::Option<super::DslTextQuery>,
+                ::std::string::String,
+            >,
+            multi_match: ::std::result::Result<
+                ::std::option::Option<super::QueryDslMultiMatch>,
+                ::std::string::String,
+            >,
+            range: ::std::result::Result<
+                ::std::option::Option<super::QueryDslRange>,
+                ::std::string::String,
+            >,
+            term: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    super::QueryDslTermValue,
+                >,
+                ::std::string::String,
+            >,
+            terms: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::vec::Vec<super::DslScalar>,
+                >,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryDsl {
+            fn default() -> Self {
+                Self {
+                    bool: Ok(Default::default()),
+                    ids: Ok(Default::default()),
+                    match_: Ok(Default::default()),
+                    match_all: Ok(Default::default()),
+                    match_phrase: Ok(Default::default()),
+                    multi_match: Ok(Default::default()),
+                    range: Ok(Default::default()),
+                    term: Ok(Default::default()),
+                    terms: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryDsl {
+            pub fn bool<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QueryDslBool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bool = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bool: {e}")
+                    });
+                self
+            }
+            pub fn ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QueryDslIds>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ids: {e}")
+                    });
+                self
+            }
+            pub fn match_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslTextQuery>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.match_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for match_: {e}")
+                    });
+                self
+            }
+            pub fn match_all<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.match_all = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for match_all: {e}")
+                    });
+                self
+            }
+            pub fn match_phrase<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslTextQuery>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.match_phrase = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for match_phrase: {e}")
+                    });
+                self
+            }
+            pub fn multi_match<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryDslMultiMatch>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_match = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for multi_match: {e}")
+                    });
+                self
+            }
+            pub fn range<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QueryDslRange>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.range = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for range: {e}")
+                    });
+                self
+            }
+            pub fn term<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::QueryDslTermValue,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.term = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for term: {e}")
+                    });
+                self
+            }
+            pub fn terms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<super::DslScalar>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.terms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for terms: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDsl> for super::QueryDsl {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDsl,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bool: value.bool?,
+                    ids: value.ids?,
+                    match_: value.match_?,
+                    match_all: value.match_all?,
+                    match_phrase: value.match_phrase?,
+                    multi_match: value.multi_match?,
+                    range: value.range?,
+                    term: value.term?,
+                    terms: value.terms?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryDsl> for QueryDsl {
+            fn from(value: super::QueryDsl) -> Self {
+                Self {
+                    bool: Ok(value.bool),
+                    ids: Ok(value.ids),
+                    match_: Ok(value.match_),
+                    match_all: Ok(value.match_all),
+                    match_phrase: Ok(value.match_phrase),
+                    multi_match: Ok(value.multi_match),
+                    range: Ok(value.range),
+                    term: Ok(value.term),
+                    terms: Ok(value.terms),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslBool {
+            boost: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            filter: ::std::result::Result<
+                ::std::option::Option<super::DslClauses>,
+                ::std::string::String,
+            >,
+            minimum_should_match: ::std::result::Result<
+                ::std::option::Option<super::QueryDslBoolMinimumShouldMatch>,
+                ::std::string::String,
+            >,
+            must: ::std::result::Result<
+                ::std::option::Option<super::DslClauses>,
+                ::std::string::String,
+            >,
+            must_not: ::std::result::Result<
+                ::std::option::Option<super::DslClauses>,
+                ::std::string::String,
+            >,
+            should: ::std::result::Result<
+                ::std::option::Option<super::DslClauses>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryDslBool {
+            fn default() -> Self {
+                Self {
+                    boost: Ok(Default::default()),
+                    filter: Ok(Default::default()),
+                    minimum_should_match: Ok(Default::default()),
+                    must: Ok(Default::default()),
+                    must_not: Ok(Default::default()),
+                    should: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryDslBool {
+            pub fn boost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.boost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for boost: {e}")
+                    });
+                self
+            }
+            pub fn filter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslClauses>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filter: {e}")
+                    });
+                self
+            }
+            pub fn minimum_should_match<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryDslBoolMinimumShouldMatch>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minimum_should_match = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minimum_should_match: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn must<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslClauses>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.must = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for must: {e}")
+                    });
+                self
+            }
+            pub fn must_not<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslClauses>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.must_not = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for must_not: {e}")
+                    });
+                self
+            }
+            pub fn should<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslClauses>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.should = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for should: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslBool> for super::QueryDslBool {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslBool,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    boost: value.boost?,
+                    filter: value.filter?,
+                    minimum_should_match: value.minimum_should_match?,
+                    must: value.must?,
+                    must_not: value.must_not?,
+                    should: value.should?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslBool> for QueryDslBool {
+            fn from(value: super::QueryDslBool) -> Self {
+                Self {
+                    boost: Ok(value.boost),
+                    filter: Ok(value.filter),
+                    minimum_should_match: Ok(value.minimum_should_match),
+                    must: Ok(value.must),
+                    must_not: Ok(value.must_not),
+                    should: Ok(value.should),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslIds {
+            values: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryDslIds {
+            fn default() -> Self {
+                Self {
+                    values: Err("no value supplied for values".to_string()),
+                }
+            }
+        }
+        impl QueryDslIds {
+            pub fn values<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.values = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for values: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslIds> for super::QueryDslIds {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslIds,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { values: value.values? })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslIds> for QueryDslIds {
+            fn from(value: super::QueryDslIds) -> Self {
+                Self { values: Ok(value.values) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslMultiMatch {
+            fields: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            query: ::std::result::Result<super::DslScalar, ::std::string::String>,
+        }
+        impl ::std::default::Default for QueryDslMultiMatch {
+            fn default() -> Self {
+                Self {
+                    fields: Ok(Default::default()),
+                    query: Err("no value supplied for query".to_string()),
+                }
+            }
+        }
+        impl QueryDslMultiMatch {
+            pub fn fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fields: {e}")
+                    });
+                self
+            }
+            pub fn query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DslScalar>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for query: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslMultiMatch> for super::QueryDslMultiMatch {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslMultiMatch,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    fields: value.fields?,
+                    query: value.query?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslMultiMatch> for QueryDslMultiMatch {
+            fn from(value: super::QueryDslMultiMatch) -> Self {
+                Self {
+                    fields: Ok(value.fields),
+                    query: Ok(value.query),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslRange {
+            published_at: ::std::result::Result<
+                super::QueryDslRangePublishedAt,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryDslRange {
+            fn default() -> Self {
+                Self {
+                    published_at: Err("no value supplied for published_at".to_string()),
+                }
+            }
+        }
+        impl QueryDslRange {
+            pub fn published_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QueryDslRangePublishedAt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.published_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for published_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslRange> for super::QueryDslRange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslRange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    published_at: value.published_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslRange> for QueryDslRange {
+            fn from(value: super::QueryDslRange) -> Self {
+                Self {
+                    published_at: Ok(value.published_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslTermValue {
+            subtype_0: ::std::result::Result<
+                ::std::option::Option<super::DslScalar>,
+                ::std::string::String,
+            >,
+            subtype_1: ::std::result::Result<
+                ::std::option::Option<super::QueryDslTermValueSubtype1>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryDslTermValue {
+            fn default() -> Self {
+                Self {
+                    subtype_0: Ok(Default::default()),
+                    subtype_1: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryDslTermValue {
+            pub fn subtype_0<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DslScalar>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_0 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_0: {e}")
+                    });
+                self
+            }
+            pub fn subtype_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryDslTermValueSubtype1>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_1: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslTermValue> for super::QueryDslTermValue {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslTermValue,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    subtype_0: value.subtype_0?,
+                    subtype_1: value.subtype_1?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslTermValue> for QueryDslTermValue {
+            fn from(value: super::QueryDslTermValue) -> Self {
+                Self {
+                    subtype_0: Ok(value.subtype_0),
+                    subtype_1: Ok(value.subtype_1),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryDslTermValueSubtype1 {
+            value: ::std::result::Result<super::DslScalar, ::std::string::String>,
+        }
+        impl ::std::default::Default for QueryDslTermValueSubtype1 {
+            fn default() -> Self {
+                Self {
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl QueryDslTermValueSubtype1 {
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DslScalar>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryDslTermValueSubtype1>
+        for super::QueryDslTermValueSubtype1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryDslTermValueSubtype1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { value: value.value? })
+            }
+        }
+        impl ::std::convert::From<super::QueryDslTermValueSubtype1>
+        for QueryDslTermValueSubtype1 {
+            fn from(value: super::QueryDslTermValueSubtype1) -> Self {
+                Self { value: Ok(value.value) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct QueryRequest {
-            from: ::std::result::Result<i64, ::std::string::String>,
+            from: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             query: ::std::result::Result<super::QueryInput, ::std::string::String>,
-            size: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            size: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for QueryRequest {
             fn default() -> Self {
                 Self {
-                    from: Ok(Default::default()),
+                    from: Ok(super::defaults::query_request_from()),
                     query: Err("no value supplied for query".to_string()),
-                    size: Ok(
-                        super::defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
-                    ),
+                    size: Ok(super::defaults::query_request_size()),
                 }
             }
         }
         impl QueryRequest {
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -1633,7 +2886,9 @@ repeats the HTTP status code so that a client reading only the body still sees i
             }
             pub fn size<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.size = value
@@ -1975,14 +3230,18 @@ repeats the HTTP status code so that a client reading only the body still sees i
     }
     /// Generation of default values for serde.
     pub mod defaults {
-        pub(super) fn default_nzu64<T, const V: u64>() -> T
-        where
-            T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
-            <T as ::std::convert::TryFrom<
-                ::std::num::NonZeroU64,
-            >>::Error: ::std::fmt::Debug,
-        {
-            T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+        pub(super) fn face_search_request_top_k() -> ::std::option::Option<
+            ::std::num::NonZeroU64,
+        > {
+            ::std::option::Option::Some(::std::num::NonZeroU64::new(3).unwrap())
+        }
+        pub(super) fn query_request_from() -> ::std::option::Option<i64> {
+            ::std::option::Option::Some(0_i64)
+        }
+        pub(super) fn query_request_size() -> ::std::option::Option<
+            ::std::num::NonZeroU64,
+        > {
+            ::std::option::Option::Some(::std::num::NonZeroU64::new(10).unwrap())
         }
     }
     /// Error types.
@@ -2200,15 +3459,16 @@ let response = client.get_document()
 Searches the corpus and answers the way an Elasticsearch client reports a `_search`
 call, wrapped in `{status, resp: {statusCode, body}}`. `query` is either free text
 (searched in `title`, `summary` and `content`, like a `multi_match` over those
-fields) or an Elasticsearch query DSL object; see `QueryInput` for the supported
-clauses. `size` (1 to 100, default 10) and `from` (0 or more, default 0) page
-through the hits, best first.
+fields) or an Elasticsearch query DSL object; see `QueryDsl` for the supported
+clauses. `size` (1 to 100, default 10) and `from` (0 to 9900, default 0) page
+through the hits, best first, so no page reaches beyond the 10000th hit. `null`
+for `size` or `from` means the default.
 
 Costs one credit once the body, the key and the query have been validated. Errors
 the server adds to the framework's own 400s, with their exact messages:
-`size must be between 1 and 100`, `from must be 0 or greater`,
-`from + size must not exceed 10000` (the deepest page the server will fetch),
-`query must not be empty` (empty text, or a DSL object with no clause),
+`size must be between 1 and 100`, `from must be between 0 and 9900`,
+`query must not be empty` (text of nothing but spaces, tabs and line breaks, or a
+DSL object with no clause),
 `unsupported query clause: <name>` (a clause outside the supported list, at any
 depth) and `malformed query clause: <name>` (a supported clause whose argument has
 the wrong shape). The body may be at most 65536 bytes.

@@ -198,6 +198,14 @@ pub fn scenarios() -> Vec<Scenario> {
             ("client_secret", secret),
         ]
     };
+    let introspect = |status, example| Scenario::new("introspect_token", status, example);
+    let introspect_form = |token: Val, secret: Val| {
+        [
+            ("token", token),
+            ("client_id", lit(SECRET_CLIENT)),
+            ("client_secret", secret),
+        ]
+    };
     let down = |s: Scenario| {
         s.variant("storage-down")
             .local_only(super::NEEDS_STORAGE_DOWN)
@@ -211,6 +219,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "example",
         ))),
         down(token("503", "example").form(&secret_form(fx("secret_dae")))),
+        down(introspect("503", "example").form(&introspect_form(fx("jwt_dae"), fx("secret_dae")))),
         Scenario::new("get_health", "200", "example").volatile(&["/timestamp"]),
         Scenario::new("get_jwks", "200", "example").volatile(&["/keys/0/kid", "/keys/0/n"]),
         status("oauth_jwt").header("authorization", fx("bearer_dae")),
@@ -275,6 +284,21 @@ pub fn scenarios() -> Vec<Scenario> {
         token("401", "certificate_mismatch")
             .body_example("client_certificate")
             .param("X-Client-Cert", fx("other_cert")),
+        introspect("200", "active")
+            .form(&introspect_form(fx("jwt_dae"), fx("secret_dae")))
+            .volatile(&["/exp", "/iat", "/nbf", "/jti"]),
+        introspect("200", "inactive").form(&introspect_form(fx("jwt_expired"), fx("secret_dae"))),
+        introspect("400", "example").form(&[
+            ("client_id", lit(SECRET_CLIENT)),
+            ("client_secret", fx("secret_dae")),
+        ]),
+        introspect("401", "unknown_client").form(&[
+            ("token", fx("jwt_dae")),
+            ("client_id", lit("ffffffffffffffffffffffffffffffff")),
+            ("client_secret", lit("whatever")),
+        ]),
+        // The documented request carries a secret this server never issued.
+        introspect("401", "client_secret_incorrect"),
         token("401", "client_revoked").form(&[
             ("grant_type", lit("client_credentials")),
             ("client_id", lit("0badc0de0badc0de0badc0de0badc0de")),

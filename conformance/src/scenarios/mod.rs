@@ -10,7 +10,9 @@ use quartet_contract::document::Document;
 
 use crate::scenario::Scenario;
 
+pub mod bindu;
 pub mod bitmind;
+pub mod bitstride;
 pub mod brookmimir;
 
 /// Why storage-outage scenarios only run against a spawned server.
@@ -38,6 +40,8 @@ pub struct LocalSetup {
     pub fixtures: HashMap<String, String>,
     /// Server variants: name and the extra `quartet serve` arguments. `default` comes first.
     pub variants: Vec<(&'static str, Vec<String>)>,
+    /// Variants that get a data directory (and so a database) of their own.
+    pub isolated: Vec<&'static str>,
     /// Things that must stay alive while the servers run (mock upstreams).
     pub guards: Vec<Box<dyn Any + Send>>,
 }
@@ -47,6 +51,8 @@ pub fn for_surface(surface: &str) -> Option<Vec<Scenario>> {
     match surface {
         "brookmimir" => Some(brookmimir::scenarios()),
         "bitmind" => Some(bitmind::scenarios()),
+        "bindu" => Some(bindu::scenarios()),
+        "bitstride" => Some(bitstride::scenarios()),
         _ => None,
     }
 }
@@ -61,6 +67,8 @@ pub async fn local_setup(
     match surface {
         "brookmimir" => brookmimir::local_setup(bin, data_dir).await,
         "bitmind" => bitmind::local_setup(bin, data_dir, doc).await,
+        "bindu" => bindu::local_setup(bin, data_dir).await,
+        "bitstride" => bitstride::local_setup(bin, data_dir, doc).await,
         other => bail!("no local setup for {other:?}"),
     }
 }

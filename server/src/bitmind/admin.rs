@@ -28,23 +28,44 @@ pub enum Command {
     Token(TokenCommand),
 }
 
+/// Who a new client or organization key is, and what it may do.
+#[derive(clap::Args)]
+pub struct Grant {
+    /// Use this id (32 lowercase hex characters) instead of a random one.
+    #[arg(long)]
+    id: Option<String>,
+    /// Permissions, comma-separated (image_inference, video_inference, batch_processing).
+    #[arg(
+        long,
+        default_value = "image_inference,video_inference,batch_processing"
+    )]
+    permissions: String,
+    /// Commercial tier.
+    #[arg(long, default_value = "enterprise")]
+    tier: String,
+}
+
+impl Grant {
+    /// The id (checked) and the permissions (parsed).
+    fn read(self) -> Result<(Option<String>, Vec<String>, String)> {
+        if let Some(id) = &self.id {
+            if !is_client_id(id) {
+                bail!("--id must be 32 lowercase hex characters");
+            }
+        }
+        let scopes = parse_permissions(&self.permissions).map_err(anyhow::Error::msg)?;
+        Ok((self.id, scopes, self.tier))
+    }
+}
+
 /// `quartet admin bitmind client …`.
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its id and (for secret-based clients) its secret, once.
     Create {
-        /// Use this id (32 lowercase hex characters) instead of a random one.
-        #[arg(long)]
-        id: Option<String>,
-        /// Permissions, comma-separated (image_inference, video_inference, batch_processing).
-        #[arg(
-            long,
-            default_value = "image_inference,video_inference,batch_processing"
-        )]
-        permissions: String,
-        /// Commercial tier.
-        #[arg(long, default_value = "enterprise")]
-        tier: String,
+        /// Its id, permissions and tier.
+        #[command(flatten)]
+        grant: Grant,
         /// Register an mTLS client authenticated by this PEM certificate instead of a secret.
         #[arg(long)]
         mtls_cert: Option<PathBuf>,
@@ -66,18 +87,9 @@ pub enum ClientCommand {
 pub enum OrgKeyCommand {
     /// Create a key; prints `enterprise-<KEY>` once (only a hash is stored).
     Create {
-        /// Use this key id (32 lowercase hex characters) instead of a random one.
-        #[arg(long)]
-        id: Option<String>,
-        /// Permissions, comma-separated.
-        #[arg(
-            long,
-            default_value = "image_inference,video_inference,batch_processing"
-        )]
-        permissions: String,
-        /// Commercial tier.
-        #[arg(long, default_value = "enterprise")]
-        tier: String,
+        /// Its id, permissions and tier.
+        #[command(flatten)]
+        grant: Grant,
     },
     /// List keys.
     List,
@@ -123,22 +135,13 @@ fn print_row(id: &str, revoked_at: Option<i64>, kind: Option<&str>, tier: &str, 
 pub async fn run(platform: Platform, command: Command) -> Result<()> {
     let clients = ClientStore::new(platform.db.clone());
     let org_keys = OrgKeyStore::new(platform.db.clone(), None);
-    let check_id = |id: &Option<String>| -> Result<()> {
-        match id {
-            Some(id) if !is_client_id(id) => bail!("--id must be 32 lowercase hex characters"),
-            _ => Ok(()),
-        }
-    };
     match command {
         Command::Client(ClientCommand::Create {
-            id,
-            permissions,
-            tier,
+            grant,
             mtls_cert,
             json,
         }) => {
-            check_id(&id)?;
-            let scopes = parse_permissions(&permissions).map_err(anyhow::Error::msg)?;
+            let (id, scopes, tier) = grant.read()?;
             let cert_thumbprint = match &mtls_cert {
                 None => None,
                 Some(path) => {
@@ -188,13 +191,8 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             }
             println!("revoked client {id}");
         }
-        Command::OrgKey(OrgKeyCommand::Create {
-            id,
-            permissions,
-            tier,
-        }) => {
-            check_id(&id)?;
-            let scopes = parse_permissions(&permissions).map_err(anyhow::Error::msg)?;
+        Command::OrgKey(OrgKeyCommand::Create { grant }) => {
+            let (id, scopes, tier) = grant.read()?;
             let (key, credential) = org_keys.create(id, &scopes, &tier).await?;
             eprintln!(
                 "created organization key {}; it is shown only once:",

@@ -118,6 +118,14 @@ impl BitmindApi for BitmindImpl {
         ))
     }
 
+    async fn introspect_token(
+        rqctx: Ctx,
+        body: TypedBody<IntrospectionRequest>,
+    ) -> Result<HttpResponseOk<IntrospectionResponse>, OAuthError> {
+        let bm = rqctx.context();
+        Ok(HttpResponseOk(bm.introspect(body.into_inner()).await?))
+    }
+
     async fn get_jwks(rqctx: Ctx) -> Result<HttpResponseOk<JsonWebKeySet>, OAuthError> {
         let bm = rqctx.context();
         if let Err(e) = bm.tokens.refresh_keys().await {

@@ -9,6 +9,7 @@ pub mod admin;
 mod auth;
 pub mod config;
 mod handlers;
+mod introspect;
 pub mod permissions;
 pub mod store;
 mod token;

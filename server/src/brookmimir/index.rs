@@ -362,15 +362,20 @@ impl Drop for Writer<'_> {
     }
 }
 
-/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC).
+/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC). The index keeps
+/// times in nanoseconds since 1970 in 64 bits, so times before 1677-09-22 or after
+/// 2262-04-11 are held at those limits (ordering against the corpus is unchanged).
 pub(super) fn parse_date(s: &str) -> Option<DateTime> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(DateTime::from_timestamp_secs(t.timestamp()));
-    }
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(DateTime::from_timestamp_secs(
-        d.and_hms_opt(0, 0, 0)?.and_utc().timestamp(),
-    ))
+    let secs = match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.timestamp(),
+        Err(_) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp(),
+    };
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    Some(DateTime::from_timestamp_secs(secs.clamp(-LIMIT, LIMIT)))
 }
 
 #[cfg(test)]

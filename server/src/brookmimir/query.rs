@@ -25,11 +25,10 @@ impl Brookmimir {
             ));
         }
         let from = request.from.unwrap_or(0);
-        if from < 0 {
-            return Err(StatusMessage::bad_request(messages::QUERY_FROM_NEGATIVE));
-        }
-        if from.saturating_add(size) > QUERY_MAX_WINDOW {
-            return Err(StatusMessage::bad_request(messages::QUERY_WINDOW_TOO_LARGE));
+        if !(0..=QUERY_MAX_FROM).contains(&from) {
+            return Err(StatusMessage::bad_request(
+                messages::QUERY_FROM_OUT_OF_RANGE,
+            ));
         }
         let query = self.index.compile(&request.query).map_err(|e| match e {
             QueryError::Empty => StatusMessage::bad_request(messages::QUERY_EMPTY),

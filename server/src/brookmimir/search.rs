@@ -59,7 +59,8 @@ impl SearchIndex {
     pub fn compile(&self, input: &QueryInput) -> Result<Box<dyn Query>, QueryError> {
         match input {
             QueryInput::Text(text) => {
-                if text.trim().is_empty() {
+                // Blank as the document defines it: nothing but spaces, tabs and line breaks.
+                if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
                     return Err(QueryError::Empty);
                 }
                 Ok(self.multi_match(text, &TEXT_FIELDS))
@@ -130,10 +131,12 @@ impl SearchIndex {
                     }
                     other => scalar_text(other).ok_or_else(malformed)?,
                 };
-                let all = spec
-                    .get("operator")
-                    .and_then(Value::as_str)
-                    .is_some_and(|o| o.eq_ignore_ascii_case("and"));
+                let all = match spec.get("operator") {
+                    None => false,
+                    Some(Value::String(o)) if o.eq_ignore_ascii_case("and") => true,
+                    Some(Value::String(o)) if o.eq_ignore_ascii_case("or") => false,
+                    Some(_) => return Err(malformed()),
+                };
                 let q = if name == "match" {
                     self.match_field(field, &text, all)
                 } else {
@@ -224,12 +227,14 @@ impl SearchIndex {
         let mut scoring = false;
         let mut positive = false;
         for (key, value) in o {
-            let occur = match key.as_str() {
-                "must" => Occur::Must,
-                "should" => Occur::Should,
-                "must_not" => Occur::MustNot,
-                "filter" => Occur::Must,
-                "boost" | "minimum_should_match" => continue,
+            let occur = match (key.as_str(), value) {
+                ("must", _) => Occur::Must,
+                ("should", _) => Occur::Should,
+                ("must_not", _) => Occur::MustNot,
+                ("filter", _) => Occur::Must,
+                ("boost", Value::Number(_)) => continue,
+                ("minimum_should_match", Value::String(_)) => continue,
+                ("minimum_should_match", Value::Number(n)) if n.is_i64() => continue,
                 _ => return Err(malformed()),
             };
             let items: Vec<&Value> = match value {
@@ -444,9 +449,9 @@ fn date_bounds(arg: &Value) -> Option<(Bound<DateTime>, Bound<DateTime>)> {
     }
     let (mut lower, mut upper) = (Bound::Unbounded, Bound::Unbounded);
     for (op, v) in bounds {
-        match op.as_str() {
-            "format" | "time_zone" | "boost" => continue,
-            "gt" | "gte" | "lt" | "lte" => {}
+        match (op.as_str(), v) {
+            ("format" | "time_zone", Value::String(_)) | ("boost", Value::Number(_)) => continue,
+            ("gt" | "gte" | "lt" | "lte", _) => {}
             _ => return None,
         }
         let date = v.as_str().and_then(parse_date)?;
@@ -456,6 +461,9 @@ fn date_bounds(arg: &Value) -> Option<(Bound<DateTime>, Bound<DateTime>)> {
             "lt" => upper = Bound::Excluded(date),
             _ => upper = Bound::Included(date),
         }
+    }
+    if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+        return None;
     }
     Some((lower, upper))
 }

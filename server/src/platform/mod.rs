@@ -36,6 +36,37 @@ pub struct Platform {
     pub log: Logger,
 }
 
+impl Platform {
+    /// The platform a library user embeds a surface in: the database in `data_dir`
+    /// (or at `database_url`) with every migration of the registry, the token service
+    /// with quartet's default policy, and the change feed.
+    pub async fn open(
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        log: Logger,
+    ) -> Result<Self, DbError> {
+        let db = Db::connect(database_url, data_dir, crate::surfaces::migrations()).await?;
+        let tokens = oauth::TokenService::new(
+            db.clone(),
+            oauth::TokenPolicy {
+                issuer: quartet_api::bitmind::DEFAULT_ISSUER.into(),
+                default_audience: quartet_api::bitmind::DEFAULT_AUDIENCE.into(),
+                lifetime_secs: quartet_api::bitmind::TOKEN_LIFETIME_SECS,
+                leeway_secs: oauth::tokens::LEEWAY_SECS,
+            },
+        );
+        let changes = changes::Changes::start(db.clone(), log.clone());
+        tokens.follow(&changes);
+        Ok(Self {
+            db,
+            tokens,
+            changes: Some(changes),
+            data_dir: data_dir.to_owned(),
+            log,
+        })
+    }
+}
+
 /// Migrations of the platform's own tables, applied before any surface's.
 pub fn migrations() -> Vec<Migration> {
     [

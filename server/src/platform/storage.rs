@@ -341,6 +341,32 @@ impl Db {
         locked(&mut conn, self.backend, lock, work).await
     }
 
+    /// Runs `work` in one write transaction without a database-wide lock: SQLite's
+    /// `BEGIN IMMEDIATE` (the write lock is taken at once, so a transaction that reads
+    /// before it writes never fails to upgrade), a plain transaction on PostgreSQL
+    /// (row locks, `FOR UPDATE`, do the rest). Commits if `work` succeeds.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
+    {
+        let mut conn = self.conn().await?;
+        conn.execute(match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        })
+        .await?;
+        match work(&mut conn).await {
+            Ok(value) => {
+                conn.execute("COMMIT").await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = conn.execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), DbError> {
         let mut conn = self.conn().await?;

@@ -2,15 +2,12 @@
 
 use std::path::PathBuf;
 
+use super::support::bin;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use quartet_conformance::server::{admin, stored_bytes, ServerProcess};
 use quartet_server::platform::cache::REVOCATION_BOUND;
 use serde_json::{json, Value};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -47,22 +44,13 @@ impl Fixture {
     }
 
     async fn token(&self) -> String {
-        let r = self
-            .http
-            .post(format!("{}/v1/oauth/token", self.server.base_url))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.secret),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        super::support::token(
+            &self.http,
+            &self.server.base_url,
+            &self.client_id,
+            &self.secret,
+        )
+        .await
     }
 
     async fn jwks(&self) -> Value {

@@ -1,14 +1,9 @@
 //! Brookmimir behaviour that a single example cannot show: credits under
 //! concurrency, and state across a crash.
 
-use std::path::PathBuf;
-
+use super::support::bin;
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value) {
     let r = client
@@ -309,6 +304,10 @@ async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
         ("two clauses", json!({"query": {"match_all": {}, "term": {"id": "x"}}}).to_string().into_bytes()),
         ("bad range", json!({"query": {"range": {"published_at": {"gte": "yesterday"}}}}).to_string().into_bytes()),
         ("range on text", json!({"query": {"range": {"title": {"gte": "a"}}}}).to_string().into_bytes()),
+        ("range without a bound", json!({"query": {"range": {"published_at": {"boost": 1.0}}}}).to_string().into_bytes()),
+        ("operator not and/or", json!({"query": {"match": {"title": {"query": "x", "operator": 5}}}}).to_string().into_bytes()),
+        ("blank text", json!({"query": " \t\r\n"}).to_string().into_bytes()),
+        ("from past the window", json!({"query": "port", "from": 9901}).to_string().into_bytes()),
         ("deep unsupported", json!({"query": {"bool": {"should": [{"bool": {"filter": {"regexp": {"title": "x"}}}}]}}}).to_string().into_bytes()),
         ("too deep", json!({"query": nested(100)}).to_string().into_bytes()),
         ("deep nesting", json!({"query": nested(20)}).to_string().into_bytes()),
@@ -349,10 +348,26 @@ async fn hostile_input_gets_a_4xx_in_the_envelope_and_costs_nothing() {
             .unwrap();
         assert_eq!(r.status(), 400, "key {key_value:?}");
     }
-    // Only the deep-nesting query was valid: 4 credits remain.
+    // Dates outside what the index can represent are still dates: searched, not a crash.
+    for bound in [
+        json!({"gt": "2263-01-01"}),
+        json!({"lt": "0001-01-01T00:00:00Z"}),
+    ] {
+        let r = client
+            .post(format!("{}/query", server.base_url))
+            .header("x-api-key", &key)
+            .json(&json!({"query": {"range": {"published_at": bound}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{bound}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["resp"]["body"]["hits"]["total"]["value"], 0, "{bound}");
+    }
+    // Only the deep-nesting query and the two date ranges were valid: 2 credits remain.
     assert_eq!(
         balance(&client, &server.base_url, &key).await.1["current_balance"],
-        4
+        2
     );
     server.kill().await.unwrap();
 }

@@ -4,15 +4,11 @@
 //! `cargo test` builds the examples before it runs tests; the binaries sit in
 //! `target/<profile>/examples/` beside the `quartet` binary's directory.
 
-use std::path::PathBuf;
 use std::process::Command;
 
+use super::support::bin;
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::Value;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
 
 /// Runs the example `name` with `args`; returns its standard output.
 fn run_example(name: &str, args: &[&str]) -> String {
@@ -100,4 +96,51 @@ async fn the_bitmind_example_gets_a_token_and_its_status() {
         out.contains("via OauthJwt, permissions [ImageInference]"),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bindu_rpc_example_sends_gets_and_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bindu",
+        &["--bindu-auth".into(), "off".into()],
+    )
+    .await
+    .unwrap();
+    let out = run_example("bindu_rpc", &[&server.base_url]);
+    assert!(out.contains(" is Completed"), "{out}");
+    assert!(out.contains("result: hello from the typed client"), "{out}");
+    assert!(out.contains("event: status Submitted"), "{out}");
+    assert!(out.contains("event: status Completed"), "{out}");
+    assert!(out.contains("unknown task: code Some(-32001)"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bitstride_example_trains_deploys_chats_and_bills() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bitstride",
+        &["--log-level".into(), "warn".into()],
+    )
+    .await
+    .unwrap();
+    let out = run_example("bitstride", &[&server.base_url, "example@example.com"]);
+    assert!(out.contains("signed in as example@example.com"), "{out}");
+    assert!(out.contains("validation: Valid, 60 valid rows"), "{out}");
+    let steps = out.lines().find(|l| l.starts_with("job ")).unwrap();
+    let (first, last) = steps
+        .split("loss ")
+        .nth(1)
+        .unwrap()
+        .split_once(" -> ")
+        .unwrap();
+    let last: f64 = last.split(',').next().unwrap().parse().unwrap();
+    assert!(last < first.parse::<f64>().unwrap(), "{steps}");
+    assert!(out.contains("ready"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("assistant: ")), "{out}");
+    assert!(out.contains("(lines add up: true)"), "{out}");
 }

@@ -128,3 +128,13 @@ async fn reports_are_written_as_json_junit_and_markdown() {
 async fn bitmind_examples_pass_against_the_live_server() {
     conformance("bitmind").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bindu_examples_pass_against_the_live_server() {
+    conformance("bindu").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitstride_examples_pass_against_the_live_server() {
+    conformance("bitstride").await;
+}

@@ -5,21 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::support::{bin, http, token};
 use quartet_conformance::server::{admin, fresh_database, test_postgres, ServerProcess};
 use quartet_server::platform::cache::REVOCATION_BOUND;
 use serde_json::{json, Value};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
 
 /// `quartet admin --database-url URL ARGS…`.
 async fn admin_on(dir: &Path, url: &str, args: &[&str]) -> String {
@@ -58,24 +47,6 @@ async fn status(client: &reqwest::Client, bitmind: &str, token: &str) -> (u16, V
         &[("authorization", &bearer)],
     )
     .await
-}
-
-async fn token(client: &reqwest::Client, bitmind: &str, id: &str, secret: &str) -> String {
-    let r = client
-        .post(format!("{bitmind}/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -383,4 +354,121 @@ async fn a_database_outage_is_503_and_service_resumes_by_itself() {
     .await;
     assert_eq!(status, 200);
     cluster(&["stop", pg.path().join("cluster").to_str().unwrap()]);
+}
+
+async fn bindu_on(dir: &Path, url: &str, extra: &[&str]) -> ServerProcess {
+    let mut args = vec![
+        "--database-url".to_owned(),
+        url.to_owned(),
+        "--bindu-auth".to_owned(),
+        "off".to_owned(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    ServerProcess::spawn(&bin(), dir, "bindu", &args)
+        .await
+        .unwrap()
+}
+
+async fn bindu_rpc(client: &reqwest::Client, base: &str, body: Value) -> Value {
+    client
+        .post(base)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn bindu_send(text: &str, blocking: bool) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message":
+        {"messageId": format!("m-{text}"), "role": "user", "parts": [{"kind": "text", "text": text}]},
+        "configuration": {"blocking": blocking}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_bindu_instances_share_the_task_queue_and_the_event_feed() {
+    let Some(url) = fresh_database().await.unwrap() else {
+        eprintln!("no QUARTET_TEST_POSTGRES: nothing to run");
+        return;
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A runs no worker: everything sent to it is run by B.
+    let (a, b) = tokio::join!(
+        bindu_on(dir_a.path(), &url, &["--bindu-no-worker"]),
+        bindu_on(dir_b.path(), &url, &[])
+    );
+    let client = http();
+    let sent = bindu_rpc(&client, &a.base_url, bindu_send("across", false)).await;
+    let id = sent["result"]["id"].as_str().unwrap().to_owned();
+    // Followed from B while B's worker runs it.
+    let stream = client
+        .post(&b.base_url)
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tasks/resubscribe", "params": {"taskId": id}}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stream.contains("\"completed\""), "{stream}");
+    // Read back from A, and a blocking send to A is woken by B's writes.
+    let got = bindu_rpc(
+        &client,
+        &a.base_url,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"taskId": id}}),
+    )
+    .await;
+    assert_eq!(got["result"]["status"]["state"], "completed");
+    let started = Instant::now();
+    let blocking = bindu_rpc(&client, &a.base_url, bindu_send("blocking", true)).await;
+    assert_eq!(
+        blocking["result"]["status"]["state"], "completed",
+        "{blocking}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A stream on A of a task B runs.
+    let r = client
+        .post(&a.base_url)
+        .json(&json!({"jsonrpc": "2.0", "id": 4, "method": "message/stream", "params": {"message":
+            {"messageId": "s1", "role": "user", "parts": [{"kind": "text", "text": "streamed across"}]}}}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        r.contains("\"working\"") && r.contains("\"completed\""),
+        "{r}"
+    );
+
+    // With workers on both, forty tasks sent to both run exactly once each.
+    let c = bindu_on(dir_a.path(), &url, &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { &c.base_url } else { &b.base_url };
+        let sent = bindu_rpc(&client, base, bindu_send(&format!("t{i}"), false)).await;
+        ids.push(sent["result"]["id"].as_str().unwrap().to_owned());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for id in ids {
+        loop {
+            let t = bindu_rpc(
+                &client,
+                &a.base_url,
+                json!({"jsonrpc": "2.0", "id": 5, "method": "tasks/get", "params": {"taskId": id}}),
+            )
+            .await;
+            if t["result"]["status"]["state"] == "completed" {
+                assert_eq!(t["result"]["artifacts"].as_array().unwrap().len(), 1, "{t}");
+                assert_eq!(t["result"]["history"].as_array().unwrap().len(), 2, "{t}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{t}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    drop((a, b, c));
 }

@@ -201,6 +201,15 @@ fn a_bare_object_is_a_finding_and_a_free_form_one_is_not() {
         "extra: {type: object, additionalProperties: true}",
     );
     assert!(lint(&free).is_empty(), "{:#?}", lint(&free));
+    let one_of_several = bare.replace(
+        "extra: {type: object}",
+        "extra: {type: object, properties: {a: {type: string}}, anyOf: [{type: object, required: [a]}]}",
+    );
+    assert!(
+        lint(&one_of_several).is_empty(),
+        "{:#?}",
+        lint(&one_of_several)
+    );
     let inline = BASE.replace(
         "schema: {$ref: \"#/components/schemas/Oops\"}",
         "schema: {type: object}",

@@ -194,6 +194,8 @@ pub enum DidFailureReason {
     CryptoMismatch,
     // The timestamp is not an integer or the signature is not base58 of 64 bytes.
     MalformedInput,
+    // The same signed request was already accepted once.
+    Replayed,
 }
 
 /// The `error` member of a JSON-RPC error response.

@@ -65,6 +65,12 @@ pub trait BinduApi {
         rqctx: RequestContext<Self::Context>,
     ) -> Result<HttpResponseOk<AgentCard>, JsonRpcErrorResponse>;
 
+    /// Headers of the agent card at the A2A 0.3 path, without the body.
+    #[endpoint { method = HEAD, path = "/.well-known/agent-card.json", tags = ["discovery"] }]
+    async fn head_a2a_agent_card(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<Response<Body>, JsonRpcErrorResponse>;
+
     /// Resolve the agent's DID (query form).
     #[endpoint { method = GET, path = "/did/resolve", tags = ["identity"] }]
     async fn resolve_did(

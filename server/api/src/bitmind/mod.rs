@@ -60,6 +60,21 @@ pub trait BitmindApi {
         body: TypedBody<TokenRequest>,
     ) -> Result<HttpResponseHeaders<HttpResponseOk<TokenResponse>, TokenResponseHeaders>, OAuthError>;
 
+    /// Introspect an access token (RFC 7662).
+    ///
+    /// The caller authenticates as a registered client with `client_id` and `client_secret`
+    /// in the form.
+    #[endpoint {
+        method = POST,
+        path = "/v1/oauth/introspect",
+        tags = ["oauth"],
+        content_type = "application/x-www-form-urlencoded",
+    }]
+    async fn introspect_token(
+        rqctx: RequestContext<Self::Context>,
+        body: TypedBody<IntrospectionRequest>,
+    ) -> Result<HttpResponseOk<IntrospectionResponse>, OAuthError>;
+
     /// Publish the public keys that verify access tokens.
     ///
     /// Public: no credentials needed.

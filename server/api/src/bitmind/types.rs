@@ -236,3 +236,57 @@ pub struct JsonWebKeySet {
     /// Current key first, then any previous key still inside its tokens' lifetime.
     pub keys: Vec<JsonWebKey>,
 }
+
+/// Form body of a token introspection request (RFC 7662 §2.1), from a client
+/// authenticating with its secret in the form (`client_secret_post`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct IntrospectionRequest {
+    /// The access token to inspect.
+    pub token: String,
+    /// A hint about the token; only `access_token` tokens exist here, so it is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type_hint: Option<String>,
+    /// The calling client (a resource server registered with `quartet admin`).
+    pub client_id: String,
+    /// Its secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// What introspection says about a token (RFC 7662 §2.2): `active` only, for a
+/// token that is not valid now; the token's claims for one that is.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct IntrospectionResponse {
+    /// Whether the token is valid now: signature, issuer, `exp`/`nbf` and an unrevoked client.
+    pub active: bool,
+    /// Space-separated scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client the token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Subject (the client id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Audiences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Vec<String>>,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Expiry, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Issue time, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Not-before, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Always `Bearer` for an active token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<TokenType>,
+}

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::list_envelope;
+use super::common::{list_envelope, ObjectOnly};
 
 /// An account. Every account belongs to exactly one organization, created with it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -15,7 +15,11 @@ pub struct User {
     /// Sign-in email address, unique across the service.
     pub email: String,
     /// Display name, when one was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub name: Option<String>,
     /// The organization this account belongs to (`org_` prefix).
     pub org_id: String,
@@ -53,22 +57,46 @@ pub struct LoginResponse {
     /// True when a TOTP code is still needed; the session fields are then absent.
     pub mfa_required: bool,
     /// Short-lived token (`mfa_` prefix) for the second step; only when `mfa_required`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub mfa_token: Option<String>,
     /// JWT access token; only when `mfa_required` is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub access_token: Option<String>,
     /// Refresh token; only when `mfa_required` is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub refresh_token: Option<String>,
     /// `Bearer`; only when `mfa_required` is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub token_type: Option<TokenType>,
     /// Seconds until the access token expires; only when `mfa_required` is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub expires_in: Option<i64>,
     /// The signed-in account; only when `mfa_required` is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub user: Option<User>,
 }
 
@@ -81,10 +109,18 @@ pub struct RegisterRequest {
     #[schemars(length(min = 8, max = 128))]
     pub password: String,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub name: Option<String>,
     /// Name of the organization created with the account; defaults to the email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub organization_name: Option<String>,
 }
 
@@ -154,10 +190,18 @@ pub struct TokenInfo {
     /// What the credential may do; sessions have every scope.
     pub scopes: Vec<ApiKeyScope>,
     /// Id of the API key (`key_` prefix); only for API keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub api_key_id: Option<String>,
     /// Expiry time, Unix seconds; absent for API keys without expiry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub expires_at: Option<i64>,
 }
 
@@ -168,6 +212,9 @@ pub struct MfaEnrollment {
     pub secret: String,
     /// `otpauth://totp/...` URI carrying the same secret, for QR codes.
     pub otpauth_uri: String,
+    /// Ten one-time recovery codes, shown only here; each can replace a TOTP code
+    /// once in `POST /v1/auth/mfa/verify-login` after MFA is turned on.
+    pub recovery_codes: Vec<String>,
 }
 
 /// Body carrying a 6-digit TOTP code (`/v1/auth/mfa/verify`, `/v1/auth/mfa/disable`).
@@ -178,14 +225,27 @@ pub struct MfaCodeRequest {
     pub code: String,
 }
 
-/// Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step.
+/// Body of `POST /v1/auth/mfa/verify-login`: the second sign-in step, with
+/// either a current TOTP `code` or an unused `recovery_code`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct MfaLoginRequest {
     /// The `mfa_token` from the login answer.
     pub mfa_token: String,
     /// Current 6-digit code from the authenticator.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(regex(pattern = r"^[0-9]{6}$"))]
-    pub code: String,
+    pub code: Option<String>,
+    /// One of the recovery codes given at enrolment (spent by this use).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
+    pub recovery_code: Option<String>,
 }
 
 /// An API key as listed: never contains the secret, only its `prefix`.
@@ -204,10 +264,18 @@ pub struct ApiKey {
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Last time the key authenticated a request, Unix seconds; absent if never used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub last_used_at: Option<i64>,
     /// Expiry time, Unix seconds; absent for keys that never expire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub expires_at: Option<i64>,
 }
 
@@ -229,7 +297,11 @@ pub struct CreatedApiKey {
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Expiry time, Unix seconds; absent for keys that never expire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub expires_at: Option<i64>,
 }
 
@@ -240,10 +312,18 @@ pub struct ApiKeyCreate {
     #[schemars(length(min = 1, max = 100))]
     pub name: String,
     /// Scopes to grant; all three when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub scopes: Option<Vec<ApiKeyScope>>,
     /// Expiry time, Unix seconds in the future; the key never expires when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub expires_at: Option<i64>,
 }
 
@@ -251,12 +331,24 @@ pub struct ApiKeyCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ApiKeyUpdate {
     /// New label, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New scope set (replaces the old one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub scopes: Option<Vec<ApiKeyScope>>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(
@@ -274,7 +366,11 @@ pub struct Organization {
     /// Display name.
     pub name: String,
     /// Where invoices are sent, when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub billing_email: Option<String>,
     /// The account that owns the organization (`user_` prefix).
     pub owner_user_id: String,
@@ -288,10 +384,22 @@ pub struct Organization {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct OrganizationUpdate {
     /// New display name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New billing address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub billing_email: Option<String>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }

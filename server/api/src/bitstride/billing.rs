@@ -41,8 +41,10 @@ pub struct UsageBucket {
     pub output_tokens: i64,
     /// Sum of the two.
     pub total_tokens: i64,
-    /// Cost at list price, USD.
-    pub cost_usd: f64,
+    /// Tokens processed by training jobs that finished that day (model: the job's base model).
+    pub trained_tokens: i64,
+    /// Cost at list price, in micro-dollars (1 USD = 1 000 000), rounded half up per bucket.
+    pub cost_micros: i64,
 }
 
 /// Usage of the organization over a window, by day and model.
@@ -58,10 +60,10 @@ pub struct UsageReport {
     pub data: Vec<UsageBucket>,
     /// Completions served in the window.
     pub total_requests: i64,
-    /// Tokens in the window.
+    /// Tokens in the window (input, output and trained).
     pub total_tokens: i64,
-    /// Cost in the window, USD.
-    pub total_cost_usd: f64,
+    /// Cost in the window, micro-dollars: the sum of the buckets' `cost_micros`.
+    pub total_cost_micros: i64,
 }
 
 /// Invoice lifecycle: `draft` (current month, still growing), `open` (period
@@ -94,10 +96,36 @@ pub struct Invoice {
     pub total_requests: i64,
     /// Tokens billed.
     pub total_tokens: i64,
-    /// Amount due, USD.
-    pub amount_usd: f64,
+    /// The charges, one per model and kind of token; their amounts add up to `amount_micros`.
+    pub line_items: Vec<InvoiceLineItem>,
+    /// Amount due, micro-dollars (1 USD = 1 000 000): the sum of the line items.
+    pub amount_micros: i64,
     /// Creation time, Unix seconds.
     pub created_at: i64,
+}
+
+/// What a line of an invoice charges for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageKind {
+    InputTokens,
+    OutputTokens,
+    TrainedTokens,
+}
+
+/// One charge of an invoice: a quantity of tokens of one kind and model at a list price.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct InvoiceLineItem {
+    /// Model the tokens were processed by (for training: the job's base model).
+    pub model: String,
+    /// Kind of tokens.
+    pub kind: UsageKind,
+    /// Number of tokens.
+    pub quantity: i64,
+    /// List price per million tokens, micro-dollars.
+    pub unit_price_micros: i64,
+    /// `quantity × unit_price_micros / 1 000 000`, rounded half up, micro-dollars.
+    pub amount_micros: i64,
 }
 
 list_envelope!(

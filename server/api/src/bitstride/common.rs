@@ -80,4 +80,24 @@ pub struct ReadyStatus {
     pub mode: RuntimeMode,
     /// Result of the database check, `ok` when it passed.
     pub database: String,
+    /// Deployments (of every organization) whose backend passed its health probe.
+    pub deployments_ready: i64,
+    /// Deployments whose backend failed its last health probe.
+    pub deployments_failed: i64,
 }
+
+/// Reads an optional field that may be absent but not `null`: the documents
+/// describe optional fields without `nullable`, so an explicit `null` is refused
+/// (`invalid_json`) rather than read as "absent". Use with `#[serde(default)]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The members of a JSON object a wire type does not name. A flattened field of
+/// this type makes serde read the type from a JSON object only: an array (which
+/// serde would otherwise accept for a struct, field by field) is refused.
+pub type ObjectOnly = serde_json::Map<String, serde_json::Value>;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::list_envelope;
+use super::common::{list_envelope, ObjectOnly};
 
 /// Serving engine behind a deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -41,7 +41,7 @@ pub enum CacheAffinity {
 /// What a backend can do, as declared by its owner.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DeploymentCapabilities {
-    /// Whether the backend can stream tokens (the gateway itself answers non-streaming).
+    /// Whether the backend can stream tokens (`stream: true` is refused with 400 otherwise).
     pub streaming: bool,
     /// Adapter kinds the backend can load, e.g. `lora`.
     pub adapter_types: Vec<String>,
@@ -51,11 +51,24 @@ pub struct DeploymentCapabilities {
     pub supported_protocols: Vec<DeploymentProtocol>,
 }
 
-/// Serving state: `active` (the gateway routes traffic to it) or `stopped`
-/// (inference answers 409 `invalid_state`).
+/// Serving state: `pending` (created or restarted, the health probe has not
+/// answered yet), `ready` (the probe passed; the gateway routes traffic to it),
+/// `failed` (the probe failed; inference answers 409) or `stopped` (stopped by
+/// its owner; inference answers 409).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
+    Pending,
+    Ready,
+    Failed,
+    Stopped,
+}
+
+/// The state an owner asks for: `active` (probe the backend again and serve
+/// when it answers) or `stopped`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentTargetStatus {
     Active,
     Stopped,
 }
@@ -90,10 +103,18 @@ pub struct Deployment {
     /// Serving state.
     pub status: DeploymentStatus,
     /// Model served (`model_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub model_id: Option<String>,
     /// Project it belongs to (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
@@ -117,29 +138,57 @@ pub struct DeploymentCreate {
     /// Protocol used to reach the backend.
     pub protocol: DeploymentProtocol,
     /// Region label; `local` when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub region: Option<String>,
     /// Lower replica bound, 0 to 100; 1 when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 0, max = 100))]
     pub min_replicas: Option<i64>,
     /// Upper replica bound, 1 to 100; equal to `min_replicas` (at least 1) when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 100))]
     pub max_replicas: Option<i64>,
     /// Concurrent requests allowed, 1 to 10000; 16 when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 10000))]
     pub concurrency_limit: Option<i64>,
     /// Declared capabilities; no streaming, no adapters, no cache affinity and the
     /// deployment's own protocol when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub capabilities: Option<DeploymentCapabilities>,
     /// Model served (`model_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub model_id: Option<String>,
     /// Project to file it under (`proj_` prefix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub project_id: Option<String>,
 }
 
@@ -148,39 +197,83 @@ pub struct DeploymentCreate {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DeploymentUpdate {
     /// New display name, 1 to 100 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New backend base URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub endpoint: Option<String>,
     /// New serving engine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub backend_type: Option<BackendType>,
     /// New backend protocol.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub protocol: Option<DeploymentProtocol>,
     /// New region label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub region: Option<String>,
     /// New lower replica bound, 0 to 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 0, max = 100))]
     pub min_replicas: Option<i64>,
     /// New upper replica bound, 1 to 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 100))]
     pub max_replicas: Option<i64>,
     /// New concurrency limit, 1 to 10000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     #[schemars(range(min = 1, max = 10000))]
     pub concurrency_limit: Option<i64>,
     /// New capabilities (replace the old ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub capabilities: Option<DeploymentCapabilities>,
-    /// `active` to serve traffic, `stopped` to refuse it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DeploymentStatus>,
+    /// `active` to probe the backend again and serve, `stopped` to refuse traffic.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
+    pub status: Option<DeploymentTargetStatus>,
+    /// Makes the body a JSON object (never an array); other members are ignored.
+    #[serde(flatten, skip_serializing)]
+    #[schemars(skip)]
+    pub unknown: ObjectOnly,
 }
 
 list_envelope!(
@@ -213,11 +306,16 @@ pub struct ChatMessage {
     /// Message text.
     pub content: String,
     /// Optional author name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
     pub name: Option<String>,
 }
 
-/// An OpenAI-style chat-completions request (non-streaming).
+/// An OpenAI-style chat-completions request. Fields not listed here are passed
+/// to the backend unchanged.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ChatCompletionRequest {
     /// Model name passed to the backend. On `/v1/chat/completions` it may also
@@ -241,7 +339,8 @@ pub struct ChatCompletionRequest {
     /// Sequences that end generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Vec<String>>,
-    /// Must be false or absent: `true` is refused with 400 `streaming_not_supported`.
+    /// `true` streams the answer as server-sent events (`text/event-stream`), passed
+    /// through from the backend as it arrives and ended by `data: [DONE]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// Caller's end-user id, recorded with usage.

@@ -19,15 +19,18 @@ use serde::{Deserialize, Serialize};
 /// The set is closed; each code maps to exactly one HTTP status:
 /// `invalid_request` 400 (a parameter or field is missing, malformed or out of
 /// range), `invalid_json` 400 (the body is not JSON or does not have the
-/// expected shape), `streaming_not_supported` 400 (`stream: true` on a chat
-/// route), `unauthorized` 401 (missing, malformed, expired or revoked token),
-/// `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401
-/// (wrong or stale TOTP code), `forbidden` 403 (the credential is valid but
-/// may not do this), `not_found` 404, `conflict` 409 (a unique name, email or
-/// subdomain is taken), `invalid_state` 409 (the resource is in a state that
-/// does not allow the action), `payload_too_large` 413, `upstream_error` 502
-/// (a deployment backend or OAuth provider failed), `not_ready` 503 (readiness
-/// probe failed), `internal_error` 500 (never documented per operation).
+/// expected shape), `unauthorized` 401 (missing, malformed, expired or revoked
+/// token), `invalid_credentials` 401 (wrong email or password),
+/// `invalid_mfa_code` 401 (wrong or stale TOTP or recovery code), `forbidden`
+/// 403 (the credential is valid but may not do this), `not_found` 404,
+/// `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state`
+/// 409 (the resource is in a state that does not allow the action),
+/// `payload_too_large` 413, `rate_limited` 429 (too many requests or failed
+/// attempts; `Retry-After` says when to try again), `upstream_error` 502 (a
+/// deployment backend, OAuth provider or auth service failed),
+/// `upstream_timeout` 504 (a deployment backend did not answer in time),
+/// `not_ready` 503 (readiness probe failed or storage unavailable),
+/// `internal_error` 500 (never documented per operation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -35,8 +38,6 @@ pub enum ErrorCode {
     InvalidRequest,
     // 400
     InvalidJson,
-    // 400
-    StreamingNotSupported,
     // 401
     Unauthorized,
     // 401
@@ -53,8 +54,12 @@ pub enum ErrorCode {
     InvalidState,
     // 413
     PayloadTooLarge,
+    // 429
+    RateLimited,
     // 502
     UpstreamError,
+    // 504
+    UpstreamTimeout,
     // 503
     NotReady,
     // 500
@@ -65,9 +70,7 @@ impl ErrorCode {
     /// The HTTP status that always accompanies this code.
     pub fn status(self) -> ErrorStatusCode {
         match self {
-            ErrorCode::InvalidRequest
-            | ErrorCode::InvalidJson
-            | ErrorCode::StreamingNotSupported => ErrorStatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidJson => ErrorStatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials | ErrorCode::InvalidMfaCode => {
                 ErrorStatusCode::UNAUTHORIZED
             }
@@ -75,7 +78,9 @@ impl ErrorCode {
             ErrorCode::NotFound => ErrorStatusCode::NOT_FOUND,
             ErrorCode::Conflict | ErrorCode::InvalidState => ErrorStatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => ErrorStatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RateLimited => ErrorStatusCode::TOO_MANY_REQUESTS,
             ErrorCode::UpstreamError => ErrorStatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamTimeout => ErrorStatusCode::GATEWAY_TIMEOUT,
             ErrorCode::NotReady => ErrorStatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::InternalError => ErrorStatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,7 +91,6 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::StreamingNotSupported => "streaming_not_supported",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::InvalidMfaCode => "invalid_mfa_code",
@@ -95,7 +99,9 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::UpstreamTimeout => "upstream_timeout",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::InternalError => "internal_error",
         }
@@ -271,15 +277,53 @@ pub mod messages {
     pub const REPLICAS_OUT_OF_ORDER: &str = "min_replicas must not exceed max_replicas";
     /// 409 `invalid_state`: inference against a stopped deployment.
     pub const DEPLOYMENT_STOPPED: &str = "the deployment is stopped";
-    /// 400 `streaming_not_supported`: `stream: true` on a chat route.
-    pub const STREAMING_NOT_SUPPORTED: &str =
-        "streaming responses are not supported; omit \"stream\" or set it to false";
     /// 400 `invalid_request`: chat request without messages.
     pub const EMPTY_MESSAGES: &str = "messages must contain at least one message";
     /// 502 `upstream_error`: the deployment backend failed or answered garbage.
     pub const BACKEND_FAILED: &str = "the deployment backend did not return a valid response";
     /// 400 `invalid_request`: usage window in the wrong order.
     pub const TIME_RANGE_INVERTED: &str = "start_time must be earlier than end_time";
+    /// 404 `not_found`: a control-plane route on a gateway-mode server.
+    pub const GATEWAY_MODE: &str =
+        "this server runs in gateway mode and serves only health, readiness, metrics and inference";
+    /// 503 `not_ready`: the database cannot be reached.
+    pub const STORAGE_UNAVAILABLE: &str = "storage is temporarily unavailable; try again shortly";
+    /// 429 `rate_limited`: too many failed sign-ins for this email.
+    pub const LOGIN_THROTTLED: &str = "too many failed sign-in attempts; try again later";
+    /// 429 `rate_limited`: the credential exceeded the gateway's request rate.
+    pub const RATE_LIMITED: &str = "rate limit exceeded for this credential; try again later";
+    /// 429 `rate_limited`: the deployment is serving `concurrency_limit` requests already.
+    pub const CONCURRENCY_LIMITED: &str =
+        "the deployment is at its concurrency limit; try again shortly";
+    /// 504 `upstream_timeout`: the backend did not answer in time.
+    pub const BACKEND_TIMEOUT: &str = "the deployment backend did not answer in time";
+    /// 502 `upstream_error`: the auth service could not be reached.
+    pub const AUTH_SERVICE_UNREACHABLE: &str = "the auth service could not be reached";
+    /// 400 `invalid_request`: `stream: true` on a deployment that declared no streaming.
+    pub const STREAMING_UNSUPPORTED_BY_BACKEND: &str =
+        "this deployment does not support streaming; omit \"stream\" or set it to false";
+    /// 409 `invalid_state`: inference on a deployment whose probe has not passed.
+    pub const DEPLOYMENT_NOT_READY: &str =
+        "the deployment is not ready: its health probe has not passed";
+    /// 400 `invalid_request`: a base model no configured trainer can start from.
+    pub const UNSUPPORTED_BASE_MODEL: &str =
+        "base_model is not one the configured trainer supports; see GET /v1/models";
+    /// 400 `invalid_request`: a backend URL that points at a refused address.
+    pub const PRIVATE_BACKEND: &str =
+        "endpoint must be a public http(s) URL (private, loopback and link-local addresses are refused)";
+    /// 400 `invalid_request`: an endpoint that is not an http(s) or builtin URL.
+    pub const BAD_ENDPOINT: &str =
+        "endpoint must be an http(s) URL, builtin://echo or builtin://model";
+    /// 400 `invalid_request`: MFA verify-login with neither or both of code and recovery_code.
+    pub const MFA_CODE_OR_RECOVERY: &str = "give exactly one of code and recovery_code";
+    /// 400 `invalid_request`: row format not allowed for the dataset's purpose.
+    pub const ROW_FORMAT_PURPOSE: &str = "row_format does not fit the dataset's purpose";
+    /// 400 `invalid_request`: a malformed email address.
+    pub const EMAIL_FORMAT: &str = "email must be a valid email address";
+    /// 400 `invalid_request`: password longer than 128 characters.
+    pub const PASSWORD_TOO_LONG: &str = "password must be at most 128 characters long";
+    /// 400 `invalid_request`: OAuth provider answered with an error on the callback.
+    pub const OAUTH_NO_VERIFIED_EMAIL: &str = "the OAuth provider did not report a verified email";
     /// 503 `not_ready`: readiness probe failed.
     pub const NOT_READY: &str = "the server is not ready to accept traffic";
     /// 500 `internal_error`: generic message for every server fault.

@@ -31,6 +31,12 @@ pub use resources::*;
 /// Largest dataset file `POST /v1/datasets/{id}/upload` accepts, in bytes (16 MiB).
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
+/// Largest JSON body of every other operation, in bytes (64 KiB).
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest chat request body, in bytes (1 MiB: long conversations).
+pub const MAX_CHAT_BODY_BYTES: usize = 1024 * 1024;
+
 /// The Bitstride surface (served on port 3774 by default).
 #[dropshot::api_description]
 pub trait BitstrideApi {
@@ -47,11 +53,13 @@ pub trait BitstrideApi {
     ) -> Result<HttpResponseCreated<Session>, ErrorEnvelope>;
 
     /// Sign in with email and password.
+    ///
+    /// Raw response: a throttled sign-in answers 429 with a `Retry-After` header.
     #[endpoint { method = POST, path = "/v1/auth/login", tags = ["auth"] }]
     async fn login(
         rqctx: RequestContext<Self::Context>,
         body: TypedBody<LoginRequest>,
-    ) -> Result<HttpResponseOk<LoginResponse>, ErrorEnvelope>;
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// Start an OAuth sign-in: redirect to the provider.
     #[endpoint { method = GET, path = "/v1/auth/login/{provider}", tags = ["auth"] }]
@@ -309,6 +317,14 @@ pub trait BitstrideApi {
         path: Path<IdPath>,
     ) -> Result<HttpResponseOk<FineTuningJob>, ErrorEnvelope>;
 
+    /// List a fine-tuning job's events.
+    #[endpoint { method = GET, path = "/v1/fine_tuning/jobs/{id}/events", tags = ["fine-tuning"] }]
+    async fn list_fine_tuning_job_events(
+        rqctx: RequestContext<Self::Context>,
+        path: Path<IdPath>,
+        query: Query<ListParams>,
+    ) -> Result<HttpResponseOk<JobEventList>, ErrorEnvelope>;
+
     // ---- reinforcement learning -------------------------------------------
 
     /// List RL jobs.
@@ -338,6 +354,14 @@ pub trait BitstrideApi {
         rqctx: RequestContext<Self::Context>,
         path: Path<IdPath>,
     ) -> Result<HttpResponseOk<RlJob>, ErrorEnvelope>;
+
+    /// List an RL job's events.
+    #[endpoint { method = GET, path = "/v1/rl/jobs/{id}/events", tags = ["rl"] }]
+    async fn list_rl_job_events(
+        rqctx: RequestContext<Self::Context>,
+        path: Path<IdPath>,
+        query: Query<ListParams>,
+    ) -> Result<HttpResponseOk<JobEventList>, ErrorEnvelope>;
 
     // ---- deployments ------------------------------------------------------
 
@@ -428,17 +452,31 @@ pub trait BitstrideApi {
     ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// Chat completion against a named deployment.
-    #[endpoint { method = POST, path = "/v1/inference/{deployment_id}/chat", tags = ["gateway"] }]
+    ///
+    /// Raw request and response: the JSON body is passed to the backend with the
+    /// fields the gateway does not know, and the answer is either a JSON
+    /// completion or a stream of server-sent events.
+    #[endpoint {
+        method = POST,
+        path = "/v1/inference/{deployment_id}/chat",
+        tags = ["gateway"],
+        request_body_max_bytes = MAX_CHAT_BODY_BYTES,
+    }]
     async fn deployment_chat(
         rqctx: RequestContext<Self::Context>,
         path: Path<DeploymentPath>,
-        body: TypedBody<ChatCompletionRequest>,
-    ) -> Result<HttpResponseOk<ChatCompletion>, ErrorEnvelope>;
+        body: UntypedBody,
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// OpenAI-compatible chat completion, deployment resolved from the host.
-    #[endpoint { method = POST, path = "/v1/chat/completions", tags = ["gateway"] }]
+    #[endpoint {
+        method = POST,
+        path = "/v1/chat/completions",
+        tags = ["gateway"],
+        request_body_max_bytes = MAX_CHAT_BODY_BYTES,
+    }]
     async fn create_chat_completion(
         rqctx: RequestContext<Self::Context>,
-        body: TypedBody<ChatCompletionRequest>,
-    ) -> Result<HttpResponseOk<ChatCompletion>, ErrorEnvelope>;
+        body: UntypedBody,
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 }

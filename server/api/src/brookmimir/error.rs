@@ -39,10 +39,8 @@ pub mod messages {
     pub const DOCUMENT_NOT_FOUND: &str = "Document not found";
     /// 400: `size` outside 1..=100.
     pub const QUERY_SIZE_OUT_OF_RANGE: &str = "size must be between 1 and 100";
-    /// 400: negative `from`.
-    pub const QUERY_FROM_NEGATIVE: &str = "from must be 0 or greater";
-    /// 400: a page deeper than the server fetches (`from + size` over 10000).
-    pub const QUERY_WINDOW_TOO_LARGE: &str = "from + size must not exceed 10000";
+    /// 400: `from` outside 0..=9900.
+    pub const QUERY_FROM_OUT_OF_RANGE: &str = "from must be between 0 and 9900";
     /// 400: empty text query or DSL object without a clause.
     pub const QUERY_EMPTY: &str = "query must not be empty";
     /// 400 prefix: a DSL clause the server does not implement; the clause name follows.

@@ -14,8 +14,9 @@ use serde_json::{Map, Value};
 pub const QUERY_DEFAULT_SIZE: i64 = 10;
 /// Largest `size` `POST /query` accepts.
 pub const QUERY_MAX_SIZE: i64 = 100;
-/// Deepest hit a query may page to (`from + size`), as Elasticsearch's default result window.
-pub const QUERY_MAX_WINDOW: i64 = 10_000;
+/// Largest `from`: with `size` at most 100, no page reaches beyond the 10000th hit
+/// (Elasticsearch's default result window).
+pub const QUERY_MAX_FROM: i64 = 9_900;
 /// Default number of matches `POST /face/search` asks for when `top_k` is absent.
 pub const FACE_DEFAULT_TOP_K: i64 = 3;
 /// Largest `top_k` `POST /face/search` accepts.
@@ -158,18 +159,49 @@ pub struct QueryRequest {
     pub size: Option<i64>,
     /// Number of hits to skip, for paging (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 9900))]
     pub from: Option<i64>,
 }
 
 /// A search: free text, or a query DSL object.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+///
+/// The server reads the DSL as JSON and checks each clause itself (to name the
+/// clause in its 400s), so the schema of what it accepts is declared by hand in
+/// `query_dsl.schema.json`, which the drift check holds to the document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum QueryInput {
     /// Free text, searched in `title`, `summary` and `content`.
     Text(String),
     /// An Elasticsearch query DSL object with exactly one top-level clause.
     Dsl(Map<String, Value>),
+}
+
+/// The hand-declared schemas of the query DSL, by name.
+fn query_dsl_schemas() -> Map<String, Value> {
+    serde_json::from_str(include_str!("query_dsl.schema.json"))
+        .expect("query_dsl.schema.json is a JSON object")
+}
+
+fn schema_of(value: &Value) -> Schema {
+    serde_json::from_value(value.clone()).expect("query_dsl.schema.json holds JSON Schemas")
+}
+
+impl JsonSchema for QueryInput {
+    fn schema_name() -> String {
+        "QueryInput".to_owned()
+    }
+
+    fn json_schema(gen: &mut SchemaGenerator) -> Schema {
+        let schemas = query_dsl_schemas();
+        for (name, schema) in &schemas {
+            if name != "QueryInput" {
+                gen.definitions_mut()
+                    .insert(name.clone(), schema_of(schema));
+            }
+        }
+        schema_of(&schemas["QueryInput"])
+    }
 }
 
 /// Answer of `POST /query`.

@@ -2,7 +2,6 @@
 //! thumbprint of its DER encoding (RFC 8705 `x5t#S256`).
 
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 /// Why an `X-Client-Cert` value is unusable.
@@ -23,7 +22,8 @@ pub fn thumbprint_of_pem(pem_text: &[u8]) -> Result<String, CertError> {
     if parsed.tag() != "CERTIFICATE" || parsed.contents().first() != Some(&0x30) {
         return Err(CertError::NotPem);
     }
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(parsed.contents())))
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(crate::platform::secrets::sha256(parsed.contents())))
 }
 
 /// The thumbprint of an `X-Client-Cert` header value (base64 of the PEM text).

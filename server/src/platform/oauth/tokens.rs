@@ -99,6 +99,10 @@ pub struct Claims {
     /// Certificate binding, for mTLS clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// Claims a surface adds for its own users (a session id, an organization),
+    /// flattened into the payload.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Claims {
@@ -255,10 +259,6 @@ impl TokenService {
         edit: impl FnOnce(&mut Claims),
     ) -> Result<(String, Claims), DbError> {
         self.keyring.refresh().await?;
-        let key = self
-            .keyring
-            .current()
-            .ok_or_else(|| DbError::Corrupt("no current signing key".into()))?;
         let now = now();
         let audiences = if client.audiences.is_empty() {
             vec![self.policy.default_audience.clone()]
@@ -276,13 +276,52 @@ impl TokenService {
             scope: client.scopes.join(" "),
             client_id: Some(client.id.clone()),
             cnf: None,
+            extra: serde_json::Map::new(),
         };
         edit(&mut claims);
+        self.encode(&claims).map(|token| (token, claims))
+    }
+
+    /// Signs a token for a user of a surface (not an OAuth client): `sub` is the
+    /// user, `aud` the surface's audience, `scope` what the session may do, and
+    /// `extra` the surface's own claims. It lives `lifetime_secs` (at most the
+    /// policy's lifetime, so that key retirement still outlasts it).
+    pub async fn sign_user(
+        &self,
+        user: &str,
+        audience: &str,
+        scope: &str,
+        lifetime_secs: i64,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(String, Claims), DbError> {
+        self.keyring.refresh().await?;
+        let now = now();
+        let claims = Claims {
+            iss: self.policy.issuer.clone(),
+            aud: Audience::One(audience.to_owned()),
+            sub: user.to_owned(),
+            iat: now,
+            nbf: now,
+            exp: now + lifetime_secs.min(self.policy.lifetime_secs),
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope: scope.to_owned(),
+            client_id: None,
+            cnf: None,
+            extra,
+        };
+        self.encode(&claims).map(|token| (token, claims))
+    }
+
+    /// Signs `claims` with the current key (loaded by the caller).
+    fn encode(&self, claims: &Claims) -> Result<String, DbError> {
+        let key = self
+            .keyring
+            .current()
+            .ok_or_else(|| DbError::Corrupt("no current signing key".into()))?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))?;
-        Ok((token, claims))
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))
     }
 
     /// [`TokenService::verify`], remembering tokens that verified: the next use of
@@ -310,7 +349,7 @@ impl TokenService {
             // Expired or its key withdrawn: verify again, for the precise answer.
         }
         let ticket = self.verified.ticket();
-        let (claims, kid) = self.verify_with_kid(token, audience).await?;
+        let (claims, kid) = self.verify_with_kid(token, Some(audience)).await?;
         let claims = Arc::new(claims);
         let verified = Arc::new(Verified {
             claims: claims.clone(),
@@ -328,13 +367,15 @@ impl TokenService {
     /// Verifies a token for `audience`: RS256 only, a published `kid`, signature,
     /// `iss`, `aud`, `exp`, `nbf`.
     pub async fn verify(&self, token: &str, audience: &str) -> Result<Claims, VerifyError> {
-        Ok(self.verify_with_kid(token, audience).await?.0)
+        Ok(self.verify_with_kid(token, Some(audience)).await?.0)
     }
 
+    /// [`TokenService::verify`], with `aud` checked only when `audience` is given;
+    /// also returns the `kid` that verified it.
     async fn verify_with_kid(
         &self,
         token: &str,
-        audience: &str,
+        audience: Option<&str>,
     ) -> Result<(Claims, String), VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::RS256 {
@@ -361,17 +402,26 @@ impl TokenService {
         Ok((self.check(token, &key.decoding, audience)?, kid))
     }
 
+    /// Verifies a token whatever its audience (for RFC 7662 introspection, whose
+    /// caller checks `aud` itself): everything [`TokenService::verify`] checks but `aud`.
+    pub async fn inspect(&self, token: &str) -> Result<Claims, VerifyError> {
+        Ok(self.verify_with_kid(token, None).await?.0)
+    }
+
     fn check(
         &self,
         token: &str,
         key: &jsonwebtoken::DecodingKey,
-        audience: &str,
+        audience: Option<&str>,
     ) -> Result<Claims, VerifyError> {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = self.policy.leeway_secs.unsigned_abs();
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.policy.issuer]);
-        validation.set_audience(&[audience]);
+        match audience {
+            Some(a) => validation.set_audience(&[a]),
+            None => validation.validate_aud = false,
+        }
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         match jsonwebtoken::decode::<Claims>(token, key, &validation) {
             Ok(data) => Ok(data.claims),

@@ -122,6 +122,8 @@ pub struct AgentCard {
     pub version: String,
     /// A2A protocol version spoken ("0.3.0").
     pub protocol_version: String,
+    /// Transport of `url`: "JSONRPC".
+    pub preferred_transport: String,
     /// Skills offered.
     pub skills: Vec<AgentSkill>,
     /// Optional features.
@@ -147,4 +149,14 @@ pub struct AgentCard {
     pub default_input_modes: Vec<String>,
     /// Media types produced in artifacts.
     pub default_output_modes: Vec<String>,
+    /// How callers authenticate (absent when the agent runs without authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_schemes: Option<JsonObject>,
+    /// Whether authenticated callers can read `agent/getAuthenticatedExtendedCard`
+    /// (true when the agent authenticates callers; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_authenticated_extended_card: Option<bool>,
+    /// Which schemes the JSON-RPC endpoint requires (absent without authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<Vec<std::collections::BTreeMap<String, Vec<String>>>>,
 }

@@ -112,7 +112,8 @@ impl JsonSchema for JsonRpcIdValue {
     }
 }
 
-/// The twelve JSON-RPC methods the agent serves on `POST /`.
+/// The JSON-RPC methods the agent serves on `POST /`: the twelve Bindu methods,
+/// `tasks/resubscribe` and A2A's `agent/getAuthenticatedExtendedCard`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JsonRpcMethod {
     /// Submit a message; answers with the task in `submitted`.
@@ -151,18 +152,27 @@ pub enum JsonRpcMethod {
     /// Delete a context and its tasks.
     #[serde(rename = "contexts/clear")]
     ContextsClear,
+    /// Follow an existing task's events as a stream.
+    #[serde(rename = "tasks/resubscribe")]
+    TasksResubscribe,
+    /// Read the authenticated extended card (not configured: -32007).
+    #[serde(rename = "agent/getAuthenticatedExtendedCard")]
+    GetAuthenticatedExtendedCard,
 }
 
 /// Bearer-token scope that unlocks reading (`agent:execute` also does).
 pub const SCOPE_READ: &str = "agent:read";
 /// Bearer-token scope that unlocks writing (`agent:execute` also does).
 pub const SCOPE_WRITE: &str = "agent:write";
+/// Audience of the tokens Bindu accepts unless `--bindu-token-audience` says otherwise.
+pub const DEFAULT_AUDIENCE: &str = "bindu-agent";
+
 /// Scope that implies both [`SCOPE_READ`] and [`SCOPE_WRITE`].
 pub const SCOPE_EXECUTE: &str = "agent:execute";
 
 impl JsonRpcMethod {
     /// Every method, in documentation order.
-    pub const ALL: [JsonRpcMethod; 12] = [
+    pub const ALL: [JsonRpcMethod; 14] = [
         JsonRpcMethod::MessageSend,
         JsonRpcMethod::MessageStream,
         JsonRpcMethod::TasksGet,
@@ -175,6 +185,8 @@ impl JsonRpcMethod {
         JsonRpcMethod::PushNotificationConfigDelete,
         JsonRpcMethod::ContextsList,
         JsonRpcMethod::ContextsClear,
+        JsonRpcMethod::TasksResubscribe,
+        JsonRpcMethod::GetAuthenticatedExtendedCard,
     ];
 
     /// The wire name, e.g. `tasks/get`.
@@ -192,6 +204,8 @@ impl JsonRpcMethod {
             JsonRpcMethod::PushNotificationConfigDelete => "tasks/pushNotificationConfig/delete",
             JsonRpcMethod::ContextsList => "contexts/list",
             JsonRpcMethod::ContextsClear => "contexts/clear",
+            JsonRpcMethod::TasksResubscribe => "tasks/resubscribe",
+            JsonRpcMethod::GetAuthenticatedExtendedCard => "agent/getAuthenticatedExtendedCard",
         }
     }
 
@@ -207,7 +221,9 @@ impl JsonRpcMethod {
             | JsonRpcMethod::TasksList
             | JsonRpcMethod::ContextsList
             | JsonRpcMethod::PushNotificationConfigGet
-            | JsonRpcMethod::PushNotificationConfigList => SCOPE_READ,
+            | JsonRpcMethod::PushNotificationConfigList
+            | JsonRpcMethod::TasksResubscribe
+            | JsonRpcMethod::GetAuthenticatedExtendedCard => SCOPE_READ,
             _ => SCOPE_WRITE,
         }
     }

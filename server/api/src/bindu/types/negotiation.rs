@@ -1,29 +1,54 @@
 //! Bindu wire types: Negotiation.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// An optional member that may be absent but not `null` (the document gives none a null value).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
 
 /// Relative weights of the negotiation subscores (each 0 to 1; defaults 0.55/0.20/0.15/0.05/0.05).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NegotiationWeights {
     /// Weight of the skill keyword match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub skill_match: Option<f64>,
     /// Weight of media-type compatibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub io_compatibility: Option<f64>,
     /// Weight of the latency fit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub performance: Option<f64>,
     /// Weight of current load.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub load: Option<f64>,
     /// Weight of cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub cost: Option<f64>,
 }
@@ -35,33 +60,69 @@ pub struct NegotiationRequest {
     #[schemars(length(min = 1, max = 10000))]
     pub task_summary: String,
     /// Longer description; also searched for skill keywords.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub task_details: Option<String>,
     /// Media types the caller will send.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_mime_types: Option<Vec<String>>,
     /// Media types the caller wants back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_mime_types: Option<Vec<String>>,
     /// Latency the caller tolerates, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0))]
     pub max_latency_ms: Option<i64>,
     /// Cost the caller tolerates (decimal string; this agent is free).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_cost_amount: Option<String>,
     /// Tools the work needs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub required_tools: Option<Vec<String>>,
     /// Tools the work must not use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub forbidden_tools: Option<Vec<String>>,
     /// Scores below this are declined (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 0, max = 1))]
     pub min_score: Option<f64>,
     /// Subscore weights; missing ones take their defaults.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub weights: Option<NegotiationWeights>,
 }
 
@@ -103,16 +164,32 @@ pub struct NegotiationResponse {
     /// How much the agent trusts its own score, 0 to 1.
     pub confidence: f64,
     /// Why the task was declined ("score_below_threshold").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rejection_reason: Option<String>,
     /// Skills that matched, best first (absent when none matched).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skill_matches: Option<Vec<SkillMatch>>,
     /// Skill tags found in the task text (absent when none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub matched_tags: Option<Vec<String>>,
     /// Expected processing time of the best skill, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latency_estimate_ms: Option<i64>,
     /// Tasks waiting or running right now.
     pub queue_depth: i64,

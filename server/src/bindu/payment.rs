@@ -1,0 +1,371 @@
+//! x402 payment: payment sessions (a browser wallet pays, the client polls the
+//! session and sends its token as `X-PAYMENT`), and the gate in front of a paid
+//! agent's `message/send`. This agent is free unless a price is configured;
+//! sessions are stored so that any instance can answer for them.
+
+use base64::Engine as _;
+use quartet_api::bindu::{ErrorCode, PaymentSession, PaymentSessionStatus, PaymentStatus};
+use serde_json::{json, Value};
+
+use super::failure::Failure;
+use super::Bindu;
+use crate::platform::storage::{now, DbError};
+
+/// `error.message` of -32603 (503) when the x402 facilitator cannot be reached.
+pub const FACILITATOR_UNAVAILABLE: &str = "Payment facilitator unavailable";
+
+/// How long an unpaid session lives, in seconds.
+pub const SESSION_SECS: i64 = 15 * 60;
+/// How long `wait=true` holds the answer at most, in seconds.
+pub const WAIT_SECS: u64 = 15;
+
+/// The x402 protocol version spoken (version 1 payloads are refused).
+pub const X402_VERSION: i64 = 2;
+/// Decimals of USDC.
+const USDC_DECIMALS: usize = 6;
+
+/// A verified payment, to be settled before its task is stored.
+#[derive(Debug)]
+pub struct PendingPayment {
+    payload: Value,
+    requirements: Value,
+    /// The response header the settlement goes back in (`PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE`).
+    pub response_header: &'static str,
+}
+
+/// `0.01` USDC as atomic units (`10000`); `None` if it is not a decimal with at most six places.
+pub fn atomic_amount(price: &str) -> Option<String> {
+    let (whole, fraction) = price.trim().split_once('.').unwrap_or((price.trim(), ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+        || fraction.len() > USDC_DECIMALS
+    {
+        return None;
+    }
+    let digits = format!("{whole}{fraction:0<USDC_DECIMALS$}");
+    let trimmed = digits.trim_start_matches('0');
+    Some(if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prices_become_atomic_usdc() {
+        use super::atomic_amount;
+        assert_eq!(atomic_amount("0.01").as_deref(), Some("10000"));
+        assert_eq!(atomic_amount("1").as_deref(), Some("1000000"));
+        assert_eq!(atomic_amount("2.5").as_deref(), Some("2500000"));
+        assert_eq!(atomic_amount("0.0000001"), None);
+        assert_eq!(atomic_amount("-1"), None);
+        assert_eq!(atomic_amount("abc"), None);
+    }
+}
+
+fn b64(value: &Value) -> String {
+    base64::engine::general_purpose::STANDARD.encode(value.to_string())
+}
+
+fn status_of(s: &str) -> PaymentSessionStatus {
+    match s {
+        "completed" => PaymentSessionStatus::Completed,
+        "failed" => PaymentSessionStatus::Failed,
+        "expired" => PaymentSessionStatus::Expired,
+        _ => PaymentSessionStatus::Pending,
+    }
+}
+
+/// A session as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    /// Its answer.
+    pub status: PaymentStatus,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+fn unknown_session(id: &str) -> Failure {
+    Failure::names_nothing(format!("unknown or expired payment session: {id}"))
+}
+
+impl Bindu {
+    /// The x402 payment requirements of a paid agent (`None`: the agent is free).
+    pub(super) fn requirements(&self) -> Option<Value> {
+        let price = self.config.bindu_price.as_deref()?;
+        Some(json!({
+            "scheme": "exact",
+            "network": self.config.bindu_x402_network,
+            "amount": atomic_amount(price).unwrap_or_default(),
+            "asset": self.config.bindu_x402_asset,
+            "payTo": self.config.bindu_pay_to.clone().unwrap_or_default(),
+            "maxTimeoutSeconds": 300,
+            "extra": {"name": "USDC", "version": "2"},
+        }))
+    }
+
+    /// The 402 answer: an x402 `PaymentRequired` saying why.
+    fn payment_required(&self, requirements: &Value, error: impl Into<String>) -> Failure {
+        let did = self.did().ok();
+        Failure::PaymentRequired(json!({
+            "x402Version": X402_VERSION,
+            "error": error.into(),
+            "resource": {
+                "url": format!("{}/", self.public_url),
+                "description": format!("message/send to {}", self.manifest.name),
+                "mimeType": "application/json",
+            },
+            "accepts": [requirements],
+            "agent": {
+                "name": self.manifest.name,
+                "description": self.manifest.description,
+                "agentCard": "/.well-known/agent.json",
+                "did": did,
+            },
+        }))
+    }
+
+    /// Reads and verifies the payment of a paid `message/send` or `message/stream`:
+    /// `PAYMENT-SIGNATURE` (x402 v2) or `X-PAYMENT`, base64 of a version 2 payment
+    /// payload for exactly the requirements, verified by the facilitator, with a
+    /// nonce never used before. Free agents: nothing to check.
+    pub(super) async fn payment_gate(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Option<PendingPayment>, Failure> {
+        let Some(requirements) = self.requirements() else {
+            return Ok(None);
+        };
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let (encoded, response_header) = match (header("payment-signature"), header("x-payment")) {
+            (Some(v), _) => (v, "PAYMENT-RESPONSE"),
+            (None, Some(v)) => (v, "X-PAYMENT-RESPONSE"),
+            (None, None) => {
+                return Err(
+                    self.payment_required(&requirements, "PAYMENT-SIGNATURE header is required")
+                )
+            }
+        };
+        let payload: Value = match base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            Some(v @ Value::Object(_)) => v,
+            _ => {
+                return Err(self.payment_required(
+                    &requirements,
+                    "Invalid payment header: not base64 of a JSON payment payload",
+                ))
+            }
+        };
+        if payload.get("x402Version").and_then(Value::as_i64) != Some(X402_VERSION) {
+            return Err(self.payment_required(
+                &requirements,
+                "Only x402 version 2 payment payloads are accepted",
+            ));
+        }
+        let accepted = payload.get("accepted").cloned().unwrap_or(Value::Null);
+        let same = |k: &str, ci: bool| {
+            let (a, b) = (
+                accepted.get(k).and_then(Value::as_str),
+                requirements[k].as_str(),
+            );
+            match (a, b, ci) {
+                (Some(a), Some(b), true) => a.eq_ignore_ascii_case(b),
+                (Some(a), Some(b), false) => a == b,
+                _ => false,
+            }
+        };
+        if !(same("scheme", false)
+            && same("network", false)
+            && same("amount", false)
+            && same("asset", true)
+            && same("payTo", true))
+        {
+            return Err(self.payment_required(
+                &requirements,
+                "The payment does not match the payment requirements",
+            ));
+        }
+        let Some(nonce) = payload
+            .pointer("/payload/authorization/nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Err(self.payment_required(
+                &requirements,
+                "Invalid payment header: no authorization nonce",
+            ));
+        };
+        let verified = self.facilitator("verify", &payload, &requirements).await?;
+        if verified.get("isValid") != Some(&Value::Bool(true)) {
+            let reason = verified
+                .get("invalidReason")
+                .and_then(Value::as_str)
+                .unwrap_or("the facilitator refused the payment");
+            return Err(self.payment_required(
+                &requirements,
+                format!("Payment verification failed: {reason}"),
+            ));
+        }
+        // A payload pays once: its nonce is recorded (atomically, across instances).
+        if !super::store::use_nonce(&self.db, &format!("x402:{nonce}"), now() + 7 * 86_400).await? {
+            return Err(self.payment_required(&requirements, "Payment nonce already used (replay)"));
+        }
+        Ok(Some(PendingPayment {
+            payload,
+            requirements,
+            response_header,
+        }))
+    }
+
+    /// Settles a verified payment; returns the header carrying the settlement.
+    pub(super) async fn settle_payment(
+        &self,
+        payment: &PendingPayment,
+    ) -> Result<(&'static str, String), Failure> {
+        let settled = self
+            .facilitator("settle", &payment.payload, &payment.requirements)
+            .await?;
+        if settled.get("success") != Some(&Value::Bool(true)) {
+            let reason = settled
+                .get("errorReason")
+                .and_then(Value::as_str)
+                .unwrap_or("the facilitator could not settle the payment");
+            return Err(self.payment_required(
+                &payment.requirements,
+                format!("Payment settlement failed: {reason}"),
+            ));
+        }
+        Ok((payment.response_header, b64(&settled)))
+    }
+
+    /// `POST {facilitator}/{op}`; a facilitator that cannot be reached or answers
+    /// other than 2xx with JSON is a 503 (-32603), and nothing is charged.
+    async fn facilitator(
+        &self,
+        op: &str,
+        payload: &Value,
+        requirements: &Value,
+    ) -> Result<Value, Failure> {
+        let url = format!(
+            "{}/{op}",
+            self.config.bindu_x402_facilitator_url.trim_end_matches('/')
+        );
+        let unavailable = || {
+            Failure::with_message(
+                ErrorCode::InternalError,
+                FACILITATOR_UNAVAILABLE,
+                Some(Value::String(format!(
+                    "the x402 facilitator did not answer {op}"
+                ))),
+            )
+            .into_unavailable()
+        };
+        let response = self
+            .http
+            .post(&url)
+            .json(&json!({"x402Version": X402_VERSION, "paymentPayload": payload, "paymentRequirements": requirements}))
+            .send()
+            .await
+            .map_err(|_| unavailable())?;
+        if !response.status().is_success() {
+            return Err(unavailable());
+        }
+        response.json().await.map_err(|_| unavailable())
+    }
+
+    /// Opens a session.
+    pub(super) async fn start_session(&self) -> Result<PaymentSession, Failure> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let created = now();
+        let expires_at = created + SESSION_SECS;
+        sqlx::query(
+            "INSERT INTO bindu_payment_sessions (id, status, created_at, expires_at) VALUES ($1, 'pending', $2, $3)",
+        )
+        .bind(&id)
+        .bind(created)
+        .bind(expires_at)
+        .execute(&mut *self.db.conn().await?)
+        .await?;
+        Ok(PaymentSession {
+            browser_url: format!("{}/payment-capture?session_id={id}", self.public_url),
+            session_id: id,
+            expires_at: super::did::rfc3339_seconds(expires_at),
+            status: PaymentSessionStatus::Pending,
+        })
+    }
+
+    /// Reads a session; unknown ids and sessions purged after expiry are -32602.
+    pub(super) async fn session(&self, id: &str) -> Result<StoredSession, Failure> {
+        let row: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT status, payment_token, error, expires_at FROM bindu_payment_sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.db.conn().await?)
+        .await
+        .map_err(DbError::from)?;
+        let Some((status, token, error, expires_at)) = row else {
+            return Err(unknown_session(id));
+        };
+        let mut status = status_of(&status);
+        if status == PaymentSessionStatus::Pending && expires_at < now() {
+            status = PaymentSessionStatus::Expired;
+        }
+        Ok(StoredSession {
+            status: PaymentStatus {
+                session_id: id.to_owned(),
+                status,
+                error,
+                payment_token: token,
+            },
+            expires_at,
+        })
+    }
+
+    /// Reads a session, waiting (at most [`WAIT_SECS`]) while it is pending when `wait`.
+    pub(super) async fn session_status(
+        &self,
+        id: &str,
+        wait: bool,
+    ) -> Result<PaymentStatus, Failure> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(WAIT_SECS);
+        loop {
+            let s = self.session(id).await?;
+            if !wait
+                || s.status.status != PaymentSessionStatus::Pending
+                || tokio::time::Instant::now() >= deadline
+            {
+                return Ok(s.status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// The page of a session.
+pub fn capture_page(session: &StoredSession) -> String {
+    let id = &session.status.session_id;
+    let until = super::did::rfc3339_seconds(session.expires_at);
+    let (title, text) = match session.status.status {
+        PaymentSessionStatus::Pending => (
+            "Payment pending",
+            format!("Session {id} waits for an x402 payment until {until}."),
+        ),
+        PaymentSessionStatus::Completed => ("Payment completed", format!("Session {id} is paid.")),
+        PaymentSessionStatus::Failed => {
+            ("Payment failed", format!("Session {id} could not be paid."))
+        }
+        PaymentSessionStatus::Expired => (
+            "Payment expired",
+            format!("Session {id} expired at {until}."),
+        ),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Payment session</title></head>\n<body>\n<h1>{title}</h1>\n<p>{text}</p>\n</body>\n</html>\n"
+    )
+}

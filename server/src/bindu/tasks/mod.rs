@@ -1,0 +1,388 @@
+//! Tasks: submitting and continuing them, reading, canceling, and the
+//! lifecycle rules. Work itself happens in [`worker`], fed by the queue
+//! columns of `bindu_tasks`.
+//!
+//! Lifecycle: `submitted → working → (input-required | auth-required) →
+//! completed | failed | canceled | rejected`. A paused task is continued by a
+//! message with its `taskId`; a task that is `submitted` or `working` takes the
+//! message too (the agent runs again on it when the current run ends); a
+//! terminal one never changes again (-32008).
+
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quartet_api::bindu::{
+    ErrorCode, HistoryMessage, MessageKind, MessageSendParams, PushNotificationConfig, StreamEvent,
+    Task, TaskKind, TaskState, TaskStatus, TaskStatusUpdateEvent,
+};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use super::failure::Failure;
+use super::store::{self, Queue, StoredTask, QUEUE_CHANNEL};
+use super::stream::Hub;
+use crate::platform::changes;
+use crate::platform::storage::Db;
+
+/// `2026-11-02T09:15:30.412087+00:00`: the timestamp format of task states.
+pub fn timestamp() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string()
+}
+
+/// Whether a task in `state` waits for its caller (a stream and a blocking send stop there).
+pub fn is_interrupted(state: TaskState) -> bool {
+    matches!(state, TaskState::InputRequired | TaskState::AuthRequired)
+}
+
+/// A status-update event for `task`'s current status.
+pub fn status_event(task: &Task, error: Option<String>) -> StreamEvent {
+    let state = task.status.state;
+    StreamEvent::StatusUpdate(TaskStatusUpdateEvent {
+        task_id: task.id.clone(),
+        context_id: task.context_id.clone(),
+        status: task.status.clone(),
+        is_final: state.is_terminal() || is_interrupted(state),
+        error,
+    })
+}
+
+/// A message the agent adds to a task: its id is generated.
+pub fn agent_message(task: &Task, text: &str) -> HistoryMessage {
+    HistoryMessage {
+        message_id: uuid::Uuid::new_v4().to_string(),
+        context_id: task.context_id.clone(),
+        task_id: task.id.clone(),
+        reference_task_ids: None,
+        kind: MessageKind::Message,
+        parts: vec![quartet_api::bindu::Part::Text(
+            quartet_api::bindu::TextPart {
+                text: text.to_owned(),
+                metadata: None,
+            },
+        )],
+        role: quartet_api::bindu::Role::Agent,
+        metadata: None,
+    }
+}
+
+/// A task just submitted: where its events start.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// Surrogate key.
+    pub pk: i64,
+    /// The task as stored.
+    pub task: Task,
+    /// Sequence number of its `submitted` event (a stream starts there).
+    pub first_event: i64,
+}
+
+/// How a message may name a task that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownTaskId {
+    /// Bindu: the caller chooses a new task's id.
+    Create,
+    /// A2A: `taskId` only continues existing tasks (-32001).
+    Refuse,
+}
+
+/// The task service.
+pub struct Tasks {
+    db: Db,
+    hub: Arc<Hub>,
+    wake: Arc<Notify>,
+}
+
+fn not_found(id: &str) -> Failure {
+    Failure::rpc(ErrorCode::TaskNotFound, Some(json!({ "task_id": id })))
+}
+
+impl Tasks {
+    /// The service over `db`; `hub` tells streams about changes, `wake` the local workers.
+    pub fn new(db: Db, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
+        Self { db, hub, wake }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The change hub.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Stores the message as a new task, or as the continuation of a paused
+    /// one, and queues it for a worker. `push` (already validated) becomes the
+    /// task's webhook.
+    pub async fn submit(
+        &self,
+        owner: &str,
+        params: MessageSendParams,
+        push: Option<PushNotificationConfig>,
+        unknown: UnknownTaskId,
+    ) -> Result<Submitted, Failure> {
+        let backend = self.db.backend();
+        let owner_s = owner.to_owned();
+        let submitted = self
+            .db
+            .write(move |conn| {
+                Box::pin(async move {
+                    let message = params.message;
+                    let existing = match &message.task_id {
+                        Some(id) => store::load(conn, backend, &owner_s, id, true).await?,
+                        None => None,
+                    };
+                    if existing.is_none() && unknown == UnknownTaskId::Refuse {
+                        if let Some(id) = &message.task_id {
+                            return Ok(Err(not_found(id)));
+                        }
+                    }
+                    let context_id = match (&existing, &message.context_id) {
+                        (Some(t), Some(c)) if *c != t.task.context_id => {
+                            return Ok(Err(Failure::invalid_params(format!(
+                                "task {} belongs to context {}, not {c}",
+                                t.task.id, t.task.context_id
+                            ))));
+                        }
+                        (Some(t), _) => t.task.context_id.clone(),
+                        (None, Some(c)) => c.clone(),
+                        (None, None) => uuid::Uuid::new_v4().to_string(),
+                    };
+                    let task_id = message
+                        .task_id
+                        .clone()
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                    let entry = HistoryMessage {
+                        message_id: message.message_id,
+                        context_id: context_id.clone(),
+                        task_id: task_id.clone(),
+                        reference_task_ids: message.reference_task_ids,
+                        kind: MessageKind::Message,
+                        parts: message.parts,
+                        role: message.role,
+                        metadata: Some(message.metadata.unwrap_or_default()),
+                    };
+                    let status = TaskStatus {
+                        state: TaskState::Submitted,
+                        timestamp: timestamp(),
+                        message: None,
+                    };
+                    let (pk, task) = match existing {
+                        Some(StoredTask { pk, mut task, .. }) => {
+                            let state = task.status.state;
+                            if state.is_terminal() {
+                                return Ok(Err(Failure::rpc(
+                                    ErrorCode::TaskImmutable,
+                                    Some(json!({"task_id": task.id, "state": state})),
+                                )));
+                            }
+                            task.history.get_or_insert_with(Vec::new).push(entry);
+                            if is_interrupted(state) {
+                                task.status = status;
+                                store::update(conn, pk, &task, Queue::Enqueue).await?;
+                            } else {
+                                // Submitted or working: the run in progress (or about to
+                                // start) is followed by another on the new message.
+                                store::update(conn, pk, &task, Queue::Keep).await?;
+                            }
+                            (pk, task)
+                        }
+                        None => {
+                            let task = Task {
+                                id: task_id,
+                                context_id,
+                                kind: TaskKind::Task,
+                                status,
+                                history: Some(vec![entry]),
+                                artifacts: None,
+                                metadata: params.metadata,
+                            };
+                            let pk = store::insert(conn, &owner_s, &task, true).await?;
+                            (pk, task)
+                        }
+                    };
+                    if let Some(config) = &push {
+                        store::set_push_config(conn, pk, config).await?;
+                    }
+                    let first_event =
+                        store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
+                    changes::publish(conn, backend, QUEUE_CHANNEL, "").await?;
+                    Ok(Ok(Submitted {
+                        pk,
+                        task,
+                        first_event,
+                    }))
+                })
+            })
+            .await??;
+        self.hub.notify(submitted.pk);
+        self.wake.notify_waiters();
+        Ok(submitted)
+    }
+
+    /// Whether [`Tasks::submit`] would refuse the message because of the task it
+    /// names (so that a paid message is refused before it is charged).
+    pub async fn precheck(
+        &self,
+        owner: &str,
+        params: &MessageSendParams,
+        unknown: UnknownTaskId,
+    ) -> Result<(), Failure> {
+        let Some(id) = &params.message.task_id else {
+            return Ok(());
+        };
+        let mut conn = self.db.conn().await?;
+        match store::load(&mut conn, self.db.backend(), owner, id, false).await? {
+            None if unknown == UnknownTaskId::Refuse => Err(not_found(id)),
+            None => Ok(()),
+            Some(t) => {
+                let state = t.task.status.state;
+                if state.is_terminal() {
+                    Err(Failure::rpc(
+                        ErrorCode::TaskImmutable,
+                        Some(json!({"task_id": t.task.id, "state": state})),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// The caller's task `id`.
+    pub async fn find(&self, owner: &str, id: &str) -> Result<StoredTask, Failure> {
+        let mut conn = self.db.conn().await?;
+        store::load(&mut conn, self.db.backend(), owner, id, false)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Waits until task `pk` is terminal or waits for its caller, or `timeout`
+    /// passes; returns it as it is then.
+    pub async fn settle(&self, pk: i64, timeout: Duration) -> Result<Task, Failure> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut changes = self.hub.subscribe();
+        loop {
+            let task = {
+                let mut conn = self.db.conn().await?;
+                store::load_pk(&mut conn, self.db.backend(), pk, false).await?
+            };
+            let Some(task) = task else {
+                return Err(Failure::rpc(ErrorCode::TaskNotFound, None));
+            };
+            let state = task.task.status.state;
+            if state.is_terminal() || is_interrupted(state) {
+                return Ok(task.task);
+            }
+            if !self.hub.wait_for(&mut changes, pk, deadline).await {
+                return Ok(task.task);
+            }
+        }
+    }
+
+    /// Cancels the caller's task `id` (-32002 once it is terminal).
+    pub async fn cancel(&self, owner: &str, id: &str) -> Result<Task, Failure> {
+        let backend = self.db.backend();
+        let (owner_s, id_s) = (owner.to_owned(), id.to_owned());
+        let (pk, task) = self
+            .db
+            .write(move |conn| {
+                Box::pin(async move {
+                    let Some(StoredTask { pk, mut task, .. }) =
+                        store::load(conn, backend, &owner_s, &id_s, true).await?
+                    else {
+                        return Ok(Err(not_found(&id_s)));
+                    };
+                    let state = task.status.state;
+                    if state.is_terminal() {
+                        return Ok(Err(Failure::rpc(
+                            ErrorCode::TaskNotCancelable,
+                            Some(json!({"task_id": task.id, "state": state})),
+                        )));
+                    }
+                    task.status = TaskStatus {
+                        state: TaskState::Canceled,
+                        timestamp: timestamp(),
+                        message: None,
+                    };
+                    store::update(conn, pk, &task, Queue::Done).await?;
+                    store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
+                    Ok(Ok((pk, task)))
+                })
+            })
+            .await??;
+        self.hub.notify(pk);
+        Ok(task)
+    }
+
+    /// Records feedback on the caller's task `id`.
+    pub async fn feedback(
+        &self,
+        owner: &str,
+        id: &str,
+        feedback: &str,
+        rating: Option<i64>,
+        metadata: Option<Value>,
+    ) -> Result<(), Failure> {
+        let found = self.find(owner, id).await?;
+        store::insert_feedback(
+            &self.db,
+            found.pk,
+            feedback,
+            rating,
+            metadata.map(|m| m.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the caller's context and its tasks (-32021 while one is unfinished).
+    pub async fn clear_context(&self, owner: &str, context_id: &str) -> Result<(), Failure> {
+        let (owner_s, context_s) = (owner.to_owned(), context_id.to_owned());
+        self.db
+            .write(move |conn| {
+                Box::pin(async move {
+                    let tasks = store::context_tasks(conn, &owner_s, &context_s).await?;
+                    if tasks.is_empty() {
+                        return Ok(Err(Failure::rpc(
+                            ErrorCode::ContextNotFound,
+                            Some(json!({ "context_id": context_s })),
+                        )));
+                    }
+                    let unfinished: Vec<&str> = tasks
+                        .iter()
+                        .filter(|t| !t.task.status.state.is_terminal())
+                        .map(|t| t.task.id.as_str())
+                        .collect();
+                    if !unfinished.is_empty() {
+                        return Ok(Err(Failure::rpc(
+                            ErrorCode::ContextNotCancelable,
+                            Some(
+                                json!({"context_id": context_s, "unfinished_task_ids": unfinished}),
+                            ),
+                        )));
+                    }
+                    let pks: Vec<i64> = tasks.iter().map(|t| t.pk).collect();
+                    store::delete_tasks(conn, &pks).await?;
+                    Ok(Ok(()))
+                })
+            })
+            .await?
+    }
+}
+
+/// Keeps only the newest `n` history messages (`None` keeps them all).
+pub fn trim_history(mut task: Task, n: Option<i64>) -> Task {
+    if let (Some(n), Some(history)) = (n, task.history.as_mut()) {
+        let keep = usize::try_from(n).unwrap_or(0);
+        if history.len() > keep {
+            history.drain(..history.len() - keep);
+        }
+    }
+    task
+}

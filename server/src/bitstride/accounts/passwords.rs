@@ -1,0 +1,29 @@
+//! Password hashing (Argon2id, the platform's parameters), off the async workers.
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::Argon2;
+
+use crate::platform::oauth::clients::{check_dummy_secret, hash_secret};
+use crate::platform::Fault;
+
+/// An Argon2id hash of `password`.
+pub async fn hash(password: String) -> Result<String, Fault> {
+    Ok(tokio::task::spawn_blocking(move || hash_secret(&password)).await?)
+}
+
+/// Whether `password` matches `stored`; with no stored hash it spends the same
+/// time and answers no, so unknown emails cannot be told from wrong passwords.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Fault> {
+    Ok(tokio::task::spawn_blocking(move || match stored {
+        Some(h) => PasswordHash::new(&h).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        }),
+        None => {
+            check_dummy_secret(&password);
+            false
+        }
+    })
+    .await?)
+}

@@ -1,0 +1,315 @@
+//! OAuth 2.0 / OpenID Connect sign-in with configured providers.
+//!
+//! `GET /v1/auth/login/{provider}` stores a one-time `state` (10 minutes) with
+//! a PKCE verifier and a nonce, and redirects to the provider's authorization
+//! endpoint (`response_type=code`, `code_challenge_method=S256`). The callback
+//! checks and spends the state, exchanges the code at the token endpoint, reads
+//! the ID token (RS256, verified against the provider's JWKS: issuer, audience =
+//! client id, expiry, nonce) or else the userinfo endpoint, and signs in the
+//! account with that verified email, creating it (and its organization) on
+//! first sign-in.
+//!
+//! Providers come from a TOML file (`--bitstride-oauth-config`):
+//!
+//! ```toml
+//! [providers.github]
+//! discovery_url = "https://idp.example.com/.well-known/openid-configuration"  # or issuer = "…"
+//! client_id = "…"
+//! client_secret = "…"
+//! scopes = ["openid", "email", "profile"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use quartet_api::bitstride::{messages, ErrorCode, ErrorEnvelope, LoginResponse};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::accounts::users;
+use super::store::spend_once;
+use super::{err, Bitstride};
+use crate::platform::secrets::{random_hex, random_secret, sha256, sha256_hex};
+use crate::platform::storage::now;
+
+/// Lifetime of a `state`, seconds.
+pub const STATE_SECS: i64 = 600;
+
+/// One configured provider.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Provider {
+    /// Issuer URL (discovery at `<issuer>/.well-known/openid-configuration`).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Discovery document URL.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    /// Client id at the provider.
+    pub client_id: String,
+    /// Client secret at the provider.
+    pub client_secret: String,
+    /// Requested scopes.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "email".into(), "profile".into()]
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default)]
+    providers: BTreeMap<String, Provider>,
+}
+
+/// The configured providers.
+#[derive(Debug, Default)]
+pub struct Providers {
+    providers: BTreeMap<String, Provider>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    #[serde(default)]
+    userinfo_endpoint: Option<String>,
+}
+
+impl Providers {
+    /// Reads the providers file, if one is configured.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let file: File = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?;
+        for (name, p) in &file.providers {
+            if p.issuer.is_none() && p.discovery_url.is_none() {
+                anyhow::bail!("provider {name}: set issuer or discovery_url");
+            }
+        }
+        Ok(Self {
+            providers: file.providers,
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<&Provider, ErrorEnvelope> {
+        self.providers
+            .get(name)
+            .ok_or_else(|| err(ErrorCode::NotFound, messages::UNKNOWN_PROVIDER))
+    }
+}
+
+fn upstream() -> ErrorEnvelope {
+    err(ErrorCode::UpstreamError, messages::OAUTH_EXCHANGE_FAILED)
+}
+
+/// How long a call to a provider may take.
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends a request to a provider and reads its JSON answer; any failure is a 502.
+async fn provider_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, ErrorEnvelope> {
+    let r = request
+        .timeout(PROVIDER_TIMEOUT)
+        .header(http::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|_| upstream())?;
+    if !r.status().is_success() {
+        return Err(upstream());
+    }
+    r.json().await.map_err(|_| upstream())
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Bitstride {
+    async fn discover(&self, p: &Provider) -> Result<Discovery, ErrorEnvelope> {
+        let url = match (&p.discovery_url, &p.issuer) {
+            (Some(d), _) => d.clone(),
+            (None, Some(i)) => format!(
+                "{}/.well-known/openid-configuration",
+                i.trim_end_matches('/')
+            ),
+            (None, None) => return Err(upstream()),
+        };
+        provider_json(self.http.get(url)).await
+    }
+
+    fn redirect_uri(&self, provider: &str) -> String {
+        format!("{}/v1/auth/callback/{provider}", self.public_url)
+    }
+
+    /// `GET /v1/auth/login/{provider}`: the provider's authorize URL.
+    pub(super) async fn oauth_start(&self, provider: &str) -> Result<String, ErrorEnvelope> {
+        let p = self.oidc.get(provider)?;
+        let d = self.discover(p).await?;
+        let state = format!("st_{}", random_hex(16));
+        let verifier = random_secret();
+        let nonce = random_hex(16);
+        sqlx::query(
+            "INSERT INTO bitstride_oauth_states (state_hash, provider, code_verifier, nonce, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(sha256_hex(state.as_bytes()))
+        .bind(provider)
+        .bind(&verifier)
+        .bind(&nonce)
+        .bind(now())
+        .execute(&mut *self.db.conn().await?)
+        .await.map_err(crate::platform::DbError::from)?;
+        let mut url = url::Url::parse(&d.authorization_endpoint).map_err(|_| upstream())?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &p.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri(provider))
+            .append_pair("scope", &p.scopes.join(" "))
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce)
+            .append_pair("code_challenge", &b64url(&sha256(verifier.as_bytes())))
+            .append_pair("code_challenge_method", "S256");
+        Ok(url.to_string())
+    }
+
+    /// `GET /v1/auth/callback/{provider}`.
+    pub(super) async fn oauth_finish(
+        &self,
+        provider: &str,
+        code: &str,
+        state: &str,
+    ) -> Result<LoginResponse, ErrorEnvelope> {
+        let p = self.oidc.get(provider)?;
+        let bad_state = || err(ErrorCode::InvalidRequest, messages::INVALID_OAUTH_STATE);
+        let hash = sha256_hex(state.as_bytes());
+        let found: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT provider, code_verifier, nonce, created_at FROM bitstride_oauth_states
+             WHERE state_hash = $1 AND used_at IS NULL",
+        )
+        .bind(&hash)
+        .fetch_optional(&mut *self.db.conn().await?)
+        .await
+        .map_err(crate::platform::DbError::from)?;
+        let Some((for_provider, verifier, nonce, created_at)) = found else {
+            return Err(bad_state());
+        };
+        if for_provider != provider || created_at + STATE_SECS < now() {
+            return Err(bad_state());
+        }
+        if !spend_once(&self.db, "bitstride_oauth_states", "state_hash", &hash).await? {
+            return Err(bad_state());
+        }
+        let d = self.discover(p).await?;
+        let r = self
+            .http
+            .post(&d.token_endpoint)
+            .timeout(PROVIDER_TIMEOUT)
+            .header(http::header::ACCEPT, "application/json")
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", &self.redirect_uri(provider)),
+                ("client_id", &p.client_id),
+                ("client_secret", &p.client_secret),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await
+            .map_err(|_| upstream())?;
+        if !r.status().is_success() {
+            return Err(upstream());
+        }
+        let tokens: Value = r.json().await.map_err(|_| upstream())?;
+        let identity = match tokens.get("id_token").and_then(Value::as_str) {
+            Some(id_token) => self.verify_id_token(p, &d, id_token, &nonce).await?,
+            None => self.userinfo(&d, &tokens).await?,
+        };
+        let verified = identity.get("email_verified").and_then(Value::as_bool) == Some(true);
+        let email = identity
+            .get("email")
+            .and_then(Value::as_str)
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| verified && users::is_email(e))
+            .ok_or_else(|| err(ErrorCode::UpstreamError, messages::OAUTH_NO_VERIFIED_EMAIL))?;
+        let user = match users::by_email(&self.db, &email).await? {
+            Some(u) => u,
+            None => {
+                let created = users::create(
+                    &self.db,
+                    users::NewUser {
+                        email: email.clone(),
+                        name: identity
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        password_hash: None,
+                        organization_name: email.clone(),
+                        email_verified: true,
+                    },
+                )
+                .await;
+                match created {
+                    Ok(u) => u,
+                    // Signed up at the same moment by another request.
+                    Err(e) if e.is_unique_violation() => users::by_email(&self.db, &email)
+                        .await?
+                        .ok_or_else(upstream)?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        self.sign_in(&user).await
+    }
+
+    async fn verify_id_token(
+        &self,
+        p: &Provider,
+        d: &Discovery,
+        token: &str,
+        nonce: &str,
+    ) -> Result<Value, ErrorEnvelope> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| upstream())?;
+        if header.alg != jsonwebtoken::Algorithm::RS256 {
+            return Err(upstream());
+        }
+        let jwks_uri = d.jwks_uri.as_deref().ok_or_else(upstream)?;
+        let jwks: jsonwebtoken::jwk::JwkSet = provider_json(self.http.get(jwks_uri)).await?;
+        let jwk = match &header.kid {
+            Some(kid) => jwks.find(kid),
+            None => jwks.keys.first(),
+        }
+        .ok_or_else(upstream)?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|_| upstream())?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_issuer(&[&d.issuer]);
+        validation.set_audience(&[&p.client_id]);
+        validation.leeway = 30;
+        let data =
+            jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|_| upstream())?;
+        if data.claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Err(upstream());
+        }
+        Ok(data.claims)
+    }
+
+    async fn userinfo(&self, d: &Discovery, tokens: &Value) -> Result<Value, ErrorEnvelope> {
+        let endpoint = d.userinfo_endpoint.as_deref().ok_or_else(upstream)?;
+        let access = tokens
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(upstream)?;
+        provider_json(self.http.get(endpoint).bearer_auth(access)).await
+    }
+}

@@ -1,0 +1,347 @@
+//! Bitstride's tables and the helpers every resource store shares: ids,
+//! ordering keys, and cursor pagination over "newest first" lists.
+//!
+//! Every row that belongs to a tenant carries `org_id`, and every query of a
+//! resource filters on it: another organization's id reads as "not found".
+//! API keys are not here: they are platform credentials of kind
+//! [`KEY_KIND`] whose owner is the organization.
+
+use quartet_api::bitstride::{messages, ErrorCode, ErrorEnvelope, ListParams};
+
+use crate::platform::secrets::random_hex;
+use crate::platform::{DbError, Migration};
+
+/// The credential kind of Bitstride API keys.
+pub const KEY_KIND: &str = "bitstride-key";
+
+const TABLES: &str = "
+CREATE TABLE bitstride_orgs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    billing_email TEXT,
+    owner_user_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE bitstride_users (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT,
+    password_hash TEXT,
+    email_verified BIGINT NOT NULL DEFAULT 0,
+    mfa_secret TEXT,
+    mfa_pending_secret TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE bitstride_recovery_codes (
+    user_id TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 0,
+    used_at BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE bitstride_sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    revoked_reason TEXT
+);
+CREATE INDEX bitstride_sessions_user ON bitstride_sessions (user_id);
+CREATE TABLE bitstride_refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX bitstride_refresh_session ON bitstride_refresh_tokens (session_id);
+CREATE TABLE bitstride_mfa_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    failures BIGINT NOT NULL DEFAULT 0,
+    used_at BIGINT
+);
+CREATE TABLE bitstride_login_failures (
+    email TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    first_at BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE bitstride_oauth_states (
+    state_hash TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    code_verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE TABLE bitstride_projects (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (org_id, name)
+);
+CREATE TABLE bitstride_models (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    base_model TEXT,
+    description TEXT,
+    project_id TEXT,
+    source TEXT NOT NULL,
+    artifact_uri TEXT,
+    job_id TEXT,
+    dataset_id TEXT,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX bitstride_models_org ON bitstride_models (org_id, ord);
+CREATE TABLE bitstride_datasets (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    project_id TEXT,
+    purpose TEXT NOT NULL,
+    format TEXT NOT NULL,
+    row_format TEXT NOT NULL,
+    status TEXT NOT NULL,
+    bytes BIGINT,
+    row_count BIGINT,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX bitstride_datasets_org ON bitstride_datasets (org_id, ord);
+CREATE TABLE bitstride_jobs (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    project_id TEXT,
+    status TEXT NOT NULL,
+    trainer TEXT NOT NULL,
+    claimed_by TEXT,
+    heartbeat_at BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    cancel_requested BIGINT NOT NULL DEFAULT 0,
+    result_model TEXT,
+    trained_tokens BIGINT,
+    error_code TEXT,
+    error_message TEXT,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT
+);
+CREATE INDEX bitstride_jobs_org ON bitstride_jobs (org_id, kind, ord);
+CREATE INDEX bitstride_jobs_status ON bitstride_jobs (status, ord);
+CREATE TABLE bitstride_job_events (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT
+);
+CREATE INDEX bitstride_job_events_job ON bitstride_job_events (job_id, ord);
+CREATE TABLE bitstride_deployments (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    subdomain TEXT NOT NULL UNIQUE,
+    endpoint TEXT NOT NULL,
+    backend_type TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    region TEXT NOT NULL,
+    min_replicas BIGINT NOT NULL,
+    max_replicas BIGINT NOT NULL,
+    concurrency_limit BIGINT NOT NULL,
+    capabilities TEXT NOT NULL,
+    status TEXT NOT NULL,
+    model_id TEXT,
+    project_id TEXT,
+    probe_error TEXT,
+    ord BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX bitstride_deployments_org ON bitstride_deployments (org_id, ord);
+CREATE TABLE bitstride_usage (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    deployment_id TEXT,
+    job_id TEXT,
+    credential_id TEXT,
+    input_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    trained_tokens BIGINT NOT NULL,
+    requests BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX bitstride_usage_org ON bitstride_usage (org_id, created_at);
+CREATE TABLE bitstride_invoice_status (
+    org_id TEXT NOT NULL,
+    period_start BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (org_id, period_start)
+);
+";
+
+/// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
+pub const MIGRATIONS: [Migration; 3] = [
+    Migration::portable("bitstride", 1, TABLES),
+    Migration {
+        owner: "bitstride",
+        version: 2,
+        // Model weights and dataset files, kept beside their rows.
+        sqlite: "CREATE TABLE bitstride_blobs (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, data BLOB NOT NULL);",
+        postgres: "CREATE TABLE bitstride_blobs (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, data BYTEA NOT NULL);",
+    },
+    // The TOTP step of the last code each account used (a code works once).
+    Migration::portable(
+        "bitstride",
+        3,
+        "ALTER TABLE bitstride_users ADD COLUMN mfa_last_step BIGINT;",
+    ),
+];
+
+/// A new id: `prefix` + `_` + 16 lowercase hex digits.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_hex(8))
+}
+
+/// An ordering key: microseconds since the epoch, so "newest first" holds within a second.
+pub fn ord_now() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The validated page size of a list request.
+pub fn page_size(params: &ListParams) -> Result<i64, ErrorEnvelope> {
+    match params.limit {
+        None => Ok(20),
+        Some(n) if (1..=100).contains(&n) => Ok(n),
+        Some(_) => Err(ErrorEnvelope::new(
+            ErrorCode::InvalidRequest,
+            messages::LIMIT_OUT_OF_RANGE,
+        )),
+    }
+}
+
+/// The 400 for an `after` that names no item of the list.
+pub fn unknown_after() -> ErrorEnvelope {
+    ErrorEnvelope::new(ErrorCode::InvalidRequest, messages::UNKNOWN_AFTER)
+}
+
+/// Cuts a page out of `items` (newest first) after the item whose id is `after`.
+pub fn page<T>(
+    items: Vec<T>,
+    params: &ListParams,
+    id: impl Fn(&T) -> &str,
+) -> Result<(Vec<T>, bool), ErrorEnvelope> {
+    let limit = page_size(params)? as usize;
+    let start = match &params.after {
+        None => 0,
+        Some(after) => {
+            items
+                .iter()
+                .position(|i| id(i) == after)
+                .ok_or_else(unknown_after)?
+                + 1
+        }
+    };
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let has_more = rest.len() > limit;
+    rest.truncate(limit);
+    Ok((rest, has_more))
+}
+
+/// 400 unless `name` has 1 to 100 characters and is not blank.
+pub fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(ErrorEnvelope::new(
+            ErrorCode::InvalidRequest,
+            messages::NAME_LENGTH,
+        ));
+    }
+    Ok(())
+}
+
+/// Every row of `table` owned by `org_id`, newest first, read with `from_row`.
+pub async fn org_rows<T>(
+    db: &crate::platform::Db,
+    table: &str,
+    columns: &str,
+    org_id: &str,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE org_id = $1 ORDER BY ord DESC, id DESC"
+    )))
+    .bind(org_id)
+    .fetch_all(&mut *db.conn().await?)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Marks the one-time secret whose digest is `hash` (column `key` of `table`) as
+/// used; `false` when it was used already (by a concurrent request, say).
+pub async fn spend_once(
+    db: &crate::platform::Db,
+    table: &str,
+    key: &str,
+    hash: &str,
+) -> Result<bool, DbError> {
+    let spent = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET used_at = $1 WHERE {key} = $2 AND used_at IS NULL"
+    )))
+    .bind(crate::platform::storage::now())
+    .bind(hash)
+    .execute(&mut *db.conn().await?)
+    .await?
+    .rows_affected();
+    Ok(spent == 1)
+}
+
+/// The answer to a write that may break a uniqueness rule: `taken` (a 409) for a
+/// duplicate, the storage fault otherwise.
+pub fn unique_or(e: sqlx::Error, taken: &str) -> ErrorEnvelope {
+    let e = DbError::from(e);
+    if e.is_unique_violation() {
+        ErrorEnvelope::new(ErrorCode::Conflict, taken)
+    } else {
+        e.into()
+    }
+}
+
+/// A stored enum value that does not parse: corrupt data, never the caller's fault.
+pub fn corrupt(what: &str, value: &str) -> DbError {
+    DbError::Corrupt(format!("{what}: unexpected value {value:?}"))
+}
+
+/// Parses a snake_case enum stored as text.
+pub fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, value: &str) -> Result<T, DbError> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned()))
+        .map_err(|_| corrupt(what, value))
+}
+
+/// The snake_case text of an enum value, to store.
+pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,1753 @@
+//! Bitstride against the real binary: sessions and refresh-token reuse, MFA,
+//! tenant isolation on every resource, jobs that train, are cancelled, survive
+//! a restart and are shared by two instances, the gateway (streaming, limits,
+//! backend failures), invoices, runtime modes, the auth-service split and
+//! OIDC sign-in with a loopback provider.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use quartet_conformance::server::{admin, closed_port, fresh_database, ServerProcess};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+fn args(extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "--log-level",
+        "warn",
+        "--bitstride-allow-private-backends",
+        "--bitstride-loopback-backends-only",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
+    ServerProcess::spawn(&bin(), dir, "bitstride", &args(extra))
+        .await
+        .unwrap()
+}
+
+/// A caller of one server.
+#[derive(Clone)]
+struct C {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl C {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            token: None,
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        }
+    }
+    fn with(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+    async fn req(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.req("GET", path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.req("POST", path, Some(body)).await
+    }
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (s, v) = self.req(method, path, body).await;
+        assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
+        v
+    }
+    async fn upload(&self, id: &str, data: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/v1/datasets/{id}/upload", self.base))
+            .bearer_auth(self.token.as_deref().unwrap())
+            .body(data)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn register(&self, email: &str) -> (C, Value) {
+        let v = self
+            .ok(
+                "POST",
+                "/v1/auth/register",
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        (self.with(v["access_token"].as_str().unwrap()), v)
+    }
+}
+
+fn chat_rows(n: usize) -> Vec<u8> {
+    let row = json!({"messages":[{"role":"user","content":"How do I reset my password?"},{"role":"assistant","content":"Open Settings, choose Security, then Reset password."}]}).to_string();
+    (0..n)
+        .map(|_| format!("{row}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+async fn valid_dataset(c: &C, purpose: &str, data: Vec<u8>) -> String {
+    let id = c
+        .ok(
+            "POST",
+            "/v1/datasets",
+            Some(json!({"name": "d", "purpose": purpose})),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(c.upload(&id, data).await.0, 200);
+    let report = c
+        .ok("POST", &format!("/v1/datasets/{id}/validate"), None)
+        .await;
+    assert_eq!(report["status"], "valid", "{report}");
+    id
+}
+
+async fn wait_status(c: &C, path: &str, want: &[&str], secs: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = c.ok("GET", path, None).await;
+        if want.contains(&v["status"].as_str().unwrap_or("")) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{path} stayed {}", v["status"]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_reusing_a_spent_token_ends_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    let (me, session) = anon.register("ada@example.com").await;
+    let first = session["refresh_token"].as_str().unwrap().to_owned();
+    let next = anon
+        .ok(
+            "POST",
+            "/v1/auth/refresh",
+            Some(json!({"refresh_token": first})),
+        )
+        .await;
+    let second = next["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let newer = anon.with(next["access_token"].as_str().unwrap());
+    assert_eq!(newer.get("/v1/auth/verify").await.0, 200);
+    // The spent token again: refused, and the whole family is revoked.
+    let (status, body) = anon
+        .post("/v1/auth/refresh", json!({"refresh_token": first}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    assert_eq!(
+        anon.post("/v1/auth/refresh", json!({"refresh_token": second}))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        newer.get("/v1/auth/verify").await.0,
+        401,
+        "access tokens of the family die too"
+    );
+    assert_eq!(me.get("/v1/auth/verify").await.0, 401);
+    // Logout ends a session at once; a new login works.
+    let login = anon
+        .ok(
+            "POST",
+            "/v1/auth/login",
+            Some(json!({"email": "ADA@example.com", "password": PASSWORD})),
+        )
+        .await;
+    let fresh = anon.with(login["access_token"].as_str().unwrap());
+    assert_eq!(fresh.req("POST", "/v1/auth/logout", None).await.0, 204);
+    assert_eq!(fresh.get("/v1/projects").await.0, 401);
+    // The refresh token is not stored in clear.
+    let stored = quartet_conformance::server::stored_bytes(dir.path())
+        .await
+        .unwrap();
+    let needle = login["refresh_token"].as_str().unwrap().as_bytes();
+    assert!(!stored.windows(needle.len()).any(|w| w == needle));
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_throttled_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    anon.register("ada@example.com").await;
+    for _ in 0..5 {
+        assert_eq!(
+            anon.post(
+                "/v1/auth/login",
+                json!({"email": "ada@example.com", "password": "nope nope"})
+            )
+            .await
+            .0,
+            401
+        );
+    }
+    let r = anon
+        .http
+        .post(format!("{}/v1/auth/login", s.base_url))
+        .json(&json!({"email": "ada@example.com", "password": "nope nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    // Even the right password waits while locked.
+    assert_eq!(
+        anon.post(
+            "/v1/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD})
+        )
+        .await
+        .0,
+        429
+    );
+    s.kill().await.unwrap();
+}
+
+/// The code of `secret` for the current 30-second step moved by `offset` steps,
+/// computed here (RFC 6238 through `totp-rs`), not asked of the server. The server
+/// accepts one step either way and each step once, in increasing order.
+fn code(secret: &str, offset: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let step = chrono::Utc::now().timestamp() / 30 + offset;
+    totp.generate(u64::try_from(step * 30).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_and_recovery_codes_guard_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    let (me, _) = anon.register("ada@example.com").await;
+    let e = me.ok("POST", "/v1/auth/mfa/enroll", None).await;
+    let secret = e["secret"].as_str().unwrap().to_owned();
+    assert!(e["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("secret={secret}")));
+    let codes: Vec<String> = e["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        me.post("/v1/auth/mfa/verify", json!({"code": "000000"}))
+            .await
+            .0,
+        401
+    );
+    let user = me
+        .ok(
+            "POST",
+            "/v1/auth/mfa/verify",
+            Some(json!({"code": code(&secret, -1)})),
+        )
+        .await;
+    assert_eq!(user["mfa_enabled"], true);
+    // Sign-in now needs a second step.
+    let login = || {
+        anon.ok(
+            "POST",
+            "/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": PASSWORD})),
+        )
+    };
+    let l = login().await;
+    assert_eq!(l["mfa_required"], true);
+    assert!(l.get("access_token").is_none());
+    let token = l["mfa_token"].as_str().unwrap().to_owned();
+    let (status, body) = anon
+        .post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": token, "code": "000000"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_mfa_code"))
+    );
+    let used = code(&secret, 0);
+    let session = anon
+        .ok(
+            "POST",
+            "/v1/auth/mfa/verify-login",
+            Some(json!({"mfa_token": token, "code": used})),
+        )
+        .await;
+    assert!(session["access_token"].is_string());
+    // The same code again, with a fresh mfa_token: a replay, refused.
+    let fresh = login().await["mfa_token"].as_str().unwrap().to_owned();
+    let (status, body) = anon
+        .post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": fresh, "code": used}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_mfa_code")),
+        "a code works once"
+    );
+    assert_eq!(
+        anon.post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": token, "code": code(&secret, 0)})
+        )
+        .await
+        .0,
+        401,
+        "the mfa_token is spent"
+    );
+    // A recovery code works once.
+    let t = login().await["mfa_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        anon.post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": t, "recovery_code": codes[0]})
+        )
+        .await
+        .0,
+        200
+    );
+    let t = login().await["mfa_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        anon.post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": t, "recovery_code": codes[0]})
+        )
+        .await
+        .0,
+        401
+    );
+    // Five wrong codes kill an mfa_token.
+    let t = login().await["mfa_token"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        anon.post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": t, "code": "000001"}),
+        )
+        .await;
+    }
+    let (status, body) = anon
+        .post(
+            "/v1/auth/mfa/verify-login",
+            json!({"mfa_token": t, "code": code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (401, Some("invalid or expired MFA token"))
+    );
+    // Disabling needs a current code.
+    assert_eq!(
+        me.post("/v1/auth/mfa/disable", json!({"code": "000000"}))
+            .await
+            .0,
+        401
+    );
+    let off = me
+        .ok(
+            "POST",
+            "/v1/auth/mfa/disable",
+            Some(json!({"code": code(&secret, 1)})),
+        )
+        .await;
+    assert_eq!(off["mfa_enabled"], false);
+    assert_eq!(login().await["mfa_required"], false);
+    // Secrets and recovery codes are not stored in clear.
+    let stored = quartet_conformance::server::stored_bytes(dir.path())
+        .await
+        .unwrap();
+    assert!(!stored
+        .windows(codes[1].len())
+        .any(|w| w == codes[1].as_bytes()));
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_organization_reaches_another_organizations_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let anon = C::new(&s.base_url);
+    let (a, _) = anon.register("a@example.com").await;
+    let (b, _) = anon.register("b@example.com").await;
+    let proj = a
+        .ok("POST", "/v1/projects", Some(json!({"name": "p"})))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let model = a.ok("POST", "/v1/models", Some(json!({"name": "m"}))).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ds = a
+        .ok(
+            "POST",
+            "/v1/datasets",
+            Some(json!({"name": "d", "purpose": "fine_tuning"})),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dep = a
+        .ok("POST", "/v1/deployments", Some(json!({"name": "e", "subdomain": "echo-a", "endpoint": "builtin://echo", "backend_type": "custom", "protocol": "openai"})))
+        .await["id"].as_str().unwrap().to_owned();
+    let key = a
+        .ok("POST", "/v1/api_keys", Some(json!({"name": "k"})))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_status(&a, &format!("/v1/deployments/{dep}"), &["ready"], 10).await;
+    let checks: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/v1/projects/{proj}"), None),
+        (
+            "PUT",
+            format!("/v1/projects/{proj}"),
+            Some(json!({"name": "mine"})),
+        ),
+        ("DELETE", format!("/v1/projects/{proj}"), None),
+        ("GET", format!("/v1/models/{model}"), None),
+        (
+            "PUT",
+            format!("/v1/models/{model}"),
+            Some(json!({"name": "mine"})),
+        ),
+        ("DELETE", format!("/v1/models/{model}"), None),
+        ("GET", format!("/v1/datasets/{ds}"), None),
+        (
+            "PUT",
+            format!("/v1/datasets/{ds}"),
+            Some(json!({"name": "mine"})),
+        ),
+        ("DELETE", format!("/v1/datasets/{ds}"), None),
+        ("POST", format!("/v1/datasets/{ds}/validate"), None),
+        ("GET", format!("/v1/deployments/{dep}"), None),
+        (
+            "PUT",
+            format!("/v1/deployments/{dep}"),
+            Some(json!({"status": "stopped"})),
+        ),
+        (
+            "POST",
+            format!("/v1/inference/{dep}/chat"),
+            Some(json!({"messages": [{"role": "user", "content": "hi"}]})),
+        ),
+        (
+            "PUT",
+            format!("/v1/api_keys/{key}"),
+            Some(json!({"name": "mine"})),
+        ),
+        ("DELETE", format!("/v1/api_keys/{key}"), None),
+    ];
+    for (method, path, body) in &checks {
+        let (status, v) = b.req(method, path, body.clone()).await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(b.upload(&ds, chat_rows(1)).await.0, 404);
+    // Host routing does not cross organizations either.
+    let (status, _) = b
+        .post(
+            "/v1/chat/completions",
+            json!({"model": "echo-a", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // References to another organization's rows are refused.
+    assert_eq!(
+        b.post("/v1/models", json!({"name": "x", "project_id": proj}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        b.post(
+            "/v1/fine_tuning/jobs",
+            json!({"base_model": "bitstride-char-tiny", "training_dataset_id": ds})
+        )
+        .await
+        .0,
+        400
+    );
+    for list in [
+        "/v1/projects",
+        "/v1/models",
+        "/v1/datasets",
+        "/v1/deployments",
+        "/v1/api_keys",
+        "/v1/fine_tuning/jobs",
+        "/v1/rl/jobs",
+    ] {
+        assert_eq!(b.ok("GET", list, None).await["data"], json!([]), "{list}");
+    }
+    // Everything of a is intact; then a's deletion removes all of it.
+    for (method, path, _) in checks.iter().filter(|c| c.0 == "GET") {
+        assert_eq!(a.req(method, path, None).await.0, 200, "{path}");
+    }
+    assert_eq!(a.req("DELETE", "/v1/orgs/current", None).await.0, 204);
+    assert_eq!(a.get("/v1/projects").await.0, 401);
+    assert_eq!(
+        anon.post(
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": PASSWORD})
+        )
+        .await
+        .0,
+        401
+    );
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_scoped_revocable_and_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    let (me, _) = anon.register("a@example.com").await;
+    let created = me
+        .ok(
+            "POST",
+            "/v1/api_keys",
+            Some(json!({"name": "ci", "scopes": ["read"]})),
+        )
+        .await;
+    let secret = created["key"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("bsk_") && secret.len() == 44);
+    let key = anon.with(&secret);
+    assert_eq!(key.get("/v1/projects").await.0, 200);
+    let (status, v) = key.post("/v1/projects", json!({"name": "p"})).await;
+    assert_eq!(
+        (status, v["error"]["message"].as_str()),
+        (403, Some("this API key lacks the \"write\" scope"))
+    );
+    assert_eq!(
+        key.get("/v1/api_keys").await.0,
+        403,
+        "keys cannot manage keys"
+    );
+    let listed = me.ok("GET", "/v1/api_keys", None).await;
+    assert!(listed["data"][0].get("key").is_none());
+    assert!(listed["data"][0]["last_used_at"].is_i64());
+    let id = created["id"].as_str().unwrap();
+    me.ok(
+        "PUT",
+        &format!("/v1/api_keys/{id}"),
+        Some(json!({"scopes": ["read", "write"]})),
+    )
+    .await;
+    assert_eq!(key.post("/v1/projects", json!({"name": "p"})).await.0, 201);
+    assert_eq!(
+        me.req("DELETE", &format!("/v1/api_keys/{id}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(key.get("/v1/projects").await.0, 401);
+    let stored = quartet_conformance::server::stored_bytes(dir.path())
+        .await
+        .unwrap();
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_job_trains_a_model_that_a_deployment_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(60)).await;
+    let job = me.ok("POST", "/v1/fine_tuning/jobs", Some(json!({"base_model": "bitstride-char-tiny", "training_dataset_id": ds, "hyperparameters": {"n_epochs": 4}}))).await;
+    let id = job["id"].as_str().unwrap();
+    let done = wait_status(
+        &me,
+        &format!("/v1/fine_tuning/jobs/{id}"),
+        &["succeeded", "failed"],
+        60,
+    )
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done["trained_tokens"].as_i64().unwrap() > 0);
+    let events = me
+        .ok(
+            "GET",
+            &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
+            None,
+        )
+        .await;
+    let losses: Vec<f64> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter_map(|e| e["data"]["train_loss"].as_f64())
+        .collect();
+    assert_eq!(losses.len(), 32, "one metrics event per step");
+    assert!(
+        losses[losses.len() - 1] < losses[0] * 0.8,
+        "loss falls: {losses:?}"
+    );
+    // The output model, with its lineage.
+    let model_id = done["fine_tuned_model"].as_str().unwrap();
+    let model = me.ok("GET", &format!("/v1/models/{model_id}"), None).await;
+    assert_eq!(
+        (
+            model["source"].as_str(),
+            model["job_id"].as_str(),
+            model["dataset_id"].as_str()
+        ),
+        (Some("fine_tuned"), Some(id), Some(ds.as_str()))
+    );
+    assert_eq!(model["base_model"], "bitstride-char-tiny");
+    // A deployment serves it in process.
+    let dep = me
+        .ok("POST", "/v1/deployments", Some(json!({"name": "tuned", "subdomain": "tuned", "endpoint": "builtin://model", "model_id": model_id, "backend_type": "custom", "protocol": "openai"})))
+        .await;
+    let dep_id = dep["id"].as_str().unwrap();
+    wait_status(&me, &format!("/v1/deployments/{dep_id}"), &["ready"], 10).await;
+    let answer = me.ok("POST", &format!("/v1/inference/{dep_id}/chat"), Some(json!({"messages": [{"role": "user", "content": "Open Settings, choose Sec"}], "max_tokens": 12}))).await;
+    let text = answer["choices"][0]["message"]["content"].as_str().unwrap();
+    // Greedy decoding follows the pairs of bytes the data holds.
+    let data = String::from_utf8(chat_rows(1)).unwrap();
+    let generated = format!("c{text}");
+    assert!(!text.is_empty());
+    for pair in generated.as_bytes().windows(2) {
+        let pair = std::str::from_utf8(pair).unwrap();
+        assert!(
+            data.contains(pair),
+            "{pair:?} of {text:?} is not in the training data"
+        );
+    }
+    // Training and inference show up in usage.
+    let usage = me.ok("GET", "/v1/usage", None).await;
+    let trained: i64 = usage["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["trained_tokens"].as_i64().unwrap())
+        .sum();
+    assert_eq!(trained, done["trained_tokens"].as_i64().unwrap());
+    // A job on a base model no trainer starts from is refused.
+    let (status, v) = me
+        .post(
+            "/v1/fine_tuning/jobs",
+            json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    // RL: the mean reward rises.
+    let rl = valid_dataset(
+        &me,
+        "rl",
+        (0..64)
+            .map(|_| "{\"prompt\":\"2+2=\",\"answer\":\"4\"}\n")
+            .collect::<String>()
+            .into_bytes(),
+    )
+    .await;
+    let job = me.ok("POST", "/v1/rl/jobs", Some(json!({"base_model": "bitstride-char-tiny", "dataset_id": rl, "environment": {"name": "single_turn_chat"}, "reward": {"type": "exact_match"}, "hyperparameters": {"n_epochs": 6}}))).await;
+    let id = job["id"].as_str().unwrap();
+    let done = wait_status(
+        &me,
+        &format!("/v1/rl/jobs/{id}"),
+        &["succeeded", "failed"],
+        60,
+    )
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let events = me
+        .ok("GET", &format!("/v1/rl/jobs/{id}/events?limit=100"), None)
+        .await;
+    let rewards: Vec<f64> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter_map(|e| e["data"]["reward"].as_f64())
+        .collect();
+    let early = rewards[..4].iter().sum::<f64>() / 4.0;
+    let late = rewards[rewards.len() - 4..].iter().sum::<f64>() / 4.0;
+    assert!(late > early, "reward rises: {rewards:?}");
+    s.kill().await.unwrap();
+}
+
+/// A trainer command: reports a step a second for `steps` seconds, then an artifact.
+fn trainer_script(dir: &Path, steps: u32) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("trainer.sh");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\necho '{{\"type\":\"log\",\"message\":\"hello from the trainer\"}}'\n\
+             i=1\nwhile [ $i -le {steps} ]; do\n  echo \"{{\\\"type\\\":\\\"metrics\\\",\\\"step\\\":$i,\\\"train_loss\\\":1.5}}\"\n  sleep 1\n  i=$((i+1))\ndone\n\
+             echo weights > \"$BITSTRIDE_OUTPUT/model.bin\"\necho '{{\"type\":\"artifact\",\"path\":\"model.bin\"}}'\necho '{{\"type\":\"result\",\"trained_tokens\":42}}'\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_trainer_runs_and_a_cancel_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = trainer_script(dir.path(), 2);
+    let s = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+        ],
+    )
+    .await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
+    let job = me
+        .ok(
+            "POST",
+            "/v1/fine_tuning/jobs",
+            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = wait_status(
+        &me,
+        &format!("/v1/fine_tuning/jobs/{id}"),
+        &["succeeded", "failed"],
+        30,
+    )
+    .await;
+    assert_eq!(
+        (done["status"].as_str(), done["trained_tokens"].as_i64()),
+        (Some("succeeded"), Some(42)),
+        "{done}"
+    );
+    let events = me
+        .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
+        .await;
+    assert!(events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["message"] == "hello from the trainer"));
+    s.kill().await.unwrap();
+
+    // A long run, cancelled while it runs.
+    let script = trainer_script(dir.path(), 120);
+    let s = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+        ],
+    )
+    .await;
+    let me = C::new(&s.base_url).with(me.token.as_deref().unwrap());
+    let job = me
+        .ok(
+            "POST",
+            "/v1/fine_tuning/jobs",
+            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cancelled = me
+        .ok("POST", &format!("/v1/fine_tuning/jobs/{id}/cancel"), None)
+        .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = me
+            .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
+            .await;
+        if events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").starts_with("cancelled"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the trainer was not stopped: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        me.post(&format!("/v1/fine_tuning/jobs/{id}/cancel"), json!({}))
+            .await
+            .0,
+        409
+    );
+    assert_eq!(
+        me.ok("GET", &format!("/v1/fine_tuning/jobs/{id}"), None)
+            .await["status"],
+        "cancelled"
+    );
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_running_when_its_server_dies_runs_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = trainer_script(dir.path(), 30);
+    let s = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &slow,
+        ],
+    )
+    .await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
+    let job = me
+        .ok(
+            "POST",
+            "/v1/fine_tuning/jobs",
+            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
+    s.kill().await.unwrap();
+    // The new process has a fast trainer; the stale job is put back and finishes there.
+    let quick = trainer_script(&dir.path().join("quick"), 1);
+    let s = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &quick,
+        ],
+    )
+    .await;
+    let me = C::new(&s.base_url).with(me.token.as_deref().unwrap());
+    let done = wait_status(
+        &me,
+        &format!("/v1/fine_tuning/jobs/{id}"),
+        &["succeeded", "failed"],
+        60,
+    )
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let events = me
+        .ok(
+            "GET",
+            &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
+            None,
+        )
+        .await;
+    let starts = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("started by")
+        })
+        .count();
+    assert_eq!(starts, 2, "ran twice: {events}");
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_postgres_share_the_queue() {
+    let Some(url) = fresh_database().await.unwrap() else {
+        eprintln!("no QUARTET_TEST_POSTGRES: nothing to run");
+        return;
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A trainer that takes a second per job, one worker per instance: four jobs need both.
+    let script = trainer_script(da.path(), 1);
+    let trainer = [
+        "--database-url",
+        &url,
+        "--bitstride-trainer",
+        "command",
+        "--bitstride-trainer-command",
+        &script,
+    ];
+    let a = spawn(da.path(), &trainer).await;
+    let b = spawn(db.path(), &trainer).await;
+    let (me, _) = C::new(&a.base_url).register("a@example.com").await;
+    let on_b = C::new(&b.base_url).with(me.token.as_deref().unwrap());
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(30)).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let c = if i % 2 == 0 { &me } else { &on_b };
+        ids.push(
+            c.ok(
+                "POST",
+                "/v1/fine_tuning/jobs",
+                Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut workers = std::collections::BTreeSet::new();
+    for id in &ids {
+        let done = wait_status(
+            &on_b,
+            &format!("/v1/fine_tuning/jobs/{id}"),
+            &["succeeded", "failed"],
+            120,
+        )
+        .await;
+        assert_eq!(done["status"], "succeeded");
+        let events = me
+            .ok(
+                "GET",
+                &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
+                None,
+            )
+            .await;
+        let starts: Vec<String> = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| m.starts_with("started by"))
+            .map(|m| {
+                m.split_whitespace()
+                    .nth(2)
+                    .unwrap()
+                    .rsplit_once('-')
+                    .unwrap()
+                    .0
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(starts.len(), 1, "each job is claimed once");
+        workers.insert(starts[0].clone());
+    }
+    let models = me.ok("GET", "/v1/models", None).await;
+    let trained = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == "fine_tuned")
+        .count();
+    assert_eq!(trained, 4);
+    assert_eq!(workers.len(), 2, "both instances took jobs: {workers:?}");
+    // A cancel on one instance stops a job the other runs (the change feed).
+    a.kill().await.unwrap();
+    b.kill().await.unwrap();
+}
+
+/// A loopback OpenAI-compatible backend: `stream` sends three chunks 300 ms apart;
+/// `fail` answers 500; `slow` answers after 5 s; `hold` holds the request 2 s.
+async fn backend() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let (head_end, len) = loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        break (i + 4, len);
+                    }
+                };
+                while buf.len() < head_end + len {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+                if head.starts_with("GET") {
+                    let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await;
+                    return;
+                }
+                let ok = |text: &str| {
+                    json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}).to_string()
+                };
+                if body.contains("fail") {
+                    let _ = sock
+                        .write_all(
+                            b"HTTP/1.1 500 X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                } else if body.contains("\"stream\":true") {
+                    let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n").await;
+                    for word in ["one ", "two ", "three"] {
+                        let c = json!({"id": "c", "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": {"content": word}}]});
+                        let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                    let _ = sock.write_all(b"data: [DONE]\n\n").await;
+                } else {
+                    let delay = if body.contains("slow") {
+                        5000
+                    } else if body.contains("hold") {
+                        2000
+                    } else {
+                        0
+                    };
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    let b = ok("hello");
+                    let _ = sock.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}", b.len()).as_bytes()).await;
+                }
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+fn say(text: &str, stream: bool) -> Value {
+    json!({"model": "m", "messages": [{"role": "user", "content": text}], "stream": stream})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_gateway_streams_limits_and_maps_backend_failures() {
+    let (url, _task) = backend().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(
+        dir.path(),
+        &[
+            "--bitstride-backend-timeout-ms",
+            "3000",
+            "--bitstride-rate-limit-per-minute",
+            "12",
+        ],
+    )
+    .await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let dep = me
+        .ok("POST", "/v1/deployments", Some(json!({"name": "b", "subdomain": "b", "endpoint": url, "backend_type": "vllm", "protocol": "openai", "concurrency_limit": 1,
+            "capabilities": {"streaming": true, "adapter_types": [], "cache_affinity": "none", "supported_protocols": ["openai"]}})))
+        .await;
+    let dep = dep["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/deployments/{dep}"), &["ready"], 10).await;
+    let chat = format!("/v1/inference/{dep}/chat");
+    // Non-streaming: relayed with deployment_id and a counted usage.
+    let v = me.ok("POST", &chat, Some(say("hi", false))).await;
+    assert_eq!(
+        (
+            v["deployment_id"].as_str(),
+            v["usage"]["completion_tokens"].as_i64()
+        ),
+        (Some(dep.as_str()), Some(1))
+    );
+    // Streaming: the first chunk arrives before the backend has finished.
+    let started = Instant::now();
+    let mut r = me
+        .http
+        .post(format!("{}{chat}", s.base_url))
+        .bearer_auth(me.token.as_deref().unwrap())
+        .json(&say("hi", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let first = r.chunk().await.unwrap().unwrap();
+    let first_at = started.elapsed();
+    assert!(String::from_utf8_lossy(&first).contains("one "));
+    let mut rest = Vec::new();
+    while let Some(c) = r.chunk().await.unwrap() {
+        rest.extend_from_slice(&c);
+    }
+    assert!(
+        started.elapsed() > first_at + Duration::from_millis(400),
+        "passed through as it arrives"
+    );
+    assert!(String::from_utf8_lossy(&rest).ends_with("data: [DONE]\n\n"));
+    // Failures: 502 and 504 in the envelope.
+    let (status, v) = me.post(&chat, say("fail", false)).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (502, Some("upstream_error"))
+    );
+    let (status, v) = me.post(&chat, say("slow", false)).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (504, Some("upstream_timeout"))
+    );
+    // Concurrency limit 1: a second request while one is held answers 429.
+    let held = {
+        let me = me.clone();
+        let chat = chat.clone();
+        tokio::spawn(async move { me.post(&chat, say("hold", false)).await.0 })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let r = me
+        .http
+        .post(format!("{}{chat}", s.base_url))
+        .bearer_auth(me.token.as_deref().unwrap())
+        .json(&say("hi", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(held.await.unwrap(), 200);
+    // Rate: 12 a minute per credential.
+    let mut last = 0;
+    for _ in 0..12 {
+        last = me.post(&chat, say("hi", false)).await.0;
+        if last == 429 {
+            break;
+        }
+    }
+    assert_eq!(last, 429);
+    // Usage was recorded for the completions served.
+    let usage = me.ok("GET", "/v1/usage", None).await;
+    assert!(usage["total_requests"].as_i64().unwrap() >= 3, "{usage}");
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_backends_are_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = ServerProcess::spawn(
+        &bin(),
+        dir.path(),
+        "bitstride",
+        &["--log-level".into(), "warn".into()],
+    )
+    .await
+    .unwrap();
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    for endpoint in [
+        "http://127.0.0.1:8000",
+        "http://10.0.3.17:8000",
+        "http://169.254.169.254/",
+        "http://[::1]:80",
+        "ftp://example.com",
+    ] {
+        let (status, v) = me.post("/v1/deployments", json!({"name": "x", "subdomain": "x", "endpoint": endpoint, "backend_type": "vllm", "protocol": "openai"})).await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{endpoint}"
+        );
+    }
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoices_add_up_in_integer_micro_dollars() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let (me, reg) = C::new(&s.base_url).register("a@example.com").await;
+    let org = reg["user"]["org_id"].as_str().unwrap();
+    for (model, input, output, trained) in [
+        ("m1", "1234567", "7654321", "0"),
+        ("m1", "1", "1", "0"),
+        ("m2", "333", "0", "999999"),
+    ] {
+        admin(
+            &bin(),
+            dir.path(),
+            &[
+                "bitstride",
+                "usage-record",
+                "--org",
+                org,
+                "--model",
+                model,
+                "--requests",
+                "1",
+                "--input",
+                input,
+                "--output",
+                output,
+                "--trained",
+                trained,
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    let invoices = me.ok("GET", "/v1/invoices", None).await;
+    let inv = &invoices["data"][0];
+    assert_eq!(inv["status"], "draft");
+    let lines = inv["line_items"].as_array().unwrap();
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["amount_micros"].as_i64().unwrap())
+        .sum();
+    assert_eq!(inv["amount_micros"].as_i64().unwrap(), sum);
+    for l in lines {
+        let (q, p) = (
+            l["quantity"].as_i64().unwrap(),
+            l["unit_price_micros"].as_i64().unwrap(),
+        );
+        assert_eq!(
+            l["amount_micros"].as_i64().unwrap(),
+            (q * p + 500_000) / 1_000_000
+        );
+    }
+    // m1 input: 1234568 tokens at 0.50 USD per million = 617284 micro-dollars.
+    let m1_in = lines
+        .iter()
+        .find(|l| l["model"] == "m1" && l["kind"] == "input_tokens")
+        .unwrap();
+    assert_eq!(
+        (m1_in["quantity"].as_i64(), m1_in["amount_micros"].as_i64()),
+        (Some(1_234_568), Some(617_284))
+    );
+    assert_eq!(inv["total_requests"], 3);
+    assert_eq!(
+        inv["total_tokens"].as_i64().unwrap(),
+        lines
+            .iter()
+            .map(|l| l["quantity"].as_i64().unwrap())
+            .sum::<i64>()
+    );
+    let usage = me.ok("GET", "/v1/usage", None).await;
+    let buckets: i64 = usage["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["cost_micros"].as_i64().unwrap())
+        .sum();
+    assert_eq!(usage["total_cost_micros"].as_i64().unwrap(), buckets);
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_mode_serves_probes_and_inference_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let (me, _) = C::new(&full.base_url).register("a@example.com").await;
+    let dep = me.ok("POST", "/v1/deployments", Some(json!({"name": "e", "subdomain": "echo", "endpoint": "builtin://echo", "backend_type": "custom", "protocol": "openai"}))).await;
+    let dep = dep["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/deployments/{dep}"), &["ready"], 10).await;
+    let gw = spawn(dir.path(), &["--bitstride-mode", "gateway"]).await;
+    let g = C::new(&gw.base_url).with(me.token.as_deref().unwrap());
+    assert_eq!(g.get("/health").await.1["mode"], "gateway");
+    assert_eq!(g.get("/ready").await.0, 200);
+    assert_eq!(g.get("/metrics").await.0, 200);
+    let v = g
+        .ok(
+            "POST",
+            &format!("/v1/inference/{dep}/chat"),
+            Some(say("hello", false)),
+        )
+        .await;
+    assert_eq!(v["choices"][0]["message"]["content"], "hello");
+    assert_eq!(
+        g.ok(
+            "POST",
+            "/v1/chat/completions",
+            Some(json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]}))
+        )
+        .await["choices"][0]["message"]["content"],
+        "hi"
+    );
+    let metrics = g
+        .http
+        .get(format!("{}/metrics", gw.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4"
+    );
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(
+            "bitstride_http_requests_total{operation=\"deployment_chat\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("bitstride_inference_tokens_total{direction=\"output\"} 2"),
+        "{text}"
+    );
+    for (method, path) in [
+        ("GET", "/v1/projects"),
+        ("POST", "/v1/auth/login"),
+        ("GET", "/v1/usage"),
+        ("DELETE", "/v1/orgs/current"),
+        ("GET", "/v1/auth/verify"),
+    ] {
+        let body =
+            (method == "POST").then(|| json!({"email": "a@example.com", "password": PASSWORD}));
+        let (status, v) = g.req(method, path, body).await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{method} {path}"
+        );
+    }
+    gw.kill().await.unwrap();
+    full.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_plane_forwards_auth_to_the_auth_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let cp = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "none",
+            "--bitstride-auth-service-url",
+            &auth.base_url,
+        ],
+    )
+    .await;
+    let via = C::new(&cp.base_url);
+    // Registered through the control plane, served by the auth service.
+    let (me, _) = via.register("a@example.com").await;
+    assert_eq!(me.get("/v1/auth/verify").await.1["credential"], "session");
+    let key = me
+        .ok("POST", "/v1/api_keys", Some(json!({"name": "k"})))
+        .await;
+    assert_eq!(
+        C::new(&auth.base_url)
+            .with(me.token.as_deref().unwrap())
+            .get("/v1/api_keys")
+            .await
+            .1["data"][0]["id"],
+        key["id"]
+    );
+    let (status, v) = via
+        .post(
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": "wrong password"}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (401, Some("invalid_credentials")),
+        "errors come back unchanged"
+    );
+    // Other routes stay local and accept the auth service's sessions.
+    assert_eq!(
+        me.ok("POST", "/v1/projects", Some(json!({"name": "p"})))
+            .await["name"],
+        "p"
+    );
+    // With the auth service down: 502 in the envelope.
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let cp2 = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "none",
+            "--bitstride-auth-service-url",
+            &dead,
+        ],
+    )
+    .await;
+    let (status, v) = C::new(&cp2.base_url)
+        .post(
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (502, Some("upstream_error"))
+    );
+    assert_eq!(
+        C::new(&cp2.base_url)
+            .with(me.token.as_deref().unwrap())
+            .get("/v1/api_keys")
+            .await
+            .0,
+        502
+    );
+    for s in [cp2, cp, auth] {
+        s.kill().await.unwrap();
+    }
+}
+
+/// An RSA key for the loopback OIDC provider: the PEM to sign with and its JWK.
+fn provider_key() -> (jsonwebtoken::EncodingKey, Value) {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine as _;
+    let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+    let der = pair.as_der().unwrap();
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let public = pair.public_key();
+    let jwk = json!({"kty": "RSA", "kid": "provider-key", "use": "sig", "alg": "RS256",
+        "n": b64(public.modulus().big_endian_without_leading_zero()),
+        "e": b64(public.exponent().big_endian_without_leading_zero())});
+    (
+        jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+        jwk,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_sign_in_with_a_loopback_provider() {
+    use quartet_conformance::mock::{Mock, MockReply};
+    use std::sync::{Arc, Mutex};
+    let (key, jwk) = provider_key();
+    // What the provider saw in the authorize URL: (nonce, code_challenge); and its base URL.
+    let seen: Arc<Mutex<(String, String, String)>> = Arc::default();
+    let state = seen.clone();
+    let mock = Mock::start(move |r| {
+        let (nonce, challenge, base) = state.lock().unwrap().clone();
+        let path = r.path.split('?').next().unwrap_or("");
+        match path {
+            "/.well-known/openid-configuration" => MockReply::json(200, json!({"issuer": base, "authorization_endpoint": format!("{base}/authorize"),
+                "token_endpoint": format!("{base}/token"), "jwks_uri": format!("{base}/jwks")}).to_string()),
+            "/jwks" => MockReply::json(200, json!({"keys": [jwk]}).to_string()),
+            "/token" => {
+                let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&r.body).into_owned().collect();
+                use base64::Engine as _;
+                use sha2::Digest as _;
+                let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                let derived = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+                if derived != challenge || form.get("client_id").map(String::as_str) != Some("client-1") || form.get("code").map(String::as_str) == Some("refused") {
+                    return MockReply::json(400, r#"{"error":"invalid_grant"}"#);
+                }
+                let nonce = if form.get("code").map(String::as_str) == Some("bad-nonce") { "other".to_owned() } else { nonce };
+                let now = chrono::Utc::now().timestamp();
+                let claims = json!({"iss": base, "aud": "client-1", "sub": "42", "email": "Grace@Example.com", "email_verified": true,
+                    "name": "Grace Hopper", "nonce": nonce, "iat": now, "exp": now + 300});
+                let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+                header.kid = Some("provider-key".into());
+                let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+                MockReply::json(200, json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}).to_string())
+            }
+            _ => MockReply::json(404, "{}"),
+        }
+    })
+    .await
+    .unwrap();
+    seen.lock().unwrap().2 = mock.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("oauth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.corp]\nissuer = \"{}\"\nclient_id = \"client-1\"\nclient_secret = \"s\"\n",
+            mock.url("")
+        ),
+    )
+    .unwrap();
+    let s = spawn(
+        dir.path(),
+        &["--bitstride-oauth-config", config.to_str().unwrap()],
+    )
+    .await;
+    let anon = C::new(&s.base_url);
+    let start = || async {
+        let r = anon
+            .http
+            .get(format!("{}/v1/auth/login/corp", s.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let q: std::collections::HashMap<String, String> =
+            location.query_pairs().into_owned().collect();
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(
+            q["redirect_uri"],
+            format!("{}/v1/auth/callback/corp", s.base_url)
+        );
+        assert_eq!(q["client_id"], "client-1");
+        *seen.lock().unwrap() = (
+            q["nonce"].clone(),
+            q["code_challenge"].clone(),
+            mock.url(""),
+        );
+        q["state"].clone()
+    };
+    let state = start().await;
+    let session = anon
+        .ok(
+            "GET",
+            &format!("/v1/auth/callback/corp?code=abc&state={state}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            session["mfa_required"].as_bool(),
+            session["user"]["email"].as_str()
+        ),
+        (Some(false), Some("grace@example.com"))
+    );
+    assert_eq!(
+        anon.with(session["access_token"].as_str().unwrap())
+            .get("/v1/orgs/current")
+            .await
+            .0,
+        200
+    );
+    // The state is single-use.
+    let (status, v) = anon
+        .get(&format!("/v1/auth/callback/corp?code=abc&state={state}"))
+        .await;
+    assert_eq!(
+        (status, v["error"]["message"].as_str()),
+        (400, Some("invalid or expired OAuth state"))
+    );
+    // A second sign-in links to the same account.
+    let state = start().await;
+    let again = anon
+        .ok(
+            "GET",
+            &format!("/v1/auth/callback/corp?code=abc&state={state}"),
+            None,
+        )
+        .await;
+    assert_eq!(again["user"]["id"], session["user"]["id"]);
+    // An ID token for another nonce, and a refused code, are 502.
+    let state = start().await;
+    assert_eq!(
+        anon.get(&format!(
+            "/v1/auth/callback/corp?code=bad-nonce&state={state}"
+        ))
+        .await
+        .0,
+        502
+    );
+    let state = start().await;
+    assert_eq!(
+        anon.get(&format!(
+            "/v1/auth/callback/corp?code=refused&state={state}"
+        ))
+        .await
+        .0,
+        502
+    );
+    // A state issued for another provider is refused; unknown providers are 404.
+    assert_eq!(anon.get("/v1/auth/login/nope").await.0, 404);
+    s.kill().await.unwrap();
+}
+
+/// The Python that has the `openai` package: `QUARTET_OPENAI_PYTHON`, or `python3` if it has it.
+fn openai_python() -> Option<String> {
+    let candidates = std::env::var("QUARTET_OPENAI_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned()]);
+    candidates.into_iter().find(|py| {
+        std::process::Command::new(py)
+            .args(["-c", "import openai"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_openai_client_works_unchanged() {
+    let Some(python) = openai_python() else {
+        eprintln!("no Python with the openai package (set QUARTET_OPENAI_PYTHON; .ci/run does): nothing to run");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let (me, _) = C::new(&s.base_url).register("a@example.com").await;
+    let dep = me
+        .ok("POST", "/v1/deployments", Some(json!({"name": "e", "subdomain": "echo", "endpoint": "builtin://echo", "backend_type": "custom", "protocol": "openai",
+            "capabilities": {"streaming": true, "adapter_types": [], "cache_affinity": "none", "supported_protocols": ["openai"]}})))
+        .await;
+    wait_status(
+        &me,
+        &format!("/v1/deployments/{}", dep["id"].as_str().unwrap()),
+        &["ready"],
+        10,
+    )
+    .await;
+    let key = me
+        .ok(
+            "POST",
+            "/v1/api_keys",
+            Some(json!({"name": "sdk", "scopes": ["inference"]})),
+        )
+        .await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_client.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .args([&s.base_url, key["key"].as_str().unwrap(), "echo"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("stream: "), "{stdout}");
+    println!("{stdout}");
+    s.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_on_one_instance_stops_a_job_running_on_another() {
+    let Some(url) = fresh_database().await.unwrap() else {
+        eprintln!("no QUARTET_TEST_POSTGRES: nothing to run");
+        return;
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let script = trainer_script(da.path(), 120);
+    let runner = spawn(
+        da.path(),
+        &[
+            "--database-url",
+            &url,
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+        ],
+    )
+    .await;
+    // The other instance runs no jobs itself.
+    let api = spawn(
+        db.path(),
+        &[
+            "--database-url",
+            &url,
+            "--bitstride-trainer",
+            "command",
+            "--bitstride-trainer-command",
+            &script,
+            "--bitstride-job-workers",
+            "0",
+        ],
+    )
+    .await;
+    let (me, _) = C::new(&api.base_url).register("a@example.com").await;
+    let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
+    let job = me
+        .ok(
+            "POST",
+            "/v1/fine_tuning/jobs",
+            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
+    let started = Instant::now();
+    me.ok("POST", &format!("/v1/fine_tuning/jobs/{id}/cancel"), None)
+        .await;
+    loop {
+        let events = me
+            .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
+            .await;
+        if events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").starts_with("cancelled"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the running instance did not stop the trainer"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    runner.kill().await.unwrap();
+    api.kill().await.unwrap();
+}
