@@ -134,7 +134,7 @@ fn print_row(id: &str, revoked_at: Option<i64>, kind: Option<&str>, tier: &str, 
 /// Runs one BitMind admin command.
 pub async fn run(platform: Platform, command: Command) -> Result<()> {
     let clients = ClientStore::new(platform.db.clone());
-    let org_keys = OrgKeyStore::new(platform.db.clone());
+    let org_keys = OrgKeyStore::new(platform.db.clone(), None);
     match command {
         Command::Client(ClientCommand::Create {
             grant,

@@ -75,10 +75,10 @@ impl Bitmind {
         }
         let claims = self
             .tokens
-            .verify(credential, self.audience())
+            .verify_cached(credential, self.audience())
             .await
             .map_err(token_error)?;
-        let client = self.clients.get(&claims.sub).await?;
+        let client = self.tokens.client(&claims.sub).await?;
         let Some(client) = client.filter(|c| c.revoked_at.is_none()) else {
             return Err(OAuthError::invalid_token(messages::CLIENT_REVOKED));
         };
@@ -94,9 +94,9 @@ impl Bitmind {
         };
         Ok(Caller {
             scopes: claims.scopes().map(str::to_owned).collect(),
-            id: claims.sub,
+            id: claims.sub.clone(),
             method,
-            tier: client.tier,
+            tier: client.tier.clone(),
             expires_at: Some(claims.exp),
         })
     }

@@ -49,11 +49,20 @@ impl crate::surfaces::LiveSurface for Service {
             db: platform.db.clone(),
             tokens: platform.tokens.clone(),
             clients: ClientStore::new(platform.db.clone()),
-            org_keys: OrgKeyStore::new(platform.db.clone()),
+            org_keys: OrgKeyStore::new(platform.db.clone(), platform.changes.as_ref()),
             config,
             log: log.clone(),
         });
-        crate::platform::http::serve(handlers::api(), context, addr, log).map_err(Into::into)
+        // No handler changes anything a cancellation could leave half-done: run them
+        // in the connection's task.
+        crate::platform::http::serve_with_mode(
+            handlers::api(),
+            context,
+            addr,
+            log,
+            dropshot::HandlerTaskMode::CancelOnDisconnect,
+        )
+        .map_err(Into::into)
     }
 
     async fn admin(platform: Platform, command: admin::Command) -> anyhow::Result<()> {

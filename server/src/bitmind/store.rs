@@ -3,8 +3,12 @@
 //! SHA-256 of the secret is stored; the tier is an attribute). OAuth clients
 //! and signing keys belong to the shared token service.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
+use crate::platform::cached_credentials::CachedCredentials;
+use crate::platform::changes::Changes;
 use crate::platform::credentials::{Credential, CredentialStore, Lookup, NewCredential};
 use crate::platform::oauth::clients::is_client_id;
 use crate::platform::secrets::{random_hex, random_secret};
@@ -89,13 +93,17 @@ pub enum KeyLookup {
 #[derive(Clone)]
 pub struct OrgKeyStore {
     keys: CredentialStore,
+    presented: CachedCredentials,
 }
 
 impl OrgKeyStore {
-    /// The organization keys in `db`.
-    pub fn new(db: Db) -> Self {
+    /// The organization keys in `db`; lookups are answered from memory when
+    /// `changes` (a serving process's change feed) keeps them current.
+    pub fn new(db: Db, changes: Option<&Arc<Changes>>) -> Self {
+        let keys = CredentialStore::new(db, ORG_KEY_KIND);
         Self {
-            keys: CredentialStore::new(db, ORG_KEY_KIND),
+            presented: CachedCredentials::new(keys.clone(), changes),
+            keys,
         }
     }
 
@@ -107,8 +115,8 @@ impl OrgKeyStore {
         if !is_client_id(id) {
             return Ok(KeyLookup::Unknown);
         }
-        Ok(match self.keys.authenticate(secret).await? {
-            Lookup::Valid(c) if c.id == id => KeyLookup::Valid(c.into()),
+        Ok(match &*self.presented.authenticate(secret).await? {
+            Lookup::Valid(c) if c.id == id => KeyLookup::Valid(c.clone().into()),
             Lookup::Revoked(c) | Lookup::Expired(c) if c.id == id => KeyLookup::Revoked,
             _ => KeyLookup::Unknown,
         })

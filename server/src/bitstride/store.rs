@@ -297,6 +297,44 @@ pub async fn org_rows<T>(
     rows.iter().map(from_row).collect()
 }
 
+/// The row `id` of `table` if `org_id` owns it, read with `from_row`.
+pub async fn org_row<T>(
+    db: &crate::platform::Db,
+    table: &str,
+    columns: &str,
+    org_id: &str,
+    id: &str,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T, DbError>,
+) -> Result<Option<T>, DbError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE id = $1 AND org_id = $2"
+    )))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(&mut *db.conn().await?)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Deletes the row `id` of `table` if `org_id` owns it, on `conn` (in the
+/// caller's transaction, if any); `false` when there was none.
+pub async fn delete_org_row(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    org_id: &str,
+    id: &str,
+) -> Result<bool, DbError> {
+    let deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE id = $1 AND org_id = $2"
+    )))
+    .bind(id)
+    .bind(org_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(deleted == 1)
+}
+
 /// Marks the one-time secret whose digest is `hash` (column `key` of `table`) as
 /// used; `false` when it was used already (by a concurrent request, say).
 pub async fn spend_once(

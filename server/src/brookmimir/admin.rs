@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::corpus;
 use super::store::Store;
+use super::{corpus, generate};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 
@@ -53,6 +53,19 @@ pub enum DocumentsCommand {
     Import {
         /// The file.
         file: PathBuf,
+    },
+    /// Print N realistic documents as JSON Lines, the same for the same seed (for
+    /// benchmarks: `documents generate --count 100000 --seed 1 | documents import -`).
+    Generate {
+        /// How many documents.
+        #[arg(long)]
+        count: u64,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of the first document (`DOC-<n>`).
+        #[arg(long, default_value_t = generate::DEFAULT_FIRST_ID)]
+        first_id: u64,
     },
 }
 
@@ -123,7 +136,20 @@ pub async fn run(store: Store, command: Command) -> Result<()> {
                 store.upsert_documents(&batch).await?;
                 total += batch.len();
             }
-            println!("imported {total} documents; a running server re-indexes on its next query");
+            println!("imported {total} documents; running servers index them within a second");
+        }
+        Command::Documents(DocumentsCommand::Generate {
+            count,
+            seed,
+            first_id,
+        }) => {
+            use std::io::Write as _;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for doc in generate::documents(count, seed, first_id) {
+                serde_json::to_writer(&mut out, &doc)?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use quartet_api::brookmimir::{messages, StatusMessage};
 
 use super::store::is_well_formed;
 use super::Brookmimir;
+use crate::platform::credentials::Lookup;
 
 /// An authenticated key.
 pub struct Account {
@@ -29,15 +30,15 @@ impl Brookmimir {
         if !is_well_formed(key) {
             return Err(StatusMessage::bad_request(messages::MALFORMED_API_KEY));
         }
-        match self.store.find_key(key).await? {
-            Some(id) => Ok(Account { id }),
-            None => Err(StatusMessage::not_found(messages::UNKNOWN_TOKEN)),
+        match &*self.keys.authenticate(&key.to_ascii_lowercase()).await? {
+            Lookup::Valid(c) => Ok(Account { id: c.id.clone() }),
+            _ => Err(StatusMessage::not_found(messages::UNKNOWN_TOKEN)),
         }
     }
 
     /// Takes one credit, or answers 402 at zero.
     pub(super) async fn charge(&self, account: &Account) -> Result<(), StatusMessage> {
-        if self.store.charge(&account.id).await? {
+        if self.charges.charge(&account.id).await? {
             Ok(())
         } else {
             Err(StatusMessage::no_credits())

@@ -1,18 +1,25 @@
 //! The Brookmimir surface: credit-metered search over the corpus.
 //!
 //! Handlers are thin: authenticate the key ([`auth`]), validate the request, take
-//! the credit, do the work ([`query`], [`faces`]). Storage is [`store::Store`],
-//! the index is [`search::SearchIndex`], outbound calls are in [`upstream`].
+//! the credit ([`charges`]), do the work ([`query`], [`faces`]). Storage is
+//! [`store::Store`]; the search index is [`index::SearchIndex`], on disk under the
+//! data directory and kept caught up with the database by [`sync`]; queries are
+//! compiled by [`search`]; outbound calls are in [`upstream`].
 
 pub mod admin;
 mod auth;
+pub mod charges;
 pub mod config;
 pub mod corpus;
+mod date_filter;
 mod faces;
+pub mod generate;
 mod handlers;
+pub mod index;
 mod query;
 pub mod search;
 pub mod store;
+mod sync;
 pub mod upstream;
 
 use std::net::SocketAddr;
@@ -21,18 +28,23 @@ use std::sync::Arc;
 use quartet_api::brookmimir::{messages, StatusMessage};
 use slog::Logger;
 
+use crate::platform::cached_credentials::CachedCredentials;
 use crate::platform::http::Server;
 use crate::platform::{Fault, Platform};
+use charges::Charges;
 use config::Config;
-use search::SearchIndex;
+use index::SearchIndex;
 use store::Store;
 
 /// Everything a Brookmimir handler needs.
 pub struct Brookmimir {
     store: Store,
-    index: SearchIndex,
-    /// Serialises index rebuilds.
-    rebuild: tokio::sync::Mutex<()>,
+    /// Presented keys, answered from memory while the change feed keeps them current.
+    keys: CachedCredentials,
+    charges: Charges,
+    index: Arc<SearchIndex>,
+    /// One catch-up of the index at a time.
+    syncing: tokio::sync::Mutex<()>,
     http: reqwest::Client,
     config: Config,
     log: Logger,
@@ -47,7 +59,7 @@ impl crate::surfaces::LiveSurface for Service {
 
     async fn start(platform: Platform, config: Config, addr: SocketAddr) -> anyhow::Result<Server> {
         let log = platform.log.new(slog::o!("surface" => "brookmimir"));
-        let context = Brookmimir::new(Store::new(platform.db.clone()), config, log.clone()).await?;
+        let context = Brookmimir::new(&platform, config, log.clone()).await?;
         crate::platform::http::serve(handlers::api(), context, addr, log).map_err(Into::into)
     }
 
@@ -56,15 +68,32 @@ impl crate::surfaces::LiveSurface for Service {
     }
 }
 
+/// Where the index of an instance lives, under its data directory.
+pub const INDEX_DIR: &str = "brookmimir-index";
+
 impl Brookmimir {
-    /// Sets up the surface: loads the demo corpus into an empty corpus (unless told
-    /// not to) and builds the search index. With the database down, both wait for
-    /// the first query after it is back.
-    pub async fn new(store: Store, config: Config, log: Logger) -> anyhow::Result<Arc<Self>> {
+    /// Sets up the surface: opens the search index, loads the demo corpus into an
+    /// empty corpus (unless told not to), brings the index up to date, and follows
+    /// imports from then on. With the database down, the index is brought up to
+    /// date once it is back.
+    pub async fn new(
+        platform: &Platform,
+        config: Config,
+        log: Logger,
+    ) -> anyhow::Result<Arc<Self>> {
+        let dir = platform.data_dir.join(INDEX_DIR);
+        let (index, owned) = tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await??;
+        if !owned {
+            slog::warn!(log, "another process uses this data directory's search index; keeping one in memory";
+                "dir" => %platform.data_dir.join(INDEX_DIR).display());
+        }
+        let store = Store::new(platform.db.clone());
         let surface = Arc::new(Self {
+            keys: CachedCredentials::new(store.keys().clone(), platform.changes.as_ref()),
+            charges: Charges::new(store.clone()),
             store,
-            index: SearchIndex::new()?,
-            rebuild: tokio::sync::Mutex::new(()),
+            index: Arc::new(index),
+            syncing: tokio::sync::Mutex::new(()),
             http: upstream::http_client(),
             config,
             log,
@@ -72,41 +101,24 @@ impl Brookmimir {
         match surface.prepare_corpus().await {
             Ok(()) => {}
             Err(Fault::Unavailable(e)) => {
-                slog::warn!(surface.log, "database unavailable; the index is built when it is back"; "error" => e)
+                slog::warn!(surface.log, "database unavailable; the index is brought up to date when it is back"; "error" => e)
             }
-            Err(Fault::Internal(e)) => anyhow::bail!("building the search index: {e}"),
+            Err(Fault::Internal(e)) => anyhow::bail!("preparing the search index: {e}"),
         }
+        surface.follow_corpus(platform.changes.as_ref());
         Ok(surface)
     }
 
-    /// Loads the demo corpus into an empty corpus (when configured) and builds the index.
+    /// Loads the demo corpus into an empty corpus (when configured) and catches the index up.
     async fn prepare_corpus(&self) -> Result<(), Fault> {
-        if !self.config.no_demo_corpus && self.store.count_documents().await? == 0 {
+        if !self.config.no_demo_corpus && self.store.is_empty().await? {
             let demo: Vec<_> = corpus::parse_jsonl(corpus::DEMO_CORPUS.as_bytes())
                 .collect::<Result<_, _>>()
                 .map_err(Fault::internal)?;
             self.store.upsert_documents(&demo).await?;
             slog::info!(self.log, "loaded the demo corpus"; "documents" => demo.len());
         }
-        self.sync_index().await
-    }
-
-    /// Rebuilds the search index if an import changed the corpus since it was built.
-    async fn sync_index(&self) -> Result<(), Fault> {
-        let current = self.store.corpus_version().await?;
-        if self.index.version() == Some(current) {
-            return Ok(());
-        }
-        let _guard = self.rebuild.lock().await;
-        if self.index.version() == Some(current) {
-            return Ok(());
-        }
-        let (version, docs) = self.store.snapshot().await?;
-        self.index
-            .rebuild(version, &docs)
-            .map_err(Fault::internal)?;
-        slog::info!(self.log, "search index rebuilt"; "documents" => docs.len(), "corpus_version" => version);
-        Ok(())
+        self.catch_up().await
     }
 }
 

@@ -35,7 +35,6 @@ impl Brookmimir {
             other => StatusMessage::bad_request(other.to_string()),
         })?;
         self.charge(&account).await?;
-        self.sync_index().await?;
         let found = self
             .index
             .search(

@@ -1,31 +1,24 @@
 //! Full-text search over the corpus with tantivy, driven by the subset of the
-//! Elasticsearch query DSL that `openapi/brookmimir.yaml` documents.
-//!
-//! The index is derived data: it lives in memory and is rebuilt from SQLite at
-//! start-up and whenever an import bumps the corpus version, so the database
-//! stays the only state that has to survive a restart.
+//! Elasticsearch query DSL that `openapi/brookmimir.yaml` documents. The index
+//! itself (schema, storage, writes) is [`super::index`].
 
 use std::ops::Bound;
-use std::sync::{Mutex, RwLock};
 
 use quartet_api::brookmimir::{Document, QueryInput};
+#[cfg(test)]
+use serde_json::json;
 use serde_json::{Map, Value};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery,
 };
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value as _,
-    FAST, INDEXED, STORED, STRING,
-};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::schema::{Field, IndexRecordOption, TantivyDocument, Value as _};
+use tantivy::{DateTime, DocAddress, Score, Searcher, Term};
 use thiserror::Error;
 
-/// Full-text fields (analysed: lower-cased, stemmed English words).
-pub const TEXT_FIELDS: [&str; 3] = ["title", "summary", "content"];
-/// Keyword fields (matched exactly).
-pub const KEYWORD_FIELDS: [&str; 6] = ["id", "source", "language", "jurisdiction", "tags", "url"];
+use super::date_filter::DateFilter;
+use super::index::{parse_date, IndexError, SearchIndex, KEYWORD_FIELDS, TEXT_FIELDS};
 
 /// Why a query cannot run; each maps to a documented 400 message.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -40,11 +33,6 @@ pub enum QueryError {
     #[error("malformed query clause: {0}")]
     Malformed(String),
 }
-
-/// Failures of the index itself (never the caller's fault).
-#[derive(Debug, Error)]
-#[error("search index: {0}")]
-pub struct IndexError(#[from] tantivy::TantivyError);
 
 /// One hit: document id, score and source.
 #[derive(Debug, Clone)]
@@ -66,110 +54,7 @@ pub struct Hits {
     pub hits: Vec<Hit>,
 }
 
-#[derive(Clone, Copy)]
-struct Fields {
-    doc_id: Field,
-    source: Field,
-    published_at: Field,
-}
-
-/// The in-memory search index and the corpus version it reflects.
-pub struct SearchIndex {
-    index: Index,
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
-    fields: Fields,
-    version: RwLock<Option<i64>>,
-}
-
 impl SearchIndex {
-    /// An empty index with the corpus schema.
-    pub fn new() -> Result<Self, IndexError> {
-        let mut schema = Schema::builder();
-        let doc_id = schema.add_text_field("_id", STRING | STORED);
-        let source = schema.add_text_field("_source", STORED);
-        // Full-text fields are lower-cased and stemmed (English), so `company`
-        // finds `companies`; phrases keep positions.
-        let analysed = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        for f in TEXT_FIELDS {
-            schema.add_text_field(f, analysed.clone());
-        }
-        for f in KEYWORD_FIELDS {
-            schema.add_text_field(f, STRING);
-        }
-        let published_at = schema.add_date_field("published_at", INDEXED | FAST);
-        let index = Index::create_in_ram(schema.build());
-        let writer = index.writer(15_000_000)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok(Self {
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            fields: Fields {
-                doc_id,
-                source,
-                published_at,
-            },
-            version: RwLock::new(None),
-        })
-    }
-
-    /// The corpus version the index holds, if any.
-    pub fn version(&self) -> Option<i64> {
-        *self.version.read().expect("version lock")
-    }
-
-    /// Replaces the whole index with `docs`, tagged with the corpus `version`.
-    pub fn rebuild(&self, version: i64, docs: &[Document]) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().expect("writer lock");
-        writer.delete_all_documents()?;
-        let schema = self.index.schema();
-        for d in docs {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(self.fields.doc_id, &d.id);
-            doc.add_text(
-                self.fields.source,
-                serde_json::to_string(d).expect("documents serialise"),
-            );
-            for (name, value) in [
-                ("title", &d.title),
-                ("summary", &d.summary),
-                ("content", &d.content),
-            ] {
-                doc.add_text(schema.get_field(name)?, value);
-            }
-            for (name, value) in [
-                ("id", &d.id),
-                ("source", &d.source),
-                ("language", &d.language),
-                ("jurisdiction", &d.jurisdiction),
-            ] {
-                doc.add_text(schema.get_field(name)?, value);
-            }
-            if let Some(url) = &d.url {
-                doc.add_text(schema.get_field("url")?, url);
-            }
-            for tag in &d.tags {
-                doc.add_text(schema.get_field("tags")?, tag);
-            }
-            if let Some(date) = parse_date(&d.published_at) {
-                doc.add_date(self.fields.published_at, date);
-            }
-            writer.add_document(doc)?;
-        }
-        writer.commit()?;
-        self.reader.reload()?;
-        *self.version.write().expect("version lock") = Some(version);
-        Ok(())
-    }
-
     /// Translates a request's query; done before any credit is taken.
     pub fn compile(&self, input: &QueryInput) -> Result<Box<dyn Query>, QueryError> {
         match input {
@@ -192,8 +77,7 @@ impl SearchIndex {
     /// Runs a compiled query and returns one page of hits.
     pub fn search(&self, query: &dyn Query, from: usize, size: usize) -> Result<Hits, IndexError> {
         let searcher = self.reader.searcher();
-        let (top, total) =
-            searcher.search(query, &(TopDocs::with_limit(size).and_offset(from), Count))?;
+        let (top, total) = top_and_total(&searcher, query, from, size)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -320,32 +204,12 @@ impl SearchIndex {
                 Ok(filter(or_empty(clauses)))
             }
             "range" => {
-                let (field, spec) = single_field(arg).ok_or_else(malformed)?;
-                let bounds = spec.as_object().ok_or_else(malformed)?;
-                if field != "published_at" || bounds.is_empty() {
-                    return Err(malformed());
-                }
-                let (mut lower, mut upper) = (Bound::Unbounded, Bound::Unbounded);
-                for (op, v) in bounds {
-                    match (op.as_str(), v) {
-                        ("format" | "time_zone", Value::String(_))
-                        | ("boost", Value::Number(_)) => continue,
-                        ("gt" | "gte" | "lt" | "lte", _) => {}
-                        _ => return Err(malformed()),
-                    }
-                    let date = v.as_str().and_then(parse_date).ok_or_else(malformed)?;
-                    let term = Term::from_field_date_for_search(self.fields.published_at, date);
-                    match op.as_str() {
-                        "gt" => lower = Bound::Excluded(term),
-                        "gte" => lower = Bound::Included(term),
-                        "lt" => upper = Bound::Excluded(term),
-                        _ => upper = Bound::Included(term),
-                    }
-                }
-                if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
-                    return Err(malformed());
-                }
-                Ok(filter(Box::new(RangeQuery::new(lower, upper))))
+                let (lower, upper) = date_bounds(arg).ok_or_else(malformed)?;
+                let term = |d| Term::from_field_date_for_search(self.fields.published_at, d);
+                Ok(filter(Box::new(RangeQuery::new(
+                    lower.map(term),
+                    upper.map(term),
+                ))))
             }
             "bool" => self.boolean(arg).map_err(|e| match e {
                 QueryError::Empty => malformed(),
@@ -359,6 +223,7 @@ impl SearchIndex {
         let malformed = || QueryError::Malformed("bool".into());
         let o = arg.as_object().ok_or_else(malformed)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut date_filters = Vec::new();
         let mut scoring = false;
         let mut positive = false;
         for (key, value) in o {
@@ -377,7 +242,18 @@ impl SearchIndex {
                 other => vec![other],
             };
             for item in items {
-                let (q, scores) = self.clause_of(item.as_object().ok_or_else(malformed)?)?;
+                let item = item.as_object().ok_or_else(malformed)?;
+                if key == "filter" {
+                    if let Some(range) = item.get("range").filter(|_| item.len() == 1) {
+                        // Validated as the clause itself would be; applied below.
+                        let bounds = date_bounds(range)
+                            .ok_or_else(|| QueryError::Malformed("range".into()))?;
+                        date_filters.push(bounds);
+                        positive = true;
+                        continue;
+                    }
+                }
+                let (q, scores) = self.clause_of(item)?;
                 match key.as_str() {
                     "filter" => {
                         clauses.push((occur, Box::new(ConstScoreQuery::new(q, 0.0))));
@@ -392,10 +268,34 @@ impl SearchIndex {
                 }
             }
         }
+        // A date filter beside a required clause checks the dates of what the rest
+        // matches (see `date_filter`). Without one, the rest may match documents the
+        // range must bring in on its own (`should` clauses become optional): the
+        // range is then a clause like any other.
+        let required = clauses.iter().any(|(o, _)| *o == Occur::Must);
+        if !required {
+            for (lower, upper) in date_filters.drain(..) {
+                let term = |d| Term::from_field_date_for_search(self.fields.published_at, d);
+                let range = RangeQuery::new(lower.map(term), upper.map(term));
+                clauses.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(Box::new(range), 0.0)),
+                ));
+            }
+        }
         if !positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        let q: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        let mut q = or_empty(clauses);
+        for (lower, upper) in date_filters {
+            q = Box::new(DateFilter::new(
+                q,
+                "published_at",
+                lower,
+                upper,
+                self.dates.clone(),
+            ));
+        }
         Ok(if scoring {
             (q, true)
         } else {
@@ -465,11 +365,23 @@ impl SearchIndex {
         }
     }
 
+    /// One flat disjunction of every (field, term): it scores as one disjunction per
+    /// field would (a sum of sums), and lets tantivy skip what cannot reach the top.
     fn multi_match(&self, text: &str, fields: &[&str]) -> Box<dyn Query> {
-        let clauses = fields
-            .iter()
-            .map(|f| (Occur::Should, self.match_field(f, text, false)))
-            .collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for name in fields {
+            match self.field(name) {
+                Some(field) if TEXT_FIELDS.contains(name) => {
+                    clauses.extend(self.tokens(field, text).into_iter().map(|t| {
+                        let q: Box<dyn Query> =
+                            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                        (Occur::Should, q)
+                    }))
+                }
+                Some(_) => clauses.push((Occur::Should, self.exact(name, text))),
+                None => {}
+            }
+        }
         or_empty(clauses)
     }
 
@@ -484,13 +396,76 @@ impl SearchIndex {
     }
 }
 
-/// A boolean query of `clauses`, or a query matching nothing when there are none.
-fn or_empty(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
-    if clauses.is_empty() {
-        Box::new(EmptyQuery)
-    } else {
-        Box::new(BooleanQuery::new(clauses))
+/// A boolean query of `clauses`; a query matching nothing when there are none,
+/// and the clause itself when there is one that must or should match (it matches
+/// and scores the same, and tantivy runs a bare term query faster).
+fn or_empty(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    match clauses.len() {
+        0 => Box::new(EmptyQuery),
+        1 if clauses[0].0 != Occur::MustNot => clauses.remove(0).1,
+        _ => Box::new(BooleanQuery::new(clauses)),
     }
+}
+
+/// The requested page of the best hits of `query`, and how many documents match.
+///
+/// A term, or a disjunction of terms, is collected in two passes: the top hits
+/// with tantivy's block-max WAND, which skips blocks of postings that cannot
+/// reach them, then the count, which needs no scores (and is read from the term
+/// dictionary for a single term). Other queries (conjunctions, filters) gain
+/// nothing from that and are collected in one pass that scores and counts.
+pub fn top_and_total(
+    searcher: &Searcher,
+    query: &dyn Query,
+    from: usize,
+    size: usize,
+) -> tantivy::Result<(Vec<(Score, DocAddress)>, usize)> {
+    let top = TopDocs::with_limit(size).and_offset(from);
+    if prunable(query) {
+        let hits = searcher.search(query, &top)?;
+        Ok((hits, query.count(searcher)?))
+    } else {
+        searcher.search(query, &(top, Count))
+    }
+}
+
+/// Whether `query` is a scored term or a disjunction of scored terms.
+fn prunable(query: &dyn Query) -> bool {
+    let scored_term = |q: &dyn Query| q.downcast_ref::<TermQuery>().is_some();
+    scored_term(query)
+        || query.downcast_ref::<BooleanQuery>().is_some_and(|b| {
+            b.clauses()
+                .iter()
+                .all(|(occur, q)| *occur == Occur::Should && scored_term(q.as_ref()))
+        })
+}
+
+/// The bounds of a `range` clause's argument: `{"published_at": {"gte": …, …}}`.
+fn date_bounds(arg: &Value) -> Option<(Bound<DateTime>, Bound<DateTime>)> {
+    let (field, spec) = single_field(arg)?;
+    let bounds = spec.as_object()?;
+    if field != "published_at" || bounds.is_empty() {
+        return None;
+    }
+    let (mut lower, mut upper) = (Bound::Unbounded, Bound::Unbounded);
+    for (op, v) in bounds {
+        match (op.as_str(), v) {
+            ("format" | "time_zone", Value::String(_)) | ("boost", Value::Number(_)) => continue,
+            ("gt" | "gte" | "lt" | "lte", _) => {}
+            _ => return None,
+        }
+        let date = v.as_str().and_then(parse_date)?;
+        match op.as_str() {
+            "gt" => lower = Bound::Excluded(date),
+            "gte" => lower = Bound::Included(date),
+            "lt" => upper = Bound::Excluded(date),
+            _ => upper = Bound::Included(date),
+        }
+    }
+    if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+        return None;
+    }
+    Some((lower, upper))
 }
 
 /// `{field: spec}` with exactly one field.
@@ -512,18 +487,121 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-/// An RFC 3339 timestamp or a `YYYY-MM-DD` date (midnight UTC). The index keeps
-/// times in nanoseconds since 1970 in 64 bits, so times before 1677-09-22 or after
-/// 2262-04-11 are held at those limits (ordering against the corpus is unchanged).
-fn parse_date(s: &str) -> Option<DateTime> {
-    let secs = match chrono::DateTime::parse_from_rfc3339(s) {
-        Ok(t) => t.timestamp(),
-        Err(_) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()?
-            .and_hms_opt(0, 0, 0)?
-            .and_utc()
-            .timestamp(),
-    };
-    const LIMIT: i64 = i64::MAX / 1_000_000_000;
-    Some(DateTime::from_timestamp_secs(secs.clamp(-LIMIT, LIMIT)))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brookmimir::generate;
+    use crate::brookmimir::index::Position;
+
+    fn index() -> SearchIndex {
+        let index = SearchIndex::in_ram().unwrap();
+        let mut w = index.writer(false).unwrap();
+        for d in generate::documents(400, 3, 1) {
+            w.upsert(&d).unwrap();
+        }
+        w.commit(Position {
+            corpus: 1,
+            version: 1,
+        })
+        .unwrap();
+        index
+    }
+
+    fn term(index: &SearchIndex, field: &str, text: &str) -> Box<dyn Query> {
+        let field = index.index.schema().get_field(field).unwrap();
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+        ))
+    }
+
+    fn since(index: &SearchIndex, date: &str) -> Box<dyn Query> {
+        let t =
+            Term::from_field_date_for_search(index.fields.published_at, parse_date(date).unwrap());
+        let range = ConstScoreQuery::new(
+            Box::new(RangeQuery::new(Bound::Included(t), Bound::Unbounded)),
+            1.0,
+        );
+        Box::new(ConstScoreQuery::new(Box::new(range), 0.0))
+    }
+
+    /// Hits (document, score to 4 decimals) and total, by the server's path and by a
+    /// plain tantivy query tree collected in one pass.
+    fn both(
+        index: &SearchIndex,
+        dsl: Value,
+        plain: Box<dyn Query>,
+    ) -> [(Vec<(u32, String)>, usize); 2] {
+        let input: QueryInput = serde_json::from_value(dsl).unwrap();
+        let compiled = index.compile(&input).unwrap();
+        let searcher = index.reader.searcher();
+        let shape = |(top, total): (Vec<(Score, DocAddress)>, usize)| {
+            let mut hits: Vec<(u32, String)> = top
+                .into_iter()
+                .map(|(s, a)| (a.doc_id, format!("{s:.4}")))
+                .collect();
+            hits.sort();
+            (hits, total)
+        };
+        [
+            shape(top_and_total(&searcher, compiled.as_ref(), 0, 20).unwrap()),
+            shape(
+                searcher
+                    .search(plain.as_ref(), &(TopDocs::with_limit(20), Count))
+                    .unwrap(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_faster_plans_find_and_score_what_the_plain_trees_do() {
+        let ix = index();
+        let should = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+            ))
+        };
+        let must = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                qs.into_iter().map(|q| (Occur::Must, q)).collect(),
+            ))
+        };
+        let cases: Vec<(Value, Box<dyn Query>)> = vec![
+            (
+                json!({"match": {"content": "contract"}}),
+                should(vec![term(&ix, "content", "contract")]),
+            ),
+            (
+                json!({"bool": {"must": {"match": {"content": "contract"}},
+                                "filter": {"range": {"published_at": {"gte": "2024-01-01"}}}}}),
+                must(vec![
+                    should(vec![term(&ix, "content", "contract")]),
+                    since(&ix, "2024-01-01"),
+                ]),
+            ),
+            (
+                json!({"bool": {"should": [{"match": {"content": "audit"}}, {"match": {"title": "port"}}],
+                                "filter": {"range": {"published_at": {"gte": "2023-06-01"}}}}}),
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, should(vec![term(&ix, "content", "audit")])),
+                    (Occur::Should, should(vec![term(&ix, "title", "port")])),
+                    (Occur::Must, since(&ix, "2023-06-01")),
+                ])),
+            ),
+            (
+                json!("port logistics"),
+                should(
+                    TEXT_FIELDS
+                        .iter()
+                        .map(|f| should(vec![term(&ix, f, "port"), term(&ix, f, "logist")]))
+                        .collect(),
+                ),
+            ),
+        ];
+        for (dsl, plain) in cases {
+            let [fast, reference] = both(&ix, dsl.clone(), plain);
+            assert!(reference.1 > 0, "{dsl}: the case matches something");
+            assert_eq!(fast, reference, "{dsl}");
+        }
+    }
 }

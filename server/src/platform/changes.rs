@@ -11,6 +11,7 @@
 //! within [`POLL_INTERVAL`] at worst.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,16 +94,23 @@ impl Db {
 /// The reader of one serving process, and its subscribers.
 pub struct Changes {
     sender: broadcast::Sender<Change>,
+    /// Set once the reader knows where the table ends: every change committed after
+    /// that is delivered.
+    live: Arc<AtomicBool>,
 }
 
 impl Changes {
     /// Starts following the changes of `db` (from now on).
     pub fn start(db: Db, log: Logger) -> Arc<Self> {
         let (sender, _) = broadcast::channel(1024);
-        let changes = Arc::new(Self { sender });
+        let changes = Arc::new(Self {
+            sender,
+            live: Arc::new(AtomicBool::new(false)),
+        });
         let reader = Reader {
             db,
             sender: changes.sender.clone(),
+            live: changes.live.clone(),
             floor: None,
             seen: BTreeSet::new(),
             log,
@@ -116,6 +124,12 @@ impl Changes {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
+
+    /// Whether the reader has started: from then on every committed change reaches
+    /// subscribers (until then, a change may be taken as already seen).
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
 }
 
 struct Reader {
@@ -126,6 +140,7 @@ struct Reader {
     floor: Option<i64>,
     /// Rows above the floor already delivered.
     seen: BTreeSet<i64>,
+    live: Arc<AtomicBool>,
     log: Logger,
 }
 
@@ -186,6 +201,7 @@ impl Reader {
                     .fetch_one(&mut *conn)
                     .await?;
                 self.floor = Some(end.unwrap_or(0));
+                self.live.store(true, Ordering::Release);
                 return Ok(());
             }
         };

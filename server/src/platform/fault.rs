@@ -10,7 +10,7 @@ use slog::Logger;
 use super::storage::DbError;
 
 /// A failure the caller cannot fix by changing the request.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Fault {
     /// A dependency the server needs (its database) cannot be reached now.
     #[error("unavailable: {0}")]

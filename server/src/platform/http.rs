@@ -37,18 +37,32 @@ impl Server {
     }
 }
 
-/// Serves `api` with `context` on `addr`.
+/// Serves `api` with `context` on `addr`. Each handler runs in a task of its own
+/// and finishes even if its client goes away, so nothing is left half-way.
 pub fn serve<C: ServerContext>(
     api: ApiDescription<C>,
     context: C,
     addr: SocketAddr,
     log: Logger,
 ) -> Result<Server, ServeError> {
+    serve_with_mode(api, context, addr, log, HandlerTaskMode::Detached)
+}
+
+/// [`serve`] with a choice of how handlers run. `CancelOnDisconnect` runs each
+/// handler inside its connection's task (no task hop per request) and drops it
+/// when the client goes away: for surfaces whose handlers change nothing that a
+/// cancellation could leave half-done.
+pub fn serve_with_mode<C: ServerContext>(
+    api: ApiDescription<C>,
+    context: C,
+    addr: SocketAddr,
+    log: Logger,
+    mode: HandlerTaskMode,
+) -> Result<Server, ServeError> {
     let config = ConfigDropshot {
         bind_address: addr,
         default_request_body_max_bytes: DEFAULT_BODY_LIMIT,
-        // Let a handler finish even if its client goes away: nothing is lost half-way.
-        default_handler_task_mode: HandlerTaskMode::Detached,
+        default_handler_task_mode: mode,
         ..Default::default()
     };
     let server = ServerBuilder::new(api, context, log)

@@ -4,6 +4,8 @@
 //! a dropshot server.
 
 pub mod bearer;
+pub mod cache;
+pub mod cached_credentials;
 pub mod changes;
 pub mod credentials;
 pub mod fault;
@@ -57,6 +59,7 @@ impl Platform {
             },
         );
         let changes = changes::Changes::start(db.clone(), log.clone());
+        tokens.follow(&changes);
         Ok(Self {
             db,
             tokens,

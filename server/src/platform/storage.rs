@@ -163,7 +163,15 @@ pub struct Db {
     epoch: std::time::Instant,
     /// The PostgreSQL URL, for connections outside the pool (`LISTEN`).
     postgres_url: Option<Arc<str>>,
+    /// When (milliseconds since `epoch`, plus one) the database last answered a
+    /// health probe; 0 for never.
+    answered_at: Arc<std::sync::atomic::AtomicU64>,
+    /// One health probe at a time.
+    probing: Arc<Mutex<()>>,
 }
+
+/// How long a successful health probe is taken as the database's state (see [`Db::health`]).
+pub const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The migrations to apply and whether they have been.
 struct Schema {
@@ -231,6 +239,8 @@ impl Db {
             down_until: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             epoch: std::time::Instant::now(),
             postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
+            answered_at: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            probing: Arc::new(Mutex::new(())),
             schema: Arc::new(Schema {
                 migrations,
                 applied: std::sync::atomic::AtomicBool::new(false),
@@ -322,6 +332,8 @@ impl Db {
                 until.as_millis() as u64,
                 std::sync::atomic::Ordering::Relaxed,
             );
+            self.answered_at
+                .store(0, std::sync::atomic::Ordering::Relaxed);
         }
         e
     }
@@ -367,6 +379,32 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbError> {
         let mut conn = self.conn().await?;
         sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers, for health checks that run on every request:
+    /// a probe ([`Db::ping`]) at most every [`HEALTH_PROBE_INTERVAL`], one at a time;
+    /// in between, the last probe's success. An outage seen by any query answers at once.
+    pub async fn health(&self) -> Result<(), DbError> {
+        use std::sync::atomic::Ordering;
+        self.fail_fast()?;
+        let fresh = |at: u64| {
+            at != 0
+                && self.epoch.elapsed().as_millis() as u64 + 1
+                    < at + HEALTH_PROBE_INTERVAL.as_millis() as u64
+        };
+        if fresh(self.answered_at.load(Ordering::Relaxed)) {
+            return Ok(());
+        }
+        let _probe = self.probing.lock().await;
+        if fresh(self.answered_at.load(Ordering::Relaxed)) {
+            return Ok(());
+        }
+        self.ping().await?;
+        self.answered_at.store(
+            self.epoch.elapsed().as_millis() as u64 + 1,
+            Ordering::Relaxed,
+        );
         Ok(())
     }
 

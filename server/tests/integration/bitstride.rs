@@ -757,30 +757,72 @@ fn trainer_script(dir: &Path, steps: u32) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+/// A server whose jobs run `script` with the `command` trainer (and `extra` flags).
+async fn spawn_trainer(dir: &Path, script: &str, extra: &[&str]) -> ServerProcess {
+    let mut args = vec![
+        "--bitstride-trainer",
+        "command",
+        "--bitstride-trainer-command",
+        script,
+    ];
+    args.extend_from_slice(extra);
+    spawn(dir, &args).await
+}
+
+/// Starts a fine-tuning job on `dataset`; returns its id.
+async fn start_fine_tuning(c: &C, dataset: &str) -> String {
+    c.ok(
+        "POST",
+        "/v1/fine_tuning/jobs",
+        Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": dataset})),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The messages of fine-tuning job `id`'s events, newest first.
+async fn job_messages(c: &C, id: &str) -> Vec<String> {
+    let events = c
+        .ok(
+            "GET",
+            &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
+            None,
+        )
+        .await;
+    events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["message"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Waits (at most `secs`) for an event of job `id` whose message starts with `prefix`.
+async fn wait_message(c: &C, id: &str, prefix: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let messages = job_messages(c, id).await;
+        if messages.iter().any(|m| m.starts_with(prefix)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event {prefix:?} of {id}: {messages:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_trainer_runs_and_a_cancel_stops_it() {
     let dir = tempfile::tempdir().unwrap();
     let script = trainer_script(dir.path(), 2);
-    let s = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &script,
-        ],
-    )
-    .await;
+    let s = spawn_trainer(dir.path(), &script, &[]).await;
     let (me, _) = C::new(&s.base_url).register("a@example.com").await;
     let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
-    let job = me
-        .ok(
-            "POST",
-            "/v1/fine_tuning/jobs",
-            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
-        )
-        .await;
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = start_fine_tuning(&me, &ds).await;
     let done = wait_status(
         &me,
         &format!("/v1/fine_tuning/jobs/{id}"),
@@ -793,62 +835,24 @@ async fn the_command_trainer_runs_and_a_cancel_stops_it() {
         (Some("succeeded"), Some(42)),
         "{done}"
     );
-    let events = me
-        .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
-        .await;
-    assert!(events["data"]
-        .as_array()
-        .unwrap()
+    assert!(job_messages(&me, &id)
+        .await
         .iter()
-        .any(|e| e["message"] == "hello from the trainer"));
+        .any(|m| m == "hello from the trainer"));
     s.kill().await.unwrap();
 
     // A long run, cancelled while it runs.
     let script = trainer_script(dir.path(), 120);
-    let s = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &script,
-        ],
-    )
-    .await;
+    let s = spawn_trainer(dir.path(), &script, &[]).await;
     let me = C::new(&s.base_url).with(me.token.as_deref().unwrap());
-    let job = me
-        .ok(
-            "POST",
-            "/v1/fine_tuning/jobs",
-            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
-        )
-        .await;
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = start_fine_tuning(&me, &ds).await;
     wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let cancelled = me
         .ok("POST", &format!("/v1/fine_tuning/jobs/{id}/cancel"), None)
         .await;
     assert_eq!(cancelled["status"], "cancelled");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events = me
-            .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
-            .await;
-        if events["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["message"].as_str().unwrap_or("").starts_with("cancelled"))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the trainer was not stopped: {events}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_message(&me, &id, "cancelled", 10).await;
     assert_eq!(
         me.post(&format!("/v1/fine_tuning/jobs/{id}/cancel"), json!({}))
             .await
@@ -867,40 +871,15 @@ async fn the_command_trainer_runs_and_a_cancel_stops_it() {
 async fn a_job_running_when_its_server_dies_runs_again_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let slow = trainer_script(dir.path(), 30);
-    let s = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &slow,
-        ],
-    )
-    .await;
+    let s = spawn_trainer(dir.path(), &slow, &[]).await;
     let (me, _) = C::new(&s.base_url).register("a@example.com").await;
     let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
-    let job = me
-        .ok(
-            "POST",
-            "/v1/fine_tuning/jobs",
-            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
-        )
-        .await;
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = start_fine_tuning(&me, &ds).await;
     wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
     s.kill().await.unwrap();
     // The new process has a fast trainer; the stale job is put back and finishes there.
     let quick = trainer_script(&dir.path().join("quick"), 1);
-    let s = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &quick,
-        ],
-    )
-    .await;
+    let s = spawn_trainer(dir.path(), &quick, &[]).await;
     let me = C::new(&s.base_url).with(me.token.as_deref().unwrap());
     let done = wait_status(
         &me,
@@ -910,25 +889,12 @@ async fn a_job_running_when_its_server_dies_runs_again_after_a_restart() {
     )
     .await;
     assert_eq!(done["status"], "succeeded", "{done}");
-    let events = me
-        .ok(
-            "GET",
-            &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
-            None,
-        )
-        .await;
-    let starts = events["data"]
-        .as_array()
-        .unwrap()
+    let messages = job_messages(&me, &id).await;
+    let starts = messages
         .iter()
-        .filter(|e| {
-            e["message"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("started by")
-        })
+        .filter(|m| m.starts_with("started by"))
         .count();
-    assert_eq!(starts, 2, "ran twice: {events}");
+    assert_eq!(starts, 2, "ran twice: {messages:?}");
     s.kill().await.unwrap();
 }
 
@@ -941,33 +907,15 @@ async fn two_instances_on_postgres_share_the_queue() {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // A trainer that takes a second per job, one worker per instance: four jobs need both.
     let script = trainer_script(da.path(), 1);
-    let trainer = [
-        "--database-url",
-        &url,
-        "--bitstride-trainer",
-        "command",
-        "--bitstride-trainer-command",
-        &script,
-    ];
-    let a = spawn(da.path(), &trainer).await;
-    let b = spawn(db.path(), &trainer).await;
+    let a = spawn_trainer(da.path(), &script, &["--database-url", &url]).await;
+    let b = spawn_trainer(db.path(), &script, &["--database-url", &url]).await;
     let (me, _) = C::new(&a.base_url).register("a@example.com").await;
     let on_b = C::new(&b.base_url).with(me.token.as_deref().unwrap());
     let ds = valid_dataset(&me, "fine_tuning", chat_rows(30)).await;
     let mut ids = Vec::new();
     for i in 0..4 {
         let c = if i % 2 == 0 { &me } else { &on_b };
-        ids.push(
-            c.ok(
-                "POST",
-                "/v1/fine_tuning/jobs",
-                Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
-            )
-            .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(start_fine_tuning(c, &ds).await);
     }
     let mut workers = std::collections::BTreeSet::new();
     for id in &ids {
@@ -979,18 +927,9 @@ async fn two_instances_on_postgres_share_the_queue() {
         )
         .await;
         assert_eq!(done["status"], "succeeded");
-        let events = me
-            .ok(
-                "GET",
-                &format!("/v1/fine_tuning/jobs/{id}/events?limit=100"),
-                None,
-            )
-            .await;
-        let starts: Vec<String> = events["data"]
-            .as_array()
-            .unwrap()
+        let starts: Vec<String> = job_messages(&me, id)
+            .await
             .iter()
-            .filter_map(|e| e["message"].as_str())
             .filter(|m| m.starts_with("started by"))
             .map(|m| {
                 m.split_whitespace()
@@ -1749,65 +1688,22 @@ async fn a_cancel_on_one_instance_stops_a_job_running_on_another() {
     };
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let script = trainer_script(da.path(), 120);
-    let runner = spawn(
-        da.path(),
-        &[
-            "--database-url",
-            &url,
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &script,
-        ],
-    )
-    .await;
+    let runner = spawn_trainer(da.path(), &script, &["--database-url", &url]).await;
     // The other instance runs no jobs itself.
-    let api = spawn(
+    let api = spawn_trainer(
         db.path(),
-        &[
-            "--database-url",
-            &url,
-            "--bitstride-trainer",
-            "command",
-            "--bitstride-trainer-command",
-            &script,
-            "--bitstride-job-workers",
-            "0",
-        ],
+        &script,
+        &["--database-url", &url, "--bitstride-job-workers", "0"],
     )
     .await;
     let (me, _) = C::new(&api.base_url).register("a@example.com").await;
     let ds = valid_dataset(&me, "fine_tuning", chat_rows(3)).await;
-    let job = me
-        .ok(
-            "POST",
-            "/v1/fine_tuning/jobs",
-            Some(json!({"base_model": "llama-3.1-8b-instruct", "training_dataset_id": ds})),
-        )
-        .await;
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = start_fine_tuning(&me, &ds).await;
     wait_status(&me, &format!("/v1/fine_tuning/jobs/{id}"), &["running"], 20).await;
-    let started = Instant::now();
     me.ok("POST", &format!("/v1/fine_tuning/jobs/{id}/cancel"), None)
         .await;
-    loop {
-        let events = me
-            .ok("GET", &format!("/v1/fine_tuning/jobs/{id}/events"), None)
-            .await;
-        if events["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["message"].as_str().unwrap_or("").starts_with("cancelled"))
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the running instance did not stop the trainer"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The running instance stops the trainer.
+    wait_message(&me, &id, "cancelled", 10).await;
     runner.kill().await.unwrap();
     api.kill().await.unwrap();
 }

@@ -15,6 +15,24 @@ async fn balance(client: &reqwest::Client, base: &str, key: &str) -> (u16, Value
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// The total of a `/query` answer.
+fn total(found: &Value) -> u64 {
+    found["resp"]["body"]["hits"]["total"]["value"]
+        .as_u64()
+        .unwrap_or(u64::MAX)
+}
+
+/// `quartet admin brookmimir documents import FILE` on `dir`; returns its output.
+async fn import(dir: &std::path::Path, file: &std::path::Path) -> String {
+    admin(
+        &bin(),
+        dir,
+        &["brookmimir", "documents", "import", file.to_str().unwrap()],
+    )
+    .await
+    .unwrap()
+}
+
 /// A key with `credits` created on a fresh data directory, before any server runs.
 async fn key_with(dir: &std::path::Path, credits: &str) -> String {
     let key = admin(
@@ -111,13 +129,7 @@ async fn a_crash_loses_no_credit_and_no_document() {
             + "\n",
     )
     .unwrap();
-    let imported = admin(
-        &bin(),
-        dir.path(),
-        &["brookmimir", "documents", "import", extra.to_str().unwrap()],
-    )
-    .await
-    .unwrap();
+    let imported = import(dir.path(), &extra).await;
     assert!(imported.contains("imported 1 documents"), "{imported}");
 
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -158,9 +170,41 @@ async fn a_crash_loses_no_credit_and_no_document() {
     server.kill().await.unwrap();
 }
 
+/// Queries `body` until the answer satisfies `done` (each query costs a credit);
+/// fails after 20 s. Imports reach running servers through the change feed.
+pub(crate) async fn until_found(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: Value,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let found: Value = client
+            .post(format!("{base}/query"))
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if done(&found) {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not searchable in time: {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_into_a_running_server_is_searchable() {
-    let (dir, key, server, client) = running("5").await;
+    let (dir, key, server, client) = running("100").await;
     let search = || {
         client
             .post(format!("{}/query", server.base_url))
@@ -178,17 +222,65 @@ async fn an_import_into_a_running_server_is_searchable() {
         .to_string(),
     )
     .unwrap();
-    admin(
+    import(dir.path(), &file).await;
+    // The import announces itself on the change feed; the server indexes it in the
+    // background and the next queries see it.
+    until_found(
+        &client,
+        &server.base_url,
+        &key,
+        json!({"query": {"term": {"jurisdiction": "IS"}}}),
+        |found| total(found) == 1,
+    )
+    .await;
+    server.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_is_kept_on_disk_and_caught_up_incrementally() {
+    let (dir, key, server, client) = running("100").await;
+    let all = json!({"query": {"match_all": {}}});
+    until_found(&client, &server.base_url, &key, all.clone(), |f| {
+        total(f) == 12
+    })
+    .await;
+    assert!(dir.path().join("brookmimir-index/meta.json").exists());
+    server.kill().await.unwrap();
+
+    // Imported while no server runs: the next start applies just that to the index
+    // it finds on disk, instead of rebuilding it.
+    let file = dir.path().join("more.jsonl");
+    let generated = admin(
         &bin(),
         dir.path(),
-        &["brookmimir", "documents", "import", file.to_str().unwrap()],
+        &[
+            "brookmimir",
+            "documents",
+            "generate",
+            "--count",
+            "3",
+            "--seed",
+            "5",
+        ],
     )
     .await
     .unwrap();
-    let after: Value = search().await.unwrap().json().await.unwrap();
-    assert_eq!(
-        after["resp"]["body"]["hits"]["total"]["value"], 1,
-        "{after}"
+    std::fs::write(&file, generated).unwrap();
+    import(dir.path(), &file).await;
+    let server = ServerProcess::spawn(&bin(), dir.path(), "brookmimir", &[])
+        .await
+        .unwrap();
+    let found = until_found(&client, &server.base_url, &key, all, |f| total(f) == 15).await;
+    assert_eq!(found["status"], 200);
+    let log = std::fs::read_to_string(dir.path().join("brookmimir-1.log")).unwrap();
+    let caught_up: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("search index caught up"))
+        .collect();
+    assert_eq!(caught_up.len(), 1, "{log}");
+    assert!(
+        caught_up[0].contains("documents: 3") && caught_up[0].contains("rebuilt: false"),
+        "{log}"
     );
     server.kill().await.unwrap();
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::support::{bin, http, token};
 use quartet_conformance::server::{admin, fresh_database, test_postgres, ServerProcess};
+use quartet_server::platform::cache::REVOCATION_BOUND;
 use serde_json::{json, Value};
 
 /// `quartet admin --database-url URL ARGS…`.
@@ -35,6 +36,17 @@ async fn get_json(client: &reqwest::Client, url: String, headers: &[(&str, &str)
     }
     let r = r.send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET /status` on `bitmind` with `Authorization: Bearer <token>`.
+async fn status(client: &reqwest::Client, bitmind: &str, token: &str) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    get_json(
+        client,
+        format!("{bitmind}/status"),
+        &[("authorization", &bearer)],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -115,19 +127,16 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
         &["brookmimir", "documents", "import", file.to_str().unwrap()],
     )
     .await;
+    // Both indexes catch up, woken by the import's notification.
     for s in [&a, &b] {
-        let r = client
-            .post(format!("{}/query", s.url("brookmimir")))
-            .header("x-api-key", &more)
-            .json(&json!({"query": {"match": {"content": "tidal turbine"}}}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(
-            body["resp"]["body"]["hits"]["hits"][0]["_id"], "DOC-9100001",
-            "{body}"
-        );
+        crate::brookmimir::until_found(
+            &client,
+            s.url("brookmimir"),
+            &more,
+            json!({"query": {"match": {"content": "tidal turbine"}}}),
+            |body| body["resp"]["body"]["hits"]["hits"][0]["_id"] == "DOC-9100001",
+        )
+        .await;
     }
 
     // A BitMind token issued by one instance is accepted by the other.
@@ -145,14 +154,7 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
         created["client_secret"].as_str().unwrap(),
     );
     let from_a = token(&client, a.url("bitmind"), id, secret).await;
-    let bearer = format!("Bearer {from_a}");
-    let (status, _) = get_json(
-        &client,
-        format!("{}/status", b.url("bitmind")),
-        &[("authorization", &bearer)],
-    )
-    .await;
-    assert_eq!(status, 200);
+    assert_eq!(status(&client, b.url("bitmind"), &from_a).await.0, 200);
 
     // After a rotation, the new key signs on one instance and is honoured by the other;
     // tokens signed before stay valid on both.
@@ -166,14 +168,8 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     let header = jsonwebtoken::decode_header(&from_b).unwrap();
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
     for (s, t) in [(&a, &from_b), (&b, &from_a), (&a, &from_a)] {
-        let bearer = format!("Bearer {t}");
-        let (status, body) = get_json(
-            &client,
-            format!("{}/status", s.url("bitmind")),
-            &[("authorization", &bearer)],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        let (code, body) = status(&client, s.url("bitmind"), t).await;
+        assert_eq!(code, 200, "{body}");
     }
     let (_, jwks) = get_json(
         &client,
@@ -182,6 +178,26 @@ async fn two_instances_share_keys_credits_corpus_and_signing_keys() {
     )
     .await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+
+    // A client revoked through the database is refused by both instances, whose
+    // client views had it, within the documented bound.
+    admin_on(dir_a.path(), &url, &["bitmind", "client", "revoke", id]).await;
+    let began = Instant::now();
+    for s in [&a, &b] {
+        loop {
+            let (code, body) = status(&client, s.url("bitmind"), &from_a).await;
+            if code == 401 {
+                assert_eq!(body["error_description"], "client has been revoked");
+                break;
+            }
+            assert!(
+                began.elapsed() <= REVOCATION_BOUND,
+                "still accepted {:?} after the revocation",
+                began.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// The throwaway-cluster script of `.ci/`.

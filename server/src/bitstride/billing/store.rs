@@ -72,6 +72,18 @@ pub struct Totals {
     pub trained: i64,
 }
 
+impl From<(i64, i64, i64, i64)> for Totals {
+    /// Requests, input, output and trained tokens, in the order the queries sum them.
+    fn from((requests, input, output, trained): (i64, i64, i64, i64)) -> Self {
+        Self {
+            requests,
+            input,
+            output,
+            trained,
+        }
+    }
+}
+
 /// Usage of `org_id` in `[start, end)`, grouped by UTC day and model, oldest first.
 pub async fn by_day(
     db: &Db,
@@ -95,18 +107,7 @@ pub async fn by_day(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(day, model, requests, input, output, trained)| {
-            (
-                day,
-                model,
-                Totals {
-                    requests,
-                    input,
-                    output,
-                    trained,
-                },
-            )
-        })
+        .map(|(day, model, r, i, o, t)| (day, model, Totals::from((r, i, o, t))))
         .collect())
 }
 
@@ -129,17 +130,7 @@ pub async fn by_model(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(model, requests, input, output, trained)| {
-            (
-                model,
-                Totals {
-                    requests,
-                    input,
-                    output,
-                    trained,
-                },
-            )
-        })
+        .map(|(model, r, i, o, t)| (model, Totals::from((r, i, o, t))))
         .collect())
 }
 

@@ -3,7 +3,7 @@
 use quartet_api::bitstride::{Dataset, DatasetPurpose, DatasetRowFormat, DatasetStatus};
 use sqlx::Row as _;
 
-use crate::bitstride::store::{enum_text, ord_now, org_rows, parse_enum};
+use crate::bitstride::store::{delete_org_row, enum_text, ord_now, org_row, org_rows, parse_enum};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
@@ -31,14 +31,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Dataset, DbError> {
 
 /// The dataset `id` of `org_id`.
 pub async fn get(db: &Db, org_id: &str, id: &str) -> Result<Option<Dataset>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_datasets WHERE id = $1 AND org_id = $2"
-    )))
-    .bind(id)
-    .bind(org_id)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    org_row(db, "bitstride_datasets", COLUMNS, org_id, id, from_row).await
 }
 
 /// Every dataset of `org_id`, newest first.
@@ -123,20 +116,10 @@ pub async fn update(
 /// Deletes the dataset and its file; `false` when there was no such dataset.
 pub async fn delete(db: &Db, org_id: &str, id: &str) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
-    let deleted = sqlx::query("DELETE FROM bitstride_datasets WHERE id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
+    if !delete_org_row(&mut tx, "bitstride_datasets", org_id, id).await? {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM bitstride_blobs WHERE id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?;
+    delete_org_row(&mut tx, "bitstride_blobs", org_id, id).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -150,11 +133,7 @@ pub async fn store_file(
     rows: i64,
 ) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM bitstride_blobs WHERE id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?;
+    delete_org_row(&mut tx, "bitstride_blobs", org_id, id).await?;
     sqlx::query("INSERT INTO bitstride_blobs (id, org_id, data) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(org_id)

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{watch, Notify};
 
 use super::reference::{self, Model, Prompt, Reward};
-use super::{trainer_name, FineTuningSpec, JobRow, Kind, CHANNEL};
+use super::{record_event, trainer_name, FineTuningSpec, JobRow, Kind, CHANNEL};
 use crate::bitstride::config::TrainerKind;
 use crate::bitstride::datasets::validate::{lines, training_text};
 use crate::bitstride::models::{self, NewModel};
@@ -213,21 +213,30 @@ impl Worker {
             return Ok(None);
         };
         let now = now();
-        let claimed = sqlx::query(
+        let attempt: Option<i64> = sqlx::query_scalar(
             "UPDATE bitstride_jobs SET status = 'running', claimed_by = $1, heartbeat_at = $2,
                  started_at = COALESCE(started_at, $2), attempts = attempts + 1
-             WHERE id = $3 AND status = 'queued'",
+             WHERE id = $3 AND status = 'queued' RETURNING attempts",
         )
         .bind(&self.name)
         .bind(now)
         .bind(&id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        if claimed == 0 {
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(attempt) = attempt else {
             return Ok(None);
-        }
+        };
+        // The start is recorded with the claim: whoever sees the job running
+        // sees this run's start among its events, even if the worker dies now.
+        record_event(
+            &mut tx,
+            &id,
+            JobEventLevel::Info,
+            &format!("started by {} (attempt {attempt})", self.name),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
         self.ctx.jobs.get(None, &id).await
     }
 
@@ -236,12 +245,6 @@ impl Worker {
             ctx: self.ctx.clone(),
             job_id: job.id.clone(),
         };
-        reporter
-            .log(
-                JobEventLevel::Info,
-                &format!("started by {} (attempt {})", self.name, job.attempts),
-            )
-            .await;
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let watcher = self.watch(job.id.clone(), cancel_tx);
         let outcome = self.train(&job, &reporter, cancel_rx).await;

@@ -215,25 +215,7 @@ impl Queue {
         message: &str,
         metrics: Option<&JobMetrics>,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO bitstride_job_events (id, job_id, ord, created_at, level, event_type, message, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(new_id("ev"))
-        .bind(id)
-        .bind(ord_now())
-        .bind(now())
-        .bind(enum_text(&level))
-        .bind(enum_text(&if metrics.is_some() {
-            JobEventType::Metrics
-        } else {
-            JobEventType::Message
-        }))
-        .bind(message)
-        .bind(metrics.map(|m| serde_json::to_string(m).unwrap_or_default()))
-        .execute(&mut *self.db.conn().await?)
-        .await?;
-        Ok(())
+        record_event(&mut *self.db.conn().await?, id, level, message, metrics).await
     }
 
     async fn events(&self, id: &str) -> Result<Vec<JobEvent>, DbError> {
@@ -650,4 +632,33 @@ fn check_hyper(v: Option<i64>, min: i64, max: i64, name: &str) -> Result<(), Err
             format!("{name} must be between {min} and {max}"),
         ))
     }
+}
+
+/// Records an event of job `id` on `conn` (in the caller's transaction, if any).
+pub(crate) async fn record_event(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    level: JobEventLevel,
+    message: &str,
+    metrics: Option<&JobMetrics>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO bitstride_job_events (id, job_id, ord, created_at, level, event_type, message, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id("ev"))
+    .bind(id)
+    .bind(ord_now())
+    .bind(now())
+    .bind(enum_text(&level))
+    .bind(enum_text(&if metrics.is_some() {
+        JobEventType::Metrics
+    } else {
+        JobEventType::Message
+    }))
+    .bind(message)
+    .bind(metrics.map(|m| serde_json::to_string(m).unwrap_or_default()))
+    .execute(conn)
+    .await?;
+    Ok(())
 }

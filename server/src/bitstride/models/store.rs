@@ -3,7 +3,7 @@
 use quartet_api::bitstride::{Model, ModelSource};
 use sqlx::Row as _;
 
-use crate::bitstride::store::{enum_text, ord_now, org_rows, parse_enum};
+use crate::bitstride::store::{delete_org_row, enum_text, ord_now, org_row, org_rows, parse_enum};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
@@ -80,14 +80,7 @@ pub async fn insert(
 
 /// The model `id` of `org_id`.
 pub async fn get(db: &Db, org_id: &str, id: &str) -> Result<Option<Model>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_models WHERE id = $1 AND org_id = $2"
-    )))
-    .bind(id)
-    .bind(org_id)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    org_row(db, "bitstride_models", COLUMNS, org_id, id, from_row).await
 }
 
 /// Every model of `org_id`, newest first.
@@ -122,11 +115,5 @@ pub async fn update(
 
 /// Deletes the record; `false` when there was none.
 pub async fn delete(db: &Db, org_id: &str, id: &str) -> Result<bool, DbError> {
-    let deleted = sqlx::query("DELETE FROM bitstride_models WHERE id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *db.conn().await?)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
+    delete_org_row(&mut *db.conn().await?, "bitstride_models", org_id, id).await
 }

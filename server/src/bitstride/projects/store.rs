@@ -3,7 +3,7 @@
 use quartet_api::bitstride::Project;
 use sqlx::Row as _;
 
-use crate::bitstride::store::{ord_now, org_rows};
+use crate::bitstride::store::{delete_org_row, ord_now, org_row, org_rows};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
@@ -34,14 +34,7 @@ pub async fn exists(db: &Db, org_id: &str, id: &str) -> Result<bool, DbError> {
 
 /// The project `id` of `org_id`.
 pub async fn get(db: &Db, org_id: &str, id: &str) -> Result<Option<Project>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_projects WHERE id = $1 AND org_id = $2"
-    )))
-    .bind(id)
-    .bind(org_id)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    org_row(db, "bitstride_projects", COLUMNS, org_id, id, from_row).await
 }
 
 /// Every project of `org_id`, newest first.
@@ -99,13 +92,7 @@ pub async fn update(
 /// `false` when there was no such project.
 pub async fn delete(db: &Db, org_id: &str, id: &str) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
-    let deleted = sqlx::query("DELETE FROM bitstride_projects WHERE id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
+    if !delete_org_row(&mut tx, "bitstride_projects", org_id, id).await? {
         return Ok(false);
     }
     for table in [

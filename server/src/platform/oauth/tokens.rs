@@ -2,14 +2,20 @@
 //! header, verified locally with the algorithm pinned to RS256.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::clients::Client;
-use super::keys::Keyring;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::clients::{Client, ClientStore, CLIENTS_CHANNEL};
+use super::keys::{Keyring, KEYS_CHANNEL};
+use crate::platform::cache::Cache;
+use crate::platform::changes::Changes;
 use crate::platform::storage::{now, Db, DbError};
 
 /// The clock skew tolerated on `exp` and `nbf` unless configured otherwise, in seconds.
@@ -135,19 +141,86 @@ pub enum VerifyError {
     KeysUnavailable,
 }
 
+/// A token that verified, kept so that its next use costs no RSA operation.
+struct Verified {
+    claims: Arc<Claims>,
+    kid: String,
+}
+
+/// How many verified tokens are kept.
+const VERIFIED_CAPACITY: usize = 50_000;
+
+/// How long a verified token is kept at most (it is also dropped when it expires).
+const VERIFIED_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// How long a client read from the database is kept at most, should a change
+/// notification be lost.
+const CLIENT_MAX_AGE: Duration = Duration::from_secs(60);
+
 /// Signs and verifies tokens under one [`TokenPolicy`].
 pub struct TokenService {
     keyring: Keyring,
     policy: TokenPolicy,
+    /// Verified tokens, by the SHA-256 of the audience and the token.
+    verified: Cache<[u8; 32], Arc<Verified>>,
+    /// Clients by id, kept while the change feed is followed.
+    clients: Arc<Cache<String, Arc<Client>>>,
+    client_store: ClientStore,
 }
 
 impl TokenService {
     /// The service over `db`; keys are read (and the first one made) on first use.
     pub fn new(db: Db, policy: TokenPolicy) -> Arc<Self> {
         Arc::new(Self {
-            keyring: Keyring::new(db, policy.lifetime_secs + policy.leeway_secs),
+            keyring: Keyring::new(db.clone(), policy.lifetime_secs + policy.leeway_secs),
             policy,
+            verified: Cache::standalone(VERIFIED_MAX_AGE, VERIFIED_CAPACITY),
+            clients: Arc::new(Cache::of_database(CLIENT_MAX_AGE, 10_000)),
+            client_store: ClientStore::new(db),
         })
+    }
+
+    /// Follows the change feed of a serving process: revoked clients leave the
+    /// client view ([`TokenService::client`]) as soon as the revocation is
+    /// announced, and rotated keys are read at once.
+    pub fn follow(self: &Arc<Self>, changes: &Arc<Changes>) {
+        self.clients.follow(changes, |cache, change| {
+            if change.channel == CLIENTS_CHANNEL {
+                cache.remove(&change.payload);
+            }
+        });
+        let mut rx = changes.subscribe();
+        let service = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let rotated = match rx.recv().await {
+                    Ok(change) => change.channel == KEYS_CHANNEL,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => break,
+                };
+                let Some(service) = service.upgrade() else {
+                    break;
+                };
+                if rotated {
+                    // Unknown `kid`s are re-read on demand anyway; this is to be early.
+                    let _ = service.refresh_keys().await;
+                }
+            }
+        });
+    }
+
+    /// The client with this id, from memory when the change feed is followed
+    /// (a revocation reaches it within the feed's delivery time), else from the database.
+    pub async fn client(&self, id: &str) -> Result<Option<Arc<Client>>, DbError> {
+        if let Some(client) = self.clients.get(id) {
+            return Ok(Some(client));
+        }
+        let ticket = self.clients.ticket();
+        let client = self.client_store.get(id).await?.map(Arc::new);
+        if let Some(c) = &client {
+            self.clients.insert(ticket, id.to_owned(), c.clone());
+        }
+        Ok(client)
     }
 
     /// The policy.
@@ -251,14 +324,59 @@ impl TokenService {
             .map_err(|e| DbError::Corrupt(format!("signing a token: {e}")))
     }
 
+    /// [`TokenService::verify`], remembering tokens that verified: the next use of
+    /// the same token for the same audience only checks what can change with time
+    /// (`exp`, and that its key is still published and within its retention).
+    pub async fn verify_cached(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<Arc<Claims>, VerifyError> {
+        let mut hasher = Sha256::new();
+        hasher.update(audience.as_bytes());
+        hasher.update([0]);
+        hasher.update(token.as_bytes());
+        let digest: [u8; 32] = hasher.finalize().into();
+        if let Some(v) = self.verified.get(&digest) {
+            let now = now();
+            let key_ok = self
+                .keyring
+                .get(&v.kid)
+                .is_some_and(|k| !self.past_retention(&k, now));
+            if key_ok && now <= v.claims.exp + self.policy.leeway_secs {
+                return Ok(v.claims.clone());
+            }
+            // Expired or its key withdrawn: verify again, for the precise answer.
+        }
+        let ticket = self.verified.ticket();
+        let (claims, kid) = self.verify_with_kid(token, Some(audience)).await?;
+        let claims = Arc::new(claims);
+        let verified = Arc::new(Verified {
+            claims: claims.clone(),
+            kid,
+        });
+        self.verified.insert(ticket, digest, verified);
+        Ok(claims)
+    }
+
+    fn past_retention(&self, key: &super::keys::SigningKey, now: i64) -> bool {
+        key.retired_at
+            .is_some_and(|at| at + self.policy.lifetime_secs + self.policy.leeway_secs < now)
+    }
+
     /// Verifies a token for `audience`: RS256 only, a published `kid`, signature,
     /// `iss`, `aud`, `exp`, `nbf`.
     pub async fn verify(&self, token: &str, audience: &str) -> Result<Claims, VerifyError> {
-        self.verify_for(token, Some(audience)).await
+        Ok(self.verify_with_kid(token, Some(audience)).await?.0)
     }
 
-    /// [`TokenService::verify`], with `aud` checked only when `audience` is given.
-    async fn verify_for(&self, token: &str, audience: Option<&str>) -> Result<Claims, VerifyError> {
+    /// [`TokenService::verify`], with `aud` checked only when `audience` is given;
+    /// also returns the `kid` that verified it.
+    async fn verify_with_kid(
+        &self,
+        token: &str,
+        audience: Option<&str>,
+    ) -> Result<(Claims, String), VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::RS256 {
             return Err(VerifyError::Malformed);
@@ -278,19 +396,16 @@ impl TokenService {
                 self.keyring.get(&kid).ok_or(VerifyError::UnknownKey)?
             }
         };
-        if key
-            .retired_at
-            .is_some_and(|at| at + self.policy.lifetime_secs + self.policy.leeway_secs < now())
-        {
+        if self.past_retention(&key, now()) {
             return Err(VerifyError::UnknownKey);
         }
-        self.check(token, &key.decoding, audience)
+        Ok((self.check(token, &key.decoding, audience)?, kid))
     }
 
     /// Verifies a token whatever its audience (for RFC 7662 introspection, whose
     /// caller checks `aud` itself): everything [`TokenService::verify`] checks but `aud`.
     pub async fn inspect(&self, token: &str) -> Result<Claims, VerifyError> {
-        self.verify_for(token, None).await
+        Ok(self.verify_with_kid(token, None).await?.0)
     }
 
     fn check(
