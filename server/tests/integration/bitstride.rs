@@ -158,6 +158,42 @@ async fn wait_status(c: &C, path: &str, want: &[&str], secs: u64) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_of_different_sessions_all_succeed() {
+    // Each refresh reads its token, then writes: on SQLite such transactions must not
+    // fail (503) because another one committed in between.
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    let (_, first) = anon.register("grace@example.com").await;
+    let mut tokens = vec![first["refresh_token"].as_str().unwrap().to_owned()];
+    for _ in 1..8 {
+        let v = anon
+            .ok(
+                "POST",
+                "/v1/auth/login",
+                Some(json!({"email": "grace@example.com", "password": PASSWORD})),
+            )
+            .await;
+        tokens.push(v["refresh_token"].as_str().unwrap().to_owned());
+    }
+    for _ in 0..5 {
+        let answers = futures::future::join_all(
+            tokens
+                .iter()
+                .map(|t| anon.post("/v1/auth/refresh", json!({"refresh_token": t}))),
+        )
+        .await;
+        tokens = answers
+            .into_iter()
+            .map(|(status, v)| {
+                assert_eq!(status, 200, "{v}");
+                v["refresh_token"].as_str().unwrap().to_owned()
+            })
+            .collect();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_and_reusing_a_spent_token_ends_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let s = spawn(dir.path(), &[]).await;
