@@ -22,6 +22,9 @@ use crate::platform::Fault;
 /// Most charges taken in one transaction.
 pub const MAX_BATCH: usize = 512;
 
+/// How often the writer yields to the runtime before it takes a batch.
+const GATHER_YIELDS: usize = 3;
+
 /// A charge waiting for the writer.
 struct Pending {
     key: String,
@@ -69,6 +72,17 @@ impl Charges {
 async fn writer(store: Store, mut queue: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Let the requests that are runnable now reach their charge before this batch
+        // goes (a group commit without a timer): fewer, larger batches under load.
+        for _ in 0..GATHER_YIELDS {
+            tokio::task::yield_now().await;
+        }
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
         // A caller that went away before its charge was taken is not charged.
         batch.retain(|p| !p.answer.is_closed());
         let mut wanted: HashMap<&str, i64> = HashMap::new();

@@ -4,7 +4,7 @@
 
 use std::ops::Bound;
 
-use quartet_api::brookmimir::{Document, QueryInput};
+use quartet_api::brookmimir::{QueryInput, StoredDocument};
 #[cfg(test)]
 use serde_json::json;
 use serde_json::{Map, Value};
@@ -42,7 +42,7 @@ pub struct Hit {
     /// Relevance (BM25, or 1.0 for filters).
     pub score: f64,
     /// The stored document.
-    pub source: Document,
+    pub source: StoredDocument,
 }
 
 /// The result of a search.
@@ -81,13 +81,12 @@ impl SearchIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let source = doc
-                .get_first(self.fields.source)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str::<Document>(s).ok());
-            if let Some(source) = source {
+            let text = |field| doc.get_first(field).and_then(|v| v.as_str());
+            let id = text(self.fields.doc_id);
+            let source = text(self.fields.source).and_then(|s| StoredDocument::from_json(s.into()));
+            if let (Some(id), Some(source)) = (id, source) {
                 hits.push(Hit {
-                    id: source.id.clone(),
+                    id: id.to_owned(),
                     score: f64::from(score),
                     source,
                 });

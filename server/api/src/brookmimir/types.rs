@@ -280,7 +280,48 @@ pub struct EsHit {
     pub score: f64,
     /// The stored document.
     #[serde(rename = "_source")]
-    pub source: Document,
+    pub source: StoredDocument,
+}
+
+/// A [`Document`] in the JSON form the corpus stores (written from a `Document`),
+/// answered as it is: a hit is not decoded and encoded again on every query.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StoredDocument(Box<serde_json::value::RawValue>);
+
+impl StoredDocument {
+    /// The serialised [`Document`] `json`; `None` if it is not JSON.
+    pub fn from_json(json: String) -> Option<Self> {
+        serde_json::value::RawValue::from_string(json)
+            .ok()
+            .map(Self)
+    }
+
+    /// Its JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl From<&Document> for StoredDocument {
+    fn from(d: &Document) -> Self {
+        Self(serde_json::value::to_raw_value(d).expect("documents serialise"))
+    }
+}
+
+/// Described as the [`Document`] it holds.
+impl JsonSchema for StoredDocument {
+    fn schema_name() -> String {
+        Document::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        Document::schema_id()
+    }
+
+    fn json_schema(gen: &mut SchemaGenerator) -> Schema {
+        Document::json_schema(gen)
+    }
 }
 
 /// Body of `POST /face/search`.
