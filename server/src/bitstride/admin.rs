@@ -124,12 +124,10 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
         } => {
             let status: InvoiceStatus = serde_json::from_value(serde_json::json!(status))?;
             let (start, _) = month_of(month);
-            let exists: Option<String> =
-                sqlx::query_scalar("SELECT id FROM bitstride_orgs WHERE id = $1")
-                    .bind(&org_id)
-                    .fetch_optional(&mut *platform.db.conn().await?)
-                    .await?;
-            if exists.is_none() {
+            if super::orgs::created_at(&platform.db, &org_id)
+                .await?
+                .is_none()
+            {
                 bail!("no organization {org_id}");
             }
             sqlx::query(
@@ -159,12 +157,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             if [requests, input, output, trained].iter().any(|n| *n < 0) {
                 bail!("counts must not be negative");
             }
-            let exists: Option<String> =
-                sqlx::query_scalar("SELECT id FROM bitstride_orgs WHERE id = $1")
-                    .bind(&org)
-                    .fetch_optional(&mut *platform.db.conn().await?)
-                    .await?;
-            if exists.is_none() {
+            if super::orgs::created_at(&platform.db, &org).await?.is_none() {
                 bail!("no organization {org}");
             }
             let id = new_id("use");

@@ -145,12 +145,12 @@ impl Bitstride {
             .and_then(|v| v.as_str())
             .ok_or_else(|| unauthorized(messages::INVALID_TOKEN))?;
         let live = accounts::sessions::live_session(&self.db, sid, &claims.sub).await?;
-        let Some((user, org_id)) = live else {
+        let Some(user) = live else {
             return Err(unauthorized(messages::INVALID_TOKEN));
         };
         Ok(Caller {
+            org_id: user.org_id.clone(),
             user,
-            org_id,
             credential: Credential::Session {
                 session_id: sid.to_owned(),
                 expires_at: claims.exp,

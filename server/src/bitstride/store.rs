@@ -280,6 +280,18 @@ pub fn check_name(name: &str) -> Result<(), ErrorEnvelope> {
     Ok(())
 }
 
+/// 400 unless `v` (the field `name`) is in `min..=max`.
+pub fn check_range(v: i64, min: i64, max: i64, name: &str) -> Result<(), ErrorEnvelope> {
+    if (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(ErrorEnvelope::new(
+            ErrorCode::InvalidRequest,
+            format!("{name} must be between {min} and {max}"),
+        ))
+    }
+}
+
 /// Every row of `table` owned by `org_id`, newest first, read with `from_row`.
 pub async fn org_rows<T>(
     db: &crate::platform::Db,

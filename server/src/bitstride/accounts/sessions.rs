@@ -171,12 +171,8 @@ pub async fn revoke(db: &Db, sid: &str, reason: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Whether session `sid` of `user_id` is live; returns the account and its organization.
-pub async fn live_session(
-    db: &Db,
-    sid: &str,
-    user_id: &str,
-) -> Result<Option<(UserRow, String)>, DbError> {
+/// Whether session `sid` of `user_id` is live; returns the account.
+pub async fn live_session(db: &Db, sid: &str, user_id: &str) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {} FROM bitstride_sessions s JOIN bitstride_users u ON u.id = s.user_id
          WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3",
@@ -187,12 +183,5 @@ pub async fn live_session(
     .bind(now())
     .fetch_optional(&mut *db.conn().await?)
     .await?;
-    Ok(match row {
-        Some(r) => {
-            let user = users::from_row(&r)?;
-            let org = user.org_id.clone();
-            Some((user, org))
-        }
-        None => None,
-    })
+    row.as_ref().map(users::from_row).transpose()
 }

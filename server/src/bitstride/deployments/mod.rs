@@ -15,7 +15,7 @@ use quartet_api::bitstride::{
 
 use super::auth::Caller;
 use super::projects::check_ref;
-use super::store::{check_name, new_id, page, unique_or};
+use super::store::{check_name, check_range, new_id, page, unique_or};
 use super::{err, Bitstride};
 use crate::platform::outbound;
 use crate::platform::storage::now;
@@ -160,7 +160,7 @@ impl Bitstride {
             .await
             .map_err(|e| unique_or(e, messages::SUBDOMAIN_TAKEN))?;
         probe::wake();
-        Ok(get(&self.db, Some(&caller.org_id), &deployment.id)
+        Ok(get(&self.db, &caller.org_id, &deployment.id)
             .await?
             .ok_or_else(not_found)?
             .wire)
@@ -172,7 +172,7 @@ impl Bitstride {
         caller: &Caller,
         id: &str,
     ) -> Result<Deployment, ErrorEnvelope> {
-        Ok(get(&self.db, Some(&caller.org_id), id)
+        Ok(get(&self.db, &caller.org_id, id)
             .await?
             .ok_or_else(not_found)?
             .wire)
@@ -185,7 +185,7 @@ impl Bitstride {
         id: &str,
         body: DeploymentUpdate,
     ) -> Result<Deployment, ErrorEnvelope> {
-        let current = get(&self.db, Some(&caller.org_id), id)
+        let current = get(&self.db, &caller.org_id, id)
             .await?
             .ok_or_else(not_found)?
             .wire;
@@ -229,7 +229,7 @@ impl Bitstride {
         if status == DeploymentStatus::Pending {
             probe::wake();
         }
-        Ok(get(&self.db, Some(&caller.org_id), id)
+        Ok(get(&self.db, &caller.org_id, id)
             .await?
             .ok_or_else(not_found)?
             .wire)
@@ -247,15 +247,4 @@ fn check_replicas(min: i64, max: i64) -> Result<(), ErrorEnvelope> {
         ));
     }
     Ok(())
-}
-
-fn check_range(v: i64, min: i64, max: i64, name: &str) -> Result<(), ErrorEnvelope> {
-    if (min..=max).contains(&v) {
-        Ok(())
-    } else {
-        Err(err(
-            ErrorCode::InvalidRequest,
-            format!("{name} must be between {min} and {max}"),
-        ))
-    }
 }

@@ -44,18 +44,21 @@ pub fn start(ctx: Arc<Bitstride>) {
 }
 
 async fn round(ctx: &Bitstride) -> Result<(), DbError> {
-    let ids = super::store::pending(&ctx.db).await?;
-    for id in ids {
-        let Some(row) = super::get(&ctx.db, None, &id).await? else {
-            continue;
-        };
+    for row in super::store::pending(&ctx.db).await? {
         let outcome = probe(ctx, &row).await;
         let status = if outcome.is_ok() {
             DeploymentStatus::Ready
         } else {
             DeploymentStatus::Failed
         };
-        super::store::probed(&ctx.db, &id, &row.wire.endpoint, status, outcome.err()).await?;
+        super::store::probed(
+            &ctx.db,
+            &row.wire.id,
+            &row.wire.endpoint,
+            status,
+            outcome.err(),
+        )
+        .await?;
     }
     Ok(())
 }

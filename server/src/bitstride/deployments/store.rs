@@ -3,7 +3,7 @@
 use quartet_api::bitstride::{Deployment, DeploymentStatus, DeploymentUpdate};
 use sqlx::Row as _;
 
-use crate::bitstride::store::{enum_text, ord_now, org_rows, parse_enum};
+use crate::bitstride::store::{enum_text, ord_now, org_row, org_rows, parse_enum};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
@@ -48,16 +48,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Row, DbError> {
     })
 }
 
-/// The deployment `id` (of `org_id` when given).
-pub async fn get(db: &Db, org_id: Option<&str>, id: &str) -> Result<Option<Row>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM bitstride_deployments WHERE id = $1 AND ($2 IS NULL OR org_id = $2)"
-    )))
-    .bind(id)
-    .bind(org_id)
-    .fetch_optional(&mut *db.conn().await?)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+/// The deployment `id` of `org_id`.
+pub async fn get(db: &Db, org_id: &str, id: &str) -> Result<Option<Row>, DbError> {
+    org_row(db, "bitstride_deployments", COLUMNS, org_id, id, from_row).await
 }
 
 /// The deployment with subdomain `sub`.
@@ -88,13 +81,14 @@ pub async fn probe_counts(db: &Db) -> Result<(i64, i64), DbError> {
     Ok(counts)
 }
 
-/// The ids of deployments waiting for their probe.
-pub async fn pending(db: &Db) -> Result<Vec<String>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM bitstride_deployments WHERE status = 'pending'")
-            .fetch_all(&mut *db.conn().await?)
-            .await?,
-    )
+/// The deployments waiting for their probe.
+pub async fn pending(db: &Db) -> Result<Vec<Row>, DbError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM bitstride_deployments WHERE status = 'pending'"
+    )))
+    .fetch_all(&mut *db.conn().await?)
+    .await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// Records the probe of `id` at `endpoint`, unless the deployment changed meanwhile

@@ -192,7 +192,7 @@ pub async fn forward(ctx: &Bitstride, call: Call<'_>) -> Result<Response<Body>, 
                 "application/json"
             },
         )
-        .json(&Value::Object(call.checked.raw.clone()));
+        .json(&call.checked.raw);
     let sent = tokio::time::timeout(deadline, request.send()).await;
     let response = match sent {
         Err(_) => return Err(timeout()),

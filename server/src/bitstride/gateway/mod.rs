@@ -16,6 +16,7 @@ use http::{Response, StatusCode};
 use quartet_api::bitstride::{
     messages, ChatCompletionRequest, DeploymentStatus, ErrorCode, ErrorEnvelope,
 };
+use serde::Deserialize as _;
 use serde_json::Value;
 
 pub use limits::Limits;
@@ -73,8 +74,7 @@ pub fn check_body(body: &[u8]) -> Result<Checked, ErrorEnvelope> {
         )
     };
     let value: Value = serde_json::from_slice(body).map_err(parse_err)?;
-    let request: ChatCompletionRequest =
-        serde_json::from_value(value.clone()).map_err(parse_err)?;
+    let request = ChatCompletionRequest::deserialize(&value).map_err(parse_err)?;
     let Value::Object(raw) = value else {
         return Err(err(
             ErrorCode::InvalidJson,
@@ -132,9 +132,11 @@ impl Bitstride {
         target: Target<'_>,
         model: Option<&str>,
     ) -> Result<Row, ErrorEnvelope> {
+        // `by_subdomain` reads any organization's deployment; `get` only the caller's.
         let mine = |r: Option<Row>| r.filter(|r| r.org_id == caller.org_id);
         match target {
-            Target::Id(id) => mine(deployments::get(&self.db, Some(&caller.org_id), id).await?)
+            Target::Id(id) => deployments::get(&self.db, &caller.org_id, id)
+                .await?
                 .ok_or_else(|| err(ErrorCode::NotFound, messages::DEPLOYMENT_NOT_FOUND)),
             Target::Host(host) => {
                 if let Some(sub) = host.and_then(host_subdomain) {
@@ -146,9 +148,7 @@ impl Bitstride {
                     if let Some(r) = mine(deployments::by_subdomain(&self.db, m).await?) {
                         return Ok(r);
                     }
-                    if let Some(r) =
-                        mine(deployments::get(&self.db, Some(&caller.org_id), m).await?)
-                    {
+                    if let Some(r) = deployments::get(&self.db, &caller.org_id, m).await? {
                         return Ok(r);
                     }
                 }

@@ -275,26 +275,21 @@ impl Worker {
         let mut cancels = self.cancels.subscribe();
         tokio::spawn(async move {
             loop {
-                let status: Result<Option<String>, DbError> = async {
-                    let mut conn = ctx.db.conn().await?;
-                    sqlx::query("UPDATE bitstride_jobs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
-                        .bind(now())
-                        .bind(&id)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(sqlx::query_scalar("SELECT status FROM bitstride_jobs WHERE id = $1")
-                        .bind(&id)
-                        .fetch_optional(&mut *conn)
-                        .await?)
+                // The heartbeat touches no row once the job stopped running (or is gone).
+                let running: Result<bool, DbError> = async {
+                    let beat = sqlx::query(
+                        "UPDATE bitstride_jobs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
+                    )
+                    .bind(now())
+                    .bind(&id)
+                    .execute(&mut *ctx.db.conn().await?)
+                    .await?;
+                    Ok(beat.rows_affected() > 0)
                 }
                 .await;
-                match status {
-                    Ok(Some(s)) if s == "running" => {}
-                    Ok(_) => {
-                        let _ = cancel.send(true);
-                        return;
-                    }
-                    Err(_) => {}
+                if let Ok(false) = running {
+                    let _ = cancel.send(true);
+                    return;
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(2)) => {}

@@ -19,7 +19,7 @@ use sqlx::Row as _;
 use super::auth::Caller;
 use super::config::TrainerKind;
 use super::projects::check_ref;
-use super::store::{enum_text, new_id, ord_now, page, parse_enum};
+use super::store::{check_range, enum_text, new_id, ord_now, page, parse_enum};
 use super::{err, Bitstride};
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
@@ -242,8 +242,8 @@ impl Queue {
             .collect()
     }
 
-    /// Cancels an unfinished job; `None` if it had already finished.
-    async fn cancel(&self, org_id: &str, id: &str) -> Result<Option<()>, DbError> {
+    /// Cancels an unfinished job; `false` if it had already finished.
+    async fn cancel(&self, org_id: &str, id: &str) -> Result<bool, DbError> {
         let mut tx = self.db.begin().await?;
         let changed = sqlx::query(
             "UPDATE bitstride_jobs SET status = 'cancelled', cancel_requested = 1, finished_at = $1
@@ -256,7 +256,7 @@ impl Queue {
         .await?
         .rows_affected();
         if changed == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         crate::platform::changes::publish(
             &mut tx,
@@ -266,7 +266,7 @@ impl Queue {
         )
         .await?;
         tx.commit().await?;
-        Ok(Some(()))
+        Ok(true)
     }
 
     async fn insert(
@@ -374,27 +374,13 @@ impl Bitstride {
         caller: &Caller,
         body: FineTuningJobCreate,
     ) -> Result<FineTuningJob, ErrorEnvelope> {
-        let h = body
-            .hyperparameters
-            .clone()
-            .unwrap_or(FineTuningHyperparameters {
-                unknown: Default::default(),
-                n_epochs: None,
-                batch_size: None,
-                learning_rate_multiplier: None,
-            });
-        let hyperparameters = FineTuningHyperparameters {
-            unknown: Default::default(),
-            n_epochs: Some(h.n_epochs.unwrap_or(3)),
-            batch_size: Some(h.batch_size.unwrap_or(8)),
-            learning_rate_multiplier: Some(h.learning_rate_multiplier.unwrap_or(1.0)),
-        };
-        check_hyper(hyperparameters.n_epochs, 1, 50, "n_epochs")?;
-        check_hyper(hyperparameters.batch_size, 1, 256, "batch_size")?;
-        if !hyperparameters
-            .learning_rate_multiplier
-            .is_some_and(|m| m.is_finite() && m > 0.0 && m <= 100.0)
-        {
+        let h = body.hyperparameters.as_ref();
+        let n_epochs = h.and_then(|h| h.n_epochs).unwrap_or(3);
+        let batch_size = h.and_then(|h| h.batch_size).unwrap_or(8);
+        let multiplier = h.and_then(|h| h.learning_rate_multiplier).unwrap_or(1.0);
+        check_range(n_epochs, 1, 50, "n_epochs")?;
+        check_range(batch_size, 1, 256, "batch_size")?;
+        if !(multiplier.is_finite() && multiplier > 0.0 && multiplier <= 100.0) {
             return Err(err(
                 ErrorCode::InvalidRequest,
                 "learning_rate_multiplier must be above 0 and at most 100",
@@ -424,7 +410,12 @@ impl Bitstride {
             base_model: body.base_model,
             training_dataset_id: body.training_dataset_id,
             validation_dataset_id: body.validation_dataset_id,
-            hyperparameters,
+            hyperparameters: FineTuningHyperparameters {
+                unknown: Default::default(),
+                n_epochs: Some(n_epochs),
+                batch_size: Some(batch_size),
+                learning_rate_multiplier: Some(multiplier),
+            },
             suffix: body.suffix,
         };
         self.jobs
@@ -495,7 +486,7 @@ impl Bitstride {
         id: &str,
     ) -> Result<FineTuningJob, ErrorEnvelope> {
         self.fine_tuning_job(caller, id).await?;
-        if self.jobs.cancel(&caller.org_id, id).await?.is_none() {
+        if !self.jobs.cancel(&caller.org_id, id).await? {
             return Err(err(ErrorCode::InvalidState, messages::JOB_FINISHED));
         }
         self.fine_tuning_job(caller, id).await
@@ -507,27 +498,15 @@ impl Bitstride {
         caller: &Caller,
         mut body: RlJobCreate,
     ) -> Result<RlJob, ErrorEnvelope> {
-        let h = body.hyperparameters.clone().unwrap_or(RlHyperparameters {
-            unknown: Default::default(),
-            n_epochs: None,
-            batch_size: None,
-            learning_rate: None,
-            group_size: None,
-        });
-        let h = RlHyperparameters {
-            unknown: Default::default(),
-            n_epochs: Some(h.n_epochs.unwrap_or(1)),
-            batch_size: Some(h.batch_size.unwrap_or(16)),
-            learning_rate: Some(h.learning_rate.unwrap_or(1e-6)),
-            group_size: Some(h.group_size.unwrap_or(8)),
-        };
-        check_hyper(h.n_epochs, 1, 50, "n_epochs")?;
-        check_hyper(h.batch_size, 1, 256, "batch_size")?;
-        check_hyper(h.group_size, 1, 64, "group_size")?;
-        if !h
-            .learning_rate
-            .is_some_and(|l| l.is_finite() && l > 0.0 && l <= 10.0)
-        {
+        let h = body.hyperparameters.as_ref();
+        let n_epochs = h.and_then(|h| h.n_epochs).unwrap_or(1);
+        let batch_size = h.and_then(|h| h.batch_size).unwrap_or(16);
+        let learning_rate = h.and_then(|h| h.learning_rate).unwrap_or(1e-6);
+        let group_size = h.and_then(|h| h.group_size).unwrap_or(8);
+        check_range(n_epochs, 1, 50, "n_epochs")?;
+        check_range(batch_size, 1, 256, "batch_size")?;
+        check_range(group_size, 1, 64, "group_size")?;
+        if !(learning_rate.is_finite() && learning_rate > 0.0 && learning_rate <= 10.0) {
             return Err(err(
                 ErrorCode::InvalidRequest,
                 "learning_rate must be above 0 and at most 10",
@@ -542,7 +521,13 @@ impl Bitstride {
         if self.config.bitstride_trainer == TrainerKind::Reference {
             executor::reward(&body).map_err(|e| err(ErrorCode::InvalidRequest, e))?;
         }
-        body.hyperparameters = Some(h);
+        body.hyperparameters = Some(RlHyperparameters {
+            unknown: Default::default(),
+            n_epochs: Some(n_epochs),
+            batch_size: Some(batch_size),
+            learning_rate: Some(learning_rate),
+            group_size: Some(group_size),
+        });
         body.algorithm = Some(body.algorithm.unwrap_or(RlAlgorithm::Grpo));
         self.check_dataset(&caller.org_id, &body.dataset_id, DatasetPurpose::Rl)
             .await?;
@@ -595,7 +580,7 @@ impl Bitstride {
         id: &str,
     ) -> Result<RlJob, ErrorEnvelope> {
         self.rl_job(caller, id).await?;
-        if self.jobs.cancel(&caller.org_id, id).await?.is_none() {
+        if !self.jobs.cancel(&caller.org_id, id).await? {
             return Err(err(ErrorCode::InvalidState, messages::JOB_FINISHED));
         }
         self.rl_job(caller, id).await
@@ -620,17 +605,6 @@ impl Bitstride {
             data,
             has_more,
         })
-    }
-}
-
-fn check_hyper(v: Option<i64>, min: i64, max: i64, name: &str) -> Result<(), ErrorEnvelope> {
-    if v.is_some_and(|v| (min..=max).contains(&v)) {
-        Ok(())
-    } else {
-        Err(err(
-            ErrorCode::InvalidRequest,
-            format!("{name} must be between {min} and {max}"),
-        ))
     }
 }
 

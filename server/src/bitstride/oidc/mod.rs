@@ -203,26 +203,15 @@ impl Bitstride {
             return Err(bad_state());
         }
         let d = self.discover(p).await?;
-        let r = self
-            .http
-            .post(&d.token_endpoint)
-            .timeout(PROVIDER_TIMEOUT)
-            .header(http::header::ACCEPT, "application/json")
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", &self.redirect_uri(provider)),
-                ("client_id", &p.client_id),
-                ("client_secret", &p.client_secret),
-                ("code_verifier", &found.code_verifier),
-            ])
-            .send()
-            .await
-            .map_err(|_| upstream())?;
-        if !r.status().is_success() {
-            return Err(upstream());
-        }
-        let tokens: Value = r.json().await.map_err(|_| upstream())?;
+        let tokens: Value = provider_json(self.http.post(&d.token_endpoint).form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &self.redirect_uri(provider)),
+            ("client_id", &p.client_id),
+            ("client_secret", &p.client_secret),
+            ("code_verifier", &found.code_verifier),
+        ]))
+        .await?;
         let identity = match tokens.get("id_token").and_then(Value::as_str) {
             Some(id_token) => self.verify_id_token(p, &d, id_token, &found.nonce).await?,
             None => self.userinfo(&d, &tokens).await?,

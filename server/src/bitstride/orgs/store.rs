@@ -77,19 +77,14 @@ pub async fn update(
 /// owns in one transaction, and tells the other instances (`channel`).
 pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM bitstride_users WHERE org_id = $1")
+    for table in ["bitstride_recovery_codes", "bitstride_mfa_tokens"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE user_id IN
+                 (SELECT id FROM bitstride_users WHERE org_id = $1)"
+        )))
         .bind(org_id)
-        .fetch_all(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-    for user in &users {
-        for table in ["bitstride_recovery_codes", "bitstride_mfa_tokens"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE user_id = $1"
-            )))
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        }
     }
     sqlx::query(
         "DELETE FROM bitstride_refresh_tokens WHERE session_id IN
