@@ -126,7 +126,7 @@ impl Bindu {
     async fn verify_jwt(&self, token: &str) -> Result<(String, Vec<String>), Failure> {
         let claims = self
             .tokens
-            .verify(token, &self.config.bindu_token_audience)
+            .verify_cached(token, &self.config.bindu_token_audience)
             .await
             .map_err(|e| match e {
                 VerifyError::Expired => Failure::rpc(ErrorCode::TokenExpired, None),

@@ -4,10 +4,8 @@
 use quartet_api::bindu::{ErrorCode, JsonRpcErrorResponse, JsonRpcId};
 use serde_json::Value;
 
+use super::metrics::error_type;
 use crate::platform::{DbError, Fault};
-
-/// The `agent_errors_total` code of a 402 (x402 has no JSON-RPC code).
-pub const PAYMENT_REQUIRED_CODE: i64 = 402;
 
 /// `error.message` of -32603 when storage (or another dependency) is unavailable.
 pub const UNAVAILABLE_MESSAGE: &str = "Service unavailable";
@@ -87,12 +85,13 @@ impl Failure {
         }
     }
 
-    /// The JSON-RPC code this failure is answered with.
-    pub fn code(&self) -> i64 {
+    /// The `error_type` label this failure counts under in `agent_errors_total`
+    /// (x402's 402 has no JSON-RPC code).
+    pub fn error_type(&self) -> String {
         match self {
-            Failure::Rpc { code, .. } => code.code(),
-            Failure::Fault(_) => ErrorCode::InternalError.code(),
-            Failure::PaymentRequired(_) => PAYMENT_REQUIRED_CODE,
+            Failure::Rpc { code, .. } => error_type(code.code()),
+            Failure::Fault(_) => error_type(ErrorCode::InternalError.code()),
+            Failure::PaymentRequired(_) => "payment_required".into(),
         }
     }
 

@@ -113,11 +113,11 @@ fn offered_payment(headers: &http::HeaderMap) -> Option<OfferedPayment<'_>> {
 
 /// The HTTP 402 answer carrying x402 `PaymentRequired` `body`, also base64 in `PAYMENT-REQUIRED`.
 pub fn payment_required_response(body: &Value) -> http::Response<dropshot::Body> {
-    let mut r = super::rpc::json_response(402, body);
-    if let Ok(v) = http::HeaderValue::from_str(&b64(body)) {
-        r.headers_mut().insert("payment-required", v);
-    }
-    r
+    super::rpc::with_header(
+        super::rpc::json_response(402, body),
+        "payment-required",
+        &b64(body),
+    )
 }
 
 fn unknown_session(id: &str) -> Failure {
@@ -148,10 +148,15 @@ impl Bindu {
         })
     }
 
+    /// The page where payment session `id` is paid.
+    fn capture_url(&self, id: &str) -> String {
+        format!("{}/payment-capture?session_id={id}", self.public_url)
+    }
+
     /// What payment session `id` pays for, as x402's `resource`.
     fn session_resource(&self, id: &str) -> Value {
         json!({
-            "url": format!("{}/payment-capture?session_id={id}", self.public_url),
+            "url": self.capture_url(id),
             "description": format!("payment session {id} of {}", self.manifest.name),
             "mimeType": "text/html",
         })
@@ -346,7 +351,7 @@ impl Bindu {
         let expires_at = created + SESSION_SECS;
         store::insert_payment_session(&self.db, &id, created, expires_at).await?;
         Ok(PaymentSession {
-            browser_url: format!("{}/payment-capture?session_id={id}", self.public_url),
+            browser_url: self.capture_url(&id),
             session_id: id,
             expires_at: super::did::rfc3339_seconds(expires_at),
             status: PaymentSessionStatus::Pending,

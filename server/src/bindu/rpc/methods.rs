@@ -7,7 +7,7 @@ use quartet_api::bindu::*;
 use serde_json::{json, Value};
 
 use super::params::{check_count, check_message, parse, with_config_id};
-use super::Answer;
+use super::{result_response, with_header, Answer};
 use crate::bindu::auth::Caller;
 use crate::bindu::config::Protocol;
 use crate::bindu::failure::Failure;
@@ -322,7 +322,7 @@ impl Bindu {
                 Framing::Bindu
             };
             let snapshot = self.a2a().then(|| submitted.task.clone());
-            let mut response = stream::respond(
+            let response = stream::respond(
                 self.tasks.db().clone(),
                 self.tasks.hub().clone(),
                 submitted.pk,
@@ -331,12 +331,10 @@ impl Bindu {
                 Vec::new(),
                 framing,
             );
-            if let Some((header, value)) = settlement {
-                if let Ok(v) = http::HeaderValue::from_str(&value) {
-                    response.headers_mut().insert(header, v);
-                }
-            }
-            return Ok(Answer::Raw(response));
+            return Ok(Answer::Raw(match settlement {
+                Some((header, value)) => with_header(response, header, &value),
+                None => response,
+            }));
         }
         let task = if configuration.blocking == Some(true) {
             let timeout = Duration::from_millis(self.config.bindu_blocking_timeout_ms);
@@ -360,7 +358,9 @@ impl Bindu {
         };
         let result = self.task_value(&trim_history(task, configuration.history_length));
         Ok(match settlement {
-            Some((header, value)) => Answer::Paid(result, header, value),
+            Some((header, value)) => {
+                Answer::Raw(with_header(result_response(id, &result), header, &value))
+            }
             None => Answer::Result(result),
         })
     }

@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use super::config::Protocol;
 use super::failure::Failure;
-use super::metrics::error_type;
 use super::Bindu;
 
 /// A JSON answer with `status`.
@@ -27,13 +26,29 @@ pub fn json_response(status: u16, value: &Value) -> Response<Body> {
         .expect("a static response builds")
 }
 
+/// The JSON-RPC answer carrying `result` to request `id` (HTTP 200).
+pub fn result_response(id: &JsonRpcId, result: &Value) -> Response<Body> {
+    json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}))
+}
+
+/// `response` with header `name` set to `value` (left out when `value` is not a
+/// valid header value).
+pub fn with_header(
+    mut response: Response<Body>,
+    name: &'static str,
+    value: &str,
+) -> Response<Body> {
+    if let Ok(v) = http::HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, v);
+    }
+    response
+}
+
 /// How one request ended.
 pub enum Answer {
     /// A JSON-RPC result.
     Result(Value),
-    /// A JSON-RPC result with a response header (the x402 settlement).
-    Paid(Value, &'static str, String),
-    /// A hand-built response (an event stream).
+    /// A hand-built response (an event stream, a result with a settlement header).
     Raw(Response<Body>),
 }
 
@@ -109,12 +124,10 @@ fn envelope(value: Value, protocol: Protocol) -> Result<Envelope, (JsonRpcId, Fa
 impl Bindu {
     /// The error answer for `failure` to request `id`.
     fn error_response(&self, id: JsonRpcId, failure: Failure) -> Response<Body> {
+        self.metrics.error(&failure.error_type());
         if let Failure::PaymentRequired(body) = &failure {
-            self.metrics.error("payment_required");
             return super::payment::payment_required_response(body);
         }
-        let code = failure.code();
-        self.metrics.error(&error_type(code));
         let error: JsonRpcErrorResponse = failure.response(id);
         let mut status = dropshot::HttpResponseError::status_code(&error).as_u16();
         if self.config.bindu_protocol == Protocol::A2a && !matches!(status, 401 | 403 | 503) {
@@ -163,17 +176,7 @@ impl Bindu {
             .call(&caller, headers, envelope.method, envelope.params, &id)
             .await
         {
-            Ok(Answer::Result(result)) => {
-                json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}))
-            }
-            Ok(Answer::Paid(result, header, value)) => {
-                let mut r =
-                    json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}));
-                if let Ok(v) = http::HeaderValue::from_str(&value) {
-                    r.headers_mut().insert(header, v);
-                }
-                r
-            }
+            Ok(Answer::Result(result)) => result_response(&id, &result),
             Ok(Answer::Raw(response)) => response,
             Err(f) => self.error_response(id, f),
         }

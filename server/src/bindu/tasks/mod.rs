@@ -100,6 +100,18 @@ fn not_found(id: &str) -> Failure {
     Failure::rpc(ErrorCode::TaskNotFound, Some(json!({ "task_id": id })))
 }
 
+/// -32008 for a task in a terminal state, which never takes a message again.
+fn refuse_terminal(task: &Task) -> Result<(), Failure> {
+    let state = task.status.state;
+    if state.is_terminal() {
+        return Err(Failure::rpc(
+            ErrorCode::TaskImmutable,
+            Some(json!({"task_id": task.id, "state": state})),
+        ));
+    }
+    Ok(())
+}
+
 impl Tasks {
     /// The service over `db`; `hub` tells streams about changes, `wake` the local workers.
     pub fn new(db: Db, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
@@ -174,15 +186,11 @@ impl Tasks {
                     };
                     let (pk, task) = match existing {
                         Some(StoredTask { pk, mut task, .. }) => {
-                            let state = task.status.state;
-                            if state.is_terminal() {
-                                return Ok(Err(Failure::rpc(
-                                    ErrorCode::TaskImmutable,
-                                    Some(json!({"task_id": task.id, "state": state})),
-                                )));
+                            if let Err(refused) = refuse_terminal(&task) {
+                                return Ok(Err(refused));
                             }
                             task.history.get_or_insert_with(Vec::new).push(entry);
-                            if is_interrupted(state) {
+                            if is_interrupted(task.status.state) {
                                 task.status = status;
                                 store::update(conn, pk, &task, Queue::Enqueue).await?;
                             } else {
@@ -240,17 +248,7 @@ impl Tasks {
         match store::load(&mut conn, self.db.backend(), owner, id, false).await? {
             None if unknown == UnknownTaskId::Refuse => Err(not_found(id)),
             None => Ok(()),
-            Some(t) => {
-                let state = t.task.status.state;
-                if state.is_terminal() {
-                    Err(Failure::rpc(
-                        ErrorCode::TaskImmutable,
-                        Some(json!({"task_id": t.task.id, "state": state})),
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
+            Some(t) => refuse_terminal(&t.task),
         }
     }
 
