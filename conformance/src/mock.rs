@@ -23,17 +23,8 @@ pub struct MockRequest {
 /// How the mock answers one request.
 #[derive(Debug, Clone)]
 pub enum MockReply {
-    /// Waits `delay`, then answers `status` with a JSON `body`.
-    Respond {
-        /// Status code.
-        status: u16,
-        /// JSON body.
-        body: String,
-        /// Delay before answering.
-        delay: Duration,
-    },
     /// Waits `delay`, then answers `status` with `body` of `content_type`.
-    Raw {
+    Respond {
         /// Status code.
         status: u16,
         /// `Content-Type` of the body.
@@ -48,10 +39,11 @@ pub enum MockReply {
 }
 
 impl MockReply {
-    /// Answers at once.
+    /// Answers a JSON `body` at once.
     pub fn json(status: u16, body: impl Into<String>) -> Self {
         Self::Respond {
             status,
+            content_type: "application/json",
             body: body.into(),
             delay: Duration::ZERO,
         }
@@ -120,31 +112,22 @@ async fn serve_one(
     let mut body = vec![0u8; length.min(16 * 1024 * 1024)];
     reader.read_exact(&mut body).await?;
     let request = MockRequest { method, path, body };
-    let (status, content_type, body, delay) = match handler(&request) {
-        MockReply::Drop => return Ok(()),
-        MockReply::Respond {
-            status,
-            body,
-            delay,
-        } => (status, "application/json", body, delay),
-        MockReply::Raw {
-            status,
-            content_type,
-            body,
-            delay,
-        } => (status, content_type, body, delay),
+    let MockReply::Respond {
+        status,
+        content_type,
+        body,
+        delay,
+    } = handler(&request)
+    else {
+        return Ok(());
     };
-    {
-        {
-            tokio::time::sleep(delay).await;
-            let head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let mut stream = reader.into_inner();
-            stream.write_all(head.as_bytes()).await?;
-            stream.write_all(body.as_bytes()).await?;
-            stream.shutdown().await
-        }
-    }
+    tokio::time::sleep(delay).await;
+    let head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut stream = reader.into_inner();
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
 }

@@ -19,6 +19,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
+use super::bitmind::mint;
 use super::LocalSetup;
 use crate::scenario::{fx, lit, Scenario};
 use crate::server::{admin, database_for};
@@ -81,12 +82,6 @@ async fn bindu(bin: &Path, data_dir: &Path, args: &[&str]) -> Result<String> {
     let mut full = vec!["bindu"];
     full.extend_from_slice(args);
     Ok(admin(bin, data_dir, &full).await?.trim().to_owned())
-}
-
-async fn mint(bin: &Path, data_dir: &Path, client: &str, extra: &[&str]) -> Result<String> {
-    let mut args = vec!["bitmind", "token", "mint", "--client-id", client];
-    args.extend_from_slice(extra);
-    Ok(admin(bin, data_dir, &args).await?.trim().to_owned())
 }
 
 async fn client(bin: &Path, data_dir: &Path, scopes: &str, extra: &[&str]) -> Result<String> {

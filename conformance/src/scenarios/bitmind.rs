@@ -52,7 +52,12 @@ async fn bitmind(bin: &Path, data_dir: &Path, args: &[&str]) -> Result<String> {
 }
 
 /// `quartet admin bitmind token mint --client-id CLIENT EXTRA…`: a token signed with the server's key.
-async fn mint(bin: &Path, data_dir: &Path, client: &str, extra: &[&str]) -> Result<String> {
+pub(super) async fn mint(
+    bin: &Path,
+    data_dir: &Path,
+    client: &str,
+    extra: &[&str],
+) -> Result<String> {
     let mut args = vec!["token", "mint", "--client-id", client];
     args.extend_from_slice(extra);
     bitmind(bin, data_dir, &args).await

@@ -64,7 +64,7 @@ fn mock_reply(req: &MockRequest, base: &str, completion: &Value, stream: &str) -
                 Duration::ZERO
             };
             if body.get("stream") == Some(&Value::Bool(true)) {
-                return MockReply::Raw {
+                return MockReply::Respond {
                     status: 200,
                     content_type: "text/event-stream",
                     body: stream.to_owned(),
@@ -73,6 +73,7 @@ fn mock_reply(req: &MockRequest, base: &str, completion: &Value, stream: &str) -
             }
             MockReply::Respond {
                 status: 200,
+                content_type: "application/json",
                 body: completion.to_string(),
                 delay,
             }

@@ -51,6 +51,7 @@ pub fn face_service(body: &[u8]) -> MockReply {
         b"mock:503" => MockReply::json(503, r#"{"error":"overloaded"}"#),
         b"mock:slow" => MockReply::Respond {
             status: 200,
+            content_type: "application/json",
             body: face_answer().to_string(),
             delay: Duration::from_secs(3),
         },

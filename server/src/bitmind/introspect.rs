@@ -6,9 +6,9 @@
 
 use quartet_api::bitmind::*;
 
+use super::token::check_client_secret;
 use super::Bitmind;
-use crate::platform::oauth::clients::check_dummy_secret;
-use crate::platform::oauth::VerifyError;
+use crate::platform::oauth::{Audience, VerifyError};
 use crate::platform::Fault;
 
 impl Bitmind {
@@ -18,21 +18,8 @@ impl Bitmind {
         request: IntrospectionRequest,
     ) -> Result<IntrospectionResponse, OAuthError> {
         let secret = request.client_secret.filter(|s| !s.is_empty());
-        let Some(caller) = self.clients.get(&request.client_id).await? else {
-            let secret = secret.unwrap_or_default();
-            let _ = tokio::task::spawn_blocking(move || check_dummy_secret(&secret)).await;
-            return Err(OAuthError::invalid_client(messages::UNKNOWN_CLIENT));
-        };
-        let Some(secret) = secret else {
-            return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_REQUIRED));
-        };
-        let checked = caller.clone();
-        let valid = tokio::task::spawn_blocking(move || checked.check_secret(&secret))
-            .await
-            .map_err(Fault::from)?;
-        if !valid {
-            return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_MISMATCH));
-        }
+        let caller = self.registered_client(&request.client_id, &secret).await?;
+        check_client_secret(&caller, secret).await?;
         if caller.revoked_at.is_some() {
             return Err(OAuthError::invalid_client(messages::CLIENT_REVOKED));
         }
@@ -70,8 +57,8 @@ impl Bitmind {
                     .unwrap_or_else(|| claims.sub.clone()),
             ),
             aud: Some(match claims.aud {
-                crate::platform::oauth::Audience::One(a) => vec![a],
-                crate::platform::oauth::Audience::Many(list) => list,
+                Audience::One(a) => vec![a],
+                Audience::Many(list) => list,
             }),
             sub: Some(claims.sub),
             iss: Some(claims.iss),

@@ -5,7 +5,7 @@ use quartet_api::bitmind::*;
 
 use super::auth::presented_certificate;
 use super::Bitmind;
-use crate::platform::oauth::clients::check_dummy_secret;
+use crate::platform::oauth::clients::{check_dummy_secret, Client};
 use crate::platform::secrets::constant_time_eq;
 use crate::platform::Fault;
 
@@ -21,12 +21,7 @@ impl Bitmind {
         }
         let presented = presented_certificate(cert)?;
         let secret = request.client_secret.filter(|s| !s.is_empty());
-        let Some(client) = self.clients.get(&request.client_id).await? else {
-            // As slow as a wrong secret, so ids cannot be probed by timing.
-            let secret = secret.unwrap_or_default();
-            let _ = tokio::task::spawn_blocking(move || check_dummy_secret(&secret)).await;
-            return Err(OAuthError::invalid_client(messages::UNKNOWN_CLIENT));
-        };
+        let client = self.registered_client(&request.client_id, &secret).await?;
         let binding = match (&client.cert_thumbprint, presented) {
             (Some(_), None) => {
                 return Err(OAuthError::invalid_client(messages::CLIENT_CERT_REQUIRED))
@@ -38,16 +33,7 @@ impl Bitmind {
             }
             (Some(_), Some(t)) => Some(t),
             (None, _) => {
-                let Some(secret) = secret else {
-                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_REQUIRED));
-                };
-                let checked = client.clone();
-                let valid = tokio::task::spawn_blocking(move || checked.check_secret(&secret))
-                    .await
-                    .map_err(Fault::from)?;
-                if !valid {
-                    return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_MISMATCH));
-                }
+                check_client_secret(&client, secret).await?;
                 None
             }
         };
@@ -62,5 +48,39 @@ impl Bitmind {
             expires_in: claims.exp - claims.iat,
             scope: claims.scope,
         })
+    }
+
+    /// The registered client `id`, or `invalid_client` after as long as checking
+    /// `secret` would take, so ids cannot be probed by timing.
+    pub(super) async fn registered_client(
+        &self,
+        id: &str,
+        secret: &Option<String>,
+    ) -> Result<Client, OAuthError> {
+        if let Some(client) = self.clients.get(id).await? {
+            return Ok(client);
+        }
+        let secret = secret.clone().unwrap_or_default();
+        let _ = tokio::task::spawn_blocking(move || check_dummy_secret(&secret)).await;
+        Err(OAuthError::invalid_client(messages::UNKNOWN_CLIENT))
+    }
+}
+
+/// Checks the `secret` a client presented against the one registered for it.
+pub(super) async fn check_client_secret(
+    client: &Client,
+    secret: Option<String>,
+) -> Result<(), OAuthError> {
+    let Some(secret) = secret else {
+        return Err(OAuthError::invalid_client(messages::CLIENT_SECRET_REQUIRED));
+    };
+    let checked = client.clone();
+    let valid = tokio::task::spawn_blocking(move || checked.check_secret(&secret))
+        .await
+        .map_err(Fault::from)?;
+    if valid {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_client(messages::CLIENT_SECRET_MISMATCH))
     }
 }

@@ -203,12 +203,8 @@ impl SearchIndex {
                 Ok(filter(or_empty(clauses)))
             }
             "range" => {
-                let (lower, upper) = date_bounds(arg).ok_or_else(malformed)?;
-                let term = |d| Term::from_field_date_for_search(self.fields.published_at, d);
-                Ok(filter(Box::new(RangeQuery::new(
-                    lower.map(term),
-                    upper.map(term),
-                ))))
+                let bounds = date_bounds(arg).ok_or_else(malformed)?;
+                Ok(filter(Box::new(self.date_range(bounds))))
             }
             "bool" => self.boolean(arg).map_err(|e| match e {
                 QueryError::Empty => malformed(),
@@ -273,13 +269,9 @@ impl SearchIndex {
         // range is then a clause like any other.
         let required = clauses.iter().any(|(o, _)| *o == Occur::Must);
         if !required {
-            for (lower, upper) in date_filters.drain(..) {
-                let term = |d| Term::from_field_date_for_search(self.fields.published_at, d);
-                let range = RangeQuery::new(lower.map(term), upper.map(term));
-                clauses.push((
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(Box::new(range), 0.0)),
-                ));
+            for bounds in date_filters.drain(..) {
+                let range = Box::new(self.date_range(bounds));
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(range, 0.0))));
             }
         }
         if !positive {
@@ -362,6 +354,12 @@ impl SearchIndex {
             )),
             _ => Box::new(PhraseQuery::new(terms)),
         }
+    }
+
+    /// The documents whose `published_at` is within `bounds`.
+    fn date_range(&self, (lower, upper): (Bound<DateTime>, Bound<DateTime>)) -> RangeQuery {
+        let term = |d| Term::from_field_date_for_search(self.fields.published_at, d);
+        RangeQuery::new(lower.map(term), upper.map(term))
     }
 
     /// One flat disjunction of every (field, term): it scores as one disjunction per

@@ -236,7 +236,7 @@ async fn the_command_agent_asks_streams_and_is_stopped_by_cancel() {
         .unwrap();
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let text = r.text().await.unwrap();
-    let events = quartet_conformance::runner::sse_events(&text).unwrap();
+    let events = quartet_conformance::runner::sse_events(&text);
     let kinds: Vec<String> = events
         .as_array()
         .unwrap()
