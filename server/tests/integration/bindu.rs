@@ -1026,6 +1026,17 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
     .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32008);
     assert_eq!(settles(&calls), before, "a refused message is not settled");
+    let r = post(
+        &send(
+            "elsewhere",
+            json!({"taskId": task, "contextId": "another-context"}),
+        ),
+        Some(("payment-signature", payment(&requirements, "0x09", 2))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32602);
+    assert_eq!(settles(&calls), before, "nor is one for another context");
     // The facilitator down: 503, and the payload can be sent again later.
     let page = start().await;
     drop(facilitator);

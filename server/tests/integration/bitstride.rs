@@ -295,6 +295,38 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
     s.kill().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_failed_sign_ins_are_each_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path(), &[]).await;
+    let anon = C::new(&s.base_url);
+    anon.register("ada@example.com").await;
+    // Six wrong passwords at once: every one counts, so the sixth locks the address.
+    let answers = futures::future::join_all((0..6).map(|_| {
+        anon.post(
+            "/v1/auth/login",
+            json!({"email": "ada@example.com", "password": "nope nope"}),
+        )
+    }))
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        anon.post(
+            "/v1/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD})
+        )
+        .await
+        .0,
+        429,
+        "after {statuses:?}"
+    );
+    s.kill().await.unwrap();
+}
+
 /// The code of `secret` for the current 30-second step moved by `offset` steps,
 /// computed here (RFC 6238 through `totp-rs`), not asked of the server. The server
 /// accepts one step either way and each step once, in increasing order.

@@ -112,6 +112,14 @@ fn refuse_terminal(task: &Task) -> Result<(), Failure> {
     Ok(())
 }
 
+/// -32602: a message for `task` names another context than the task's.
+fn other_context(task: &Task, context_id: &str) -> Failure {
+    Failure::invalid_params(format!(
+        "task {} belongs to context {}, not {context_id}",
+        task.id, task.context_id
+    ))
+}
+
 impl Tasks {
     /// The service over `db`; `hub` tells streams about changes, `wake` the local workers.
     pub fn new(db: Db, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
@@ -156,10 +164,7 @@ impl Tasks {
                     }
                     let context_id = match (&existing, &message.context_id) {
                         (Some(t), Some(c)) if *c != t.task.context_id => {
-                            return Ok(Err(Failure::invalid_params(format!(
-                                "task {} belongs to context {}, not {c}",
-                                t.task.id, t.task.context_id
-                            ))));
+                            return Ok(Err(other_context(&t.task, c)));
                         }
                         (Some(t), _) => t.task.context_id.clone(),
                         (None, Some(c)) => c.clone(),
@@ -248,7 +253,10 @@ impl Tasks {
         match store::load(&mut conn, self.db.backend(), owner, id, false).await? {
             None if unknown == UnknownTaskId::Refuse => Err(not_found(id)),
             None => Ok(()),
-            Some(t) => refuse_terminal(&t.task),
+            Some(t) => match &params.message.context_id {
+                Some(c) if *c != t.task.context_id => Err(other_context(&t.task, c)),
+                _ => refuse_terminal(&t.task),
+            },
         }
     }
 

@@ -30,33 +30,42 @@ pub async fn locked_for(db: &Db, email: &str) -> Result<Option<i64>, DbError> {
 }
 
 /// Records a failure; returns the lock it caused, in seconds, if any.
+///
+/// The count is raised in one statement, so concurrent failures are each counted
+/// (a read and a write apart would let parallel attempts undercount), and a lock
+/// only ever grows.
 pub async fn failed(db: &Db, email: &str) -> Result<Option<i64>, DbError> {
     let now = now();
     let mut conn = db.conn().await?;
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT failures, first_at FROM bitstride_login_failures WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (failures, first_at) = match row {
-        Some((f, first)) if first + WINDOW_SECS > now => (f + 1, first),
-        _ => (1, now),
-    };
+    let failures: i64 = sqlx::query_scalar(
+        "INSERT INTO bitstride_login_failures (email, failures, first_at, locked_until)
+         VALUES ($1, 1, $2, 0)
+         ON CONFLICT (email) DO UPDATE SET
+           failures = CASE WHEN bitstride_login_failures.first_at + $3 > $2
+                           THEN bitstride_login_failures.failures + 1 ELSE 1 END,
+           first_at = CASE WHEN bitstride_login_failures.first_at + $3 > $2
+                           THEN bitstride_login_failures.first_at ELSE $2 END
+         RETURNING failures",
+    )
+    .bind(email)
+    .bind(now)
+    .bind(WINDOW_SECS)
+    .fetch_one(&mut *conn)
+    .await?;
     let lock = (failures > FREE_FAILURES).then(|| {
         let doublings = (failures - FREE_FAILURES - 1).min(20) as u32;
         (FIRST_LOCK_SECS << doublings).min(MAX_LOCK_SECS)
     });
-    sqlx::query(
-        "INSERT INTO bitstride_login_failures (email, failures, first_at, locked_until)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (email) DO UPDATE SET failures = $2, first_at = $3, locked_until = $4",
-    )
-    .bind(email)
-    .bind(failures)
-    .bind(first_at)
-    .bind(lock.map_or(0, |l| now + l))
-    .execute(&mut *conn)
-    .await?;
+    if let Some(lock) = lock {
+        sqlx::query(
+            "UPDATE bitstride_login_failures SET locked_until = $2
+             WHERE email = $1 AND locked_until < $2",
+        )
+        .bind(email)
+        .bind(now + lock)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(lock)
 }
 
