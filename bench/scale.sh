@@ -13,12 +13,16 @@
 #   with an RS256 JWT;
 #   Brookmimir POST /query `match content:contract` and the same with a
 #   `range published_at` filter, each next to tantivy direct on the same corpus;
+#   all of these twice: as the issue measured them (wrk and the server share
+#   every core; direct searches on 2 threads), and with one core each (the server
+#   and every baseline on core 0, direct on 1 thread there, wrk -t1 on core 1),
+#   where wrk's own work is not taken from the server's share;
 #   start-up (launch -> port open) with the corpus, for each surface;
 #   a fixed-count run: a key with 20,000 credits under full load, then
 #   credits used vs 200 answers;
 #   queries under load (25 s) while 1, then 1,000 documents are imported (worst
 #   latency, and how soon each import is searchable);
-#   the server's RSS over 10 imports of 1,000 documents;
+#   the server's RSS over 20 imports of 1,000 documents;
 #   how soon a revoked client's token is refused by /status.
 # KEEP=1 keeps the work directory (corpus, data, server logs).
 # --quartet PATH measures another quartet binary (an older build, say); the
@@ -117,15 +121,16 @@ TOKEN=$(curl -s 127.0.0.1:$BM/v1/oauth/token -d grant_type=client_credentials \
   -d client_id="$CLIENT_ID" -d client_secret="$CLIENT_SECRET" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 
 # --- throughput ---------------------------------------------------------------
-# run NAME PID WRK-ARGS...: one wrk run against the server PID; keeps
+# run NAME PID WRK-ARGS...: one wrk run ($WRK) against the server PID; keeps
 # "req/s|p50|p99|max|non-2xx|server CPU µs per request" in R[NAME]. The CPU time
 # the server spent per answer depends less on what else runs on the machine than
-# throughput does.
+# throughput does. $PIN runs the servers (empty: free to use every core).
+WRK="wrk -t2" PIN=""
 run() {
   local name=$1 pid=$2 out t0 t1
   shift 2
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  out=$($WRK -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   local rps p50 p99 max bad n cpu
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -144,18 +149,31 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 # baseline NAME BINARY: runs wrk against a baseline server on a free port.
 baseline() {
-  "$2" 0 > "$WORK/$1" &
+  $PIN "$2" 0 > "$WORK/$1" &
   HELLO_PID=$!
   until grep -q listening "$WORK/$1"; do sleep 0.01; done
   run "$1" "$HELLO_PID" "http://127.0.0.1:$(sed -E 's/.*:([0-9]+)$/\1/' "$WORK/$1")/"
   kill $HELLO_PID; wait $HELLO_PID 2>/dev/null || true; HELLO_PID=""
 }
-baseline hello "$BENCH_BIN/bench-hello"
-baseline dropshot "$BENCH_BIN/bench-dropshot-hello"
-run health $PID http://127.0.0.1:$BM/health
-run status $PID -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$BM/status
-BODY=$MATCH run match $PID -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
-BODY=$RANGE run range $PID -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
+# throughput SUFFIX: every throughput run, kept as R[hello$SUFFIX] and so on.
+throughput() {
+  baseline "hello$1" "$BENCH_BIN/bench-hello"
+  baseline "dropshot$1" "$BENCH_BIN/bench-dropshot-hello"
+  run "health$1" $PID http://127.0.0.1:$BM/health
+  run "status$1" $PID -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$BM/status
+  BODY=$MATCH run "match$1" $PID -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
+  BODY=$RANGE run "range$1" $PID -s bench/post.lua -H "x-api-key: $KEY" http://127.0.0.1:$BMM/query
+}
+throughput ""
+CORES=$(nproc)
+if [ "$CORES" -ge 2 ]; then
+  echo "one core each: the servers on core 0, wrk -t1 on core 1"
+  taskset -a -p -c 0 "$PID" > /dev/null
+  WRK="taskset -c 1 wrk -t1" PIN="taskset -c 0"
+  throughput 1
+  taskset -a -p -c "0-$((CORES - 1))" "$PID" > /dev/null
+  WRK="wrk -t2" PIN=""
+fi
 
 # --- credits: a fixed-count run -----------------------------------------------
 FIXED=20000
@@ -170,12 +188,19 @@ R[fixed]="$used credits used, $ok answers 200 ($([ "$used" = "$ok" ] && echo equ
 
 # --- tantivy direct -----------------------------------------------------------
 stop
-direct=$("$BENCH_BIN/bench-direct" "$WORK/corpus.jsonl" "${DURATION%s}" 2 "$MATCH" "$RANGE")
-echo "$direct"
-R[direct_match]=$(sed -n '2p' <<<"$direct" | awk '{print $1}')
-R[direct_match_1p]=$(sed -n '3p' <<<"$direct" | awk '{print $1}')
-R[direct_range]=$(sed -n '5p' <<<"$direct" | awk '{print $1}')
-R[direct_range_1p]=$(sed -n '6p' <<<"$direct" | awk '{print $1}')
+# direct SUFFIX [taskset -c N] THREADS: tantivy direct, kept as R[direct_match$SUFFIX] and so on.
+direct() {
+  local suffix=$1 out
+  shift
+  out=$("${@:1:$#-1}" "$BENCH_BIN/bench-direct" "$WORK/corpus.jsonl" "${DURATION%s}" "${!#}" "$MATCH" "$RANGE")
+  echo "$out"
+  R[direct_match$suffix]=$(sed -n '2p' <<<"$out" | awk '{print $1}')
+  R[direct_match_1p$suffix]=$(sed -n '3p' <<<"$out" | awk '{print $1}')
+  R[direct_range$suffix]=$(sed -n '5p' <<<"$out" | awk '{print $1}')
+  R[direct_range_1p$suffix]=$(sed -n '6p' <<<"$out" | awk '{print $1}')
+}
+direct "" 2
+[ "$CORES" -ge 2 ] && direct 1 taskset -c 0 1
 start
 PID=$SERVER
 
@@ -219,16 +244,22 @@ R[import]="worst query $umax (p99 $up99); searchable after ${vis1} ms / ${vis100
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 anon() { awk '/RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 series="$(rss)" anons="$(anon)"
-for i in $(seq 10); do
+for i in $(seq 20); do
   first=$((9200001 + i * 500))
   "$GEN" admin brookmimir documents generate --count 1000 --seed $((100 + i)) --first-id $first > "$WORK/batch.jsonl"
   q admin brookmimir documents import "$WORK/batch.jsonl" > /dev/null 2>&1
   visible "DOC-$((first + 999))" > /dev/null
   series="$series $(rss)" anons="$anons $(anon)"
 done
-echo "RSS (MB) before and after each of 10 imports of 1,000 documents: $series"
+echo "RSS (MB) before and after each of 20 imports of 1,000 documents: $series"
 echo "  of which anonymous (heap) memory: $anons; the rest is the index's files, mapped"
-R[rss]="$(awk '{print $1 " MB -> " $NF " MB"}' <<<"$series") ($series; heap $(awk '{print $1 " -> " $NF}' <<<"$anons") MB)"
+# summary SERIES: "before B; after the first import F (its writer's memory); over
+# imports 2-20 LOW-HIGH; after the last L" (MB).
+summary() {
+  awk '{ lo = $3; hi = $3; for (i = 3; i <= NF; i++) { if ($i < lo) lo = $i; if ($i > hi) hi = $i }
+         printf "before %s, after the 1st import %s, over imports 2-%d %s-%s, after the last %s", $1, $2, NF - 1, lo, hi, $NF }' <<<"$1"
+}
+R[rss]="RSS $(summary "$series") MB; heap $(summary "$anons") MB"
 
 # --- revocation ---------------------------------------------------------------
 REVOKED=$(q admin bitmind client create --json)
@@ -249,14 +280,27 @@ stop
 echo "load after: $(uptime)"
 echo
 cell() { IFS='|' read -r r p50 p99 max bad cpu <<<"${R[$1]}"; echo "$r req/s, p50 $p50, p99 $p99, server CPU $cpu µs/req"; }
+# rows SUFFIX: the throughput rows of one way of running (R[health$SUFFIX] and so on).
+rows() {
+  local s=$1
+  echo "| BitMind \`GET /health\` | $(cell health$s) | hyper hello-world $(rps hello$s) ($(ratio "$(rps health$s)" "$(rps hello$s)")×); dropshot hello-world $(rps dropshot$s) ($(ratio "$(rps health$s)" "$(rps dropshot$s)")×) |"
+  echo "| BitMind \`GET /status\`, RS256 JWT | $(cell status$s) ($(ratio "$(rps status$s)" "$(rps health$s)")× of \`/health\`) | — |"
+  echo "| Brookmimir \`POST /query\`, \`match content:contract\`, $DOCS docs | $(cell match$s) | tantivy direct, the server's plan ${R[direct_match$s]} q/s ($(ratio "$(rps match$s)" "${R[direct_match$s]}")×); one scoring pass ${R[direct_match_1p$s]} q/s ($(ratio "$(rps match$s)" "${R[direct_match_1p$s]}")×) |"
+  echo "| same + \`range published_at\` filter | $(cell range$s) | tantivy direct, the server's plan ${R[direct_range$s]} q/s ($(ratio "$(rps range$s)" "${R[direct_range$s]}")×); one scoring pass ${R[direct_range_1p$s]} q/s ($(ratio "$(rps range$s)" "${R[direct_range_1p$s]}")×) |"
+}
 echo "| measure | result | baseline |"
 echo "|---|---|---|"
-echo "| BitMind \`GET /health\` | $(cell health) | hyper hello-world $(rps hello) ($(ratio "$(rps health)" "$(rps hello)")×); dropshot hello-world $(rps dropshot) ($(ratio "$(rps health)" "$(rps dropshot)")×) |"
-echo "| BitMind \`GET /status\`, RS256 JWT | $(cell status) ($(ratio "$(rps status)" "$(rps health)")× of \`/health\`) | — |"
-echo "| Brookmimir \`POST /query\`, \`match content:contract\`, $DOCS docs | $(cell match) | tantivy direct, the server's plan ${R[direct_match]} q/s ($(ratio "$(rps match)" "${R[direct_match]}")×); one scoring pass ${R[direct_match_1p]} q/s ($(ratio "$(rps match)" "${R[direct_match_1p]}")×) |"
-echo "| same + \`range published_at\` filter | $(cell range) | tantivy direct, the server's plan ${R[direct_range]} q/s ($(ratio "$(rps range)" "${R[direct_range]}")×); one scoring pass ${R[direct_range_1p]} q/s ($(ratio "$(rps range)" "${R[direct_range_1p]}")×) |"
+rows ""
 echo "| start-up with $DOCS docs (launch → port open) | ${R[startup]} | — |"
 echo "| import of 1 (then 1,000) documents into a running server, under load | ${R[import]} | — |"
-echo "| RSS over 10 imports of 1,000 documents | ${R[rss]} | — |"
+echo "| memory over 20 imports of 1,000 documents | ${R[rss]} | — |"
 echo "| credits, fixed-count run ($FIXED credits) | ${R[fixed]} | — |"
 echo "| revoked client's token on \`/status\` | ${R[revocation]} | — |"
+if [ "$CORES" -ge 2 ]; then
+  echo
+  echo "One core each (the servers and tantivy direct, 1 thread, on core 0; wrk -t1 on core 1):"
+  echo
+  echo "| measure | result | baseline |"
+  echo "|---|---|---|"
+  rows 1
+fi

@@ -118,7 +118,7 @@ impl Push {
             .write(move |conn| {
                 Box::pin(async move {
                     let now = now_ms();
-                    let skip = crate::bindu::store::skip_locked(backend);
+                    let skip = backend.skip_locked();
                     let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT o.id, o.task_pk, o.event_seq, o.config, o.attempts FROM bindu_push_outbox o
                          WHERE o.delivered_at IS NULL AND o.failed_at IS NULL

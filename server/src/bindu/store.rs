@@ -203,22 +203,6 @@ fn task_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTask, DbError> {
 
 const TASK_COLUMNS: &str = "pk, owner, task, run_pending, attempts";
 
-/// `FOR UPDATE SKIP LOCKED` on PostgreSQL (queue claims that never wait for each
-/// other), nothing on SQLite (whose write transactions are serialised anyway).
-pub fn skip_locked(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    }
-}
-
-fn for_update(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE",
-    }
-}
-
 /// Reads the task `id` of `owner` (locked for update on PostgreSQL when `lock`).
 pub async fn load(
     conn: &mut AnyConnection,
@@ -227,7 +211,7 @@ pub async fn load(
     id: &str,
     lock: bool,
 ) -> Result<Option<StoredTask>, DbError> {
-    let lock = if lock { for_update(backend) } else { "" };
+    let lock = if lock { backend.for_update() } else { "" };
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK_COLUMNS} FROM bindu_tasks WHERE owner = $1 AND id = $2{lock}"
     )))
@@ -245,7 +229,7 @@ pub async fn load_pk(
     pk: i64,
     lock: bool,
 ) -> Result<Option<StoredTask>, DbError> {
-    let lock = if lock { for_update(backend) } else { "" };
+    let lock = if lock { backend.for_update() } else { "" };
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK_COLUMNS} FROM bindu_tasks WHERE pk = $1{lock}"
     )))

@@ -7,11 +7,11 @@
 //! an index that is missing, unreadable, built with another schema or for
 //! another database is rebuilt. Writes go through a [`Writer`], one batch of
 //! changes at a time: queries never wait for it, and switch to the new segments
-//! when the batch is committed. The index writer behind it lives as long as the
-//! index (one indexing thread, a bounded memory budget), so repeated imports
-//! reuse the same memory instead of growing it; merges are run by the batch
-//! itself after its commit, chosen by tantivy's log merge policy, so that the
-//! segments queries search stay few.
+//! when the batch is committed. Each batch has an index writer of its own (one
+//! indexing thread and a bounded memory budget, or more for a bulk batch), gone
+//! with the batch, so memory between imports stays where it was; merges are run
+//! by the batch itself after its commit, chosen by tantivy's log merge policy, so
+//! that the segments queries search stay few.
 
 use std::fs::File;
 use std::path::Path;
@@ -332,11 +332,10 @@ impl Writer<'_> {
         for segments in merges.into_iter().filter(|s| s.len() > 1) {
             writer.merge(&segments).wait()?;
         }
-        if self.bulk {
-            // The bulk writer's threads and memory go; the next batch makes a small writer.
-            if let Some(bulk) = self.slot.take() {
-                bulk.wait_merging_threads()?;
-            }
+        // The writer's threads and memory go with the batch; the next batch makes
+        // a writer of its own, so what an import takes it gives back.
+        if let Some(done) = self.slot.take() {
+            done.wait_merging_threads()?;
         }
         index.reader.reload()?;
         let live = index

@@ -38,6 +38,25 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// The clause that locks the rows a `SELECT` claims from a queue without waiting
+    /// for rows another transaction holds (` FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    /// Nothing on SQLite, whose write transactions are serialised anyway.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// The clause that locks the rows a `SELECT` reads until the transaction ends
+    /// (` FOR UPDATE` on PostgreSQL; nothing on SQLite, as above).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
 }
 
 /// Storage failures. They never reach a client verbatim.

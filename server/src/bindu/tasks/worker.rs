@@ -154,7 +154,7 @@ impl Pool {
             .write(move |conn| {
                 Box::pin(async move {
                     let now = now_ms();
-                    let skip = crate::bindu::store::skip_locked(backend);
+                    let skip = backend.skip_locked();
                     let pk: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                         "SELECT pk FROM bindu_tasks WHERE run_pending = 1
                          AND (lease_until IS NULL OR lease_until < $1)

@@ -24,7 +24,7 @@ use crate::bitstride::models::{self, NewModel};
 use crate::bitstride::store::new_id;
 use crate::bitstride::{billing, Bitstride};
 use crate::platform::changes::Changes;
-use crate::platform::storage::{now, Backend};
+use crate::platform::storage::now;
 use crate::platform::DbError;
 
 /// Seconds without a heartbeat after which a running job's worker counts as gone.
@@ -198,10 +198,7 @@ impl Worker {
     async fn claim(&self) -> Result<Option<JobRow>, DbError> {
         let trainer = trainer_name(self.ctx.config.bitstride_trainer);
         let mut tx = self.ctx.db.begin().await?;
-        let lock = match self.ctx.db.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.ctx.db.backend().skip_locked();
         let id: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM bitstride_jobs WHERE status = 'queued' AND trainer = $1
              ORDER BY ord LIMIT 1{lock}"
