@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brookmimir and BitMind at production scale, next to their baselines, in one run.
 #
-#   bench/scale.sh [--quartet PATH] [--docs N] [--duration 10s] [--connections 32]
+#   bench/scale.sh [--quartet PATH] [--docs N] [--duration 10s] [--connections 32] [--imports 20]
 #
 # Builds the release binaries (quartet, and the baselines in bench/: a bare hyper
 # hello-world server, a dropshot hello-world server configured as quartet's
@@ -22,7 +22,7 @@
 #   credits used vs 200 answers;
 #   queries under load (25 s) while 1, then 1,000 documents are imported (worst
 #   latency, and how soon each import is searchable);
-#   the server's RSS over 20 imports of 1,000 documents;
+#   the server's RSS over 20 (--imports, at least 11) imports of 1,000 documents;
 #   how soon a revoked client's token is refused by /status.
 # KEEP=1 keeps the work directory (corpus, data, server logs).
 # --quartet PATH measures another quartet binary (an older build, say); the
@@ -31,13 +31,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUARTET="" DOCS=100000 DURATION=10s CONNECTIONS=32
+QUARTET="" DOCS=100000 DURATION=10s CONNECTIONS=32 IMPORTS=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --quartet) QUARTET=$2; shift 2 ;;
     --docs) DOCS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
+    --imports) IMPORTS=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -244,20 +245,23 @@ R[import]="worst query $umax (p99 $up99); searchable after ${vis1} ms / ${vis100
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 anon() { awk '/RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 series="$(rss)" anons="$(anon)"
-for i in $(seq 20); do
+for i in $(seq "$IMPORTS"); do
   first=$((9200001 + i * 500))
   "$GEN" admin brookmimir documents generate --count 1000 --seed $((100 + i)) --first-id $first > "$WORK/batch.jsonl"
   q admin brookmimir documents import "$WORK/batch.jsonl" > /dev/null 2>&1
   visible "DOC-$((first + 999))" > /dev/null
   series="$series $(rss)" anons="$anons $(anon)"
 done
-echo "RSS (MB) before and after each of 20 imports of 1,000 documents: $series"
+echo "RSS (MB) before and after each of $IMPORTS imports of 1,000 documents: $series"
 echo "  of which anonymous (heap) memory: $anons; the rest is the index's files, mapped"
-# summary SERIES: "before B; after the first import F (its writer's memory); over
-# imports 2-20 LOW-HIGH; after the last L" (MB).
+# summary SERIES: the memory before the imports, after the first, and the lowest
+# and highest after imports 2-10 and after imports 11-N (MB): flat means the
+# second range is no higher than the first.
 summary() {
-  awk '{ lo = $3; hi = $3; for (i = 3; i <= NF; i++) { if ($i < lo) lo = $i; if ($i > hi) hi = $i }
-         printf "before %s, after the 1st import %s, over imports 2-%d %s-%s, after the last %s", $1, $2, NF - 1, lo, hi, $NF }' <<<"$1"
+  awk 'function range(a, b,   i, lo, hi) { lo = $a; hi = $a
+         for (i = a; i <= b; i++) { if ($i < lo) lo = $i; if ($i > hi) hi = $i }
+         return lo "-" hi }
+       { printf "before %s, after the 1st import %s, after imports 2-10 %s, after 11-%d %s", $1, $2, range(3, 11), NF - 1, range(12, NF) }' <<<"$1"
 }
 R[rss]="RSS $(summary "$series") MB; heap $(summary "$anons") MB"
 
@@ -293,7 +297,7 @@ echo "|---|---|---|"
 rows ""
 echo "| start-up with $DOCS docs (launch → port open) | ${R[startup]} | — |"
 echo "| import of 1 (then 1,000) documents into a running server, under load | ${R[import]} | — |"
-echo "| memory over 20 imports of 1,000 documents | ${R[rss]} | — |"
+echo "| memory over $IMPORTS imports of 1,000 documents | ${R[rss]} | — |"
 echo "| credits, fixed-count run ($FIXED credits) | ${R[fixed]} | — |"
 echo "| revoked client's token on \`/status\` | ${R[revocation]} | — |"
 if [ "$CORES" -ge 2 ]; then
