@@ -365,7 +365,7 @@ impl Db {
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
     {
         let mut conn = self.conn().await?;
-        locked(&mut conn, self.backend, lock, work).await
+        transaction(&mut conn, self.backend, Some(lock), work).await
     }
 
     /// Runs `work` in one write transaction without a database-wide lock: SQLite's
@@ -377,21 +377,7 @@ impl Db {
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, DbError>>,
     {
         let mut conn = self.conn().await?;
-        conn.execute(match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        })
-        .await?;
-        match work(&mut conn).await {
-            Ok(value) => {
-                conn.execute("COMMIT").await?;
-                Ok(value)
-            }
-            Err(e) => {
-                let _ = conn.execute("ROLLBACK").await;
-                Err(e)
-            }
-        }
+        transaction(&mut conn, self.backend, None, work).await
     }
 
     /// Whether the database answers a trivial query now.
@@ -452,10 +438,13 @@ fn redact(url: &str) -> String {
 /// The advisory lock migrations are applied under ("quartet" in ASCII).
 const MIGRATION_LOCK: i64 = 0x71_75_61_72_74_65_74;
 
-async fn locked<T, F>(
+/// Runs `work` in one write transaction on `conn` (SQLite: `BEGIN IMMEDIATE`),
+/// holding the PostgreSQL advisory lock `lock` if one is given; commits if `work`
+/// succeeds, rolls back otherwise.
+async fn transaction<T, F>(
     conn: &mut AnyConnection,
     backend: Backend,
-    lock: i64,
+    lock: Option<i64>,
     work: F,
 ) -> Result<T, DbError>
 where
@@ -467,7 +456,7 @@ where
     })
     .await?;
     let result = async {
-        if backend == Backend::Postgres {
+        if let (Backend::Postgres, Some(lock)) = (backend, lock) {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(lock)
                 .execute(&mut *conn)
@@ -496,7 +485,7 @@ async fn migrate(
     migrations: &[Migration],
 ) -> Result<(), DbError> {
     let migrations = migrations.to_vec();
-    locked(conn, backend, MIGRATION_LOCK, move |conn| {
+    transaction(conn, backend, Some(MIGRATION_LOCK), move |conn| {
         Box::pin(async move {
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (

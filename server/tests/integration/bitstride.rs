@@ -106,6 +106,13 @@ impl C {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
+    async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        self.post(
+            "/v1/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
     async fn register(&self, email: &str) -> (C, Value) {
         let v = self
             .ok(
@@ -258,15 +265,7 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
     let anon = C::new(&s.base_url);
     anon.register("ada@example.com").await;
     for _ in 0..5 {
-        assert_eq!(
-            anon.post(
-                "/v1/auth/login",
-                json!({"email": "ada@example.com", "password": "nope nope"})
-            )
-            .await
-            .0,
-            401
-        );
+        assert_eq!(anon.login("ada@example.com", "nope nope").await.0, 401);
     }
     let r = anon
         .http
@@ -283,15 +282,7 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
         .unwrap();
     assert!((1..=30).contains(&wait), "{wait}");
     // Even the right password waits while locked.
-    assert_eq!(
-        anon.post(
-            "/v1/auth/login",
-            json!({"email": "ada@example.com", "password": PASSWORD})
-        )
-        .await
-        .0,
-        429
-    );
+    assert_eq!(anon.login("ada@example.com", PASSWORD).await.0, 429);
     s.kill().await.unwrap();
 }
 
@@ -302,25 +293,15 @@ async fn parallel_failed_sign_ins_are_each_counted() {
     let anon = C::new(&s.base_url);
     anon.register("ada@example.com").await;
     // Six wrong passwords at once: every one counts, so the sixth locks the address.
-    let answers = futures::future::join_all((0..6).map(|_| {
-        anon.post(
-            "/v1/auth/login",
-            json!({"email": "ada@example.com", "password": "nope nope"}),
-        )
-    }))
-    .await;
+    let answers =
+        futures::future::join_all((0..6).map(|_| anon.login("ada@example.com", "nope nope"))).await;
     let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
     assert!(
         statuses.iter().all(|s| *s == 401 || *s == 429),
         "{statuses:?}"
     );
     assert_eq!(
-        anon.post(
-            "/v1/auth/login",
-            json!({"email": "ada@example.com", "password": PASSWORD})
-        )
-        .await
-        .0,
+        anon.login("ada@example.com", PASSWORD).await.0,
         429,
         "after {statuses:?}"
     );
@@ -620,15 +601,7 @@ async fn no_organization_reaches_another_organizations_data() {
     }
     assert_eq!(a.req("DELETE", "/v1/orgs/current", None).await.0, 204);
     assert_eq!(a.get("/v1/projects").await.0, 401);
-    assert_eq!(
-        anon.post(
-            "/v1/auth/login",
-            json!({"email": "a@example.com", "password": PASSWORD})
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(anon.login("a@example.com", PASSWORD).await.0, 401);
     s.kill().await.unwrap();
 }
 
@@ -1476,12 +1449,7 @@ async fn the_control_plane_forwards_auth_to_the_auth_service() {
             .1["data"][0]["id"],
         key["id"]
     );
-    let (status, v) = via
-        .post(
-            "/v1/auth/login",
-            json!({"email": "a@example.com", "password": "wrong password"}),
-        )
-        .await;
+    let (status, v) = via.login("a@example.com", "wrong password").await;
     assert_eq!(
         (status, v["error"]["code"].as_str()),
         (401, Some("invalid_credentials")),
@@ -1505,12 +1473,7 @@ async fn the_control_plane_forwards_auth_to_the_auth_service() {
         ],
     )
     .await;
-    let (status, v) = C::new(&cp2.base_url)
-        .post(
-            "/v1/auth/login",
-            json!({"email": "a@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let (status, v) = C::new(&cp2.base_url).login("a@example.com", PASSWORD).await;
     assert_eq!(
         (status, v["error"]["code"].as_str()),
         (502, Some("upstream_error"))
