@@ -9,5 +9,6 @@ mod brookmimir;
 mod client_examples;
 mod conformance;
 mod postgres;
+mod security;
 mod support;
 mod upgrade;

@@ -1,0 +1,1 @@
+//! Bitstride accounts: OIDC linking, email verification, recovery, attempt counting.

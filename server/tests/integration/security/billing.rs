@@ -1,0 +1,1 @@
+//! Bitstride gateway billing: usage a backend cannot forge or lose.

@@ -1,0 +1,1 @@
+//! Secrets sealed at rest: none readable in a database dump.

@@ -1,0 +1,1 @@
+//! Tenancy: one tenant's resources unreachable by another, every verb.

@@ -1,0 +1,1 @@
+//! Bindu token introspection: audience and expiry required.

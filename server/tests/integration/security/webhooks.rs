@@ -1,0 +1,1 @@
+//! Bindu webhooks: signed deliveries and refused special-purpose addresses.
