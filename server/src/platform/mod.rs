@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod outbound;
 pub mod secrets;
+pub mod special_addresses;
 pub mod storage;
 
 use std::path::PathBuf;

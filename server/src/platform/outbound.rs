@@ -13,10 +13,12 @@
 //! [`check_url`] is the same check ahead of time, for the user-facing refusal
 //! when a URL is stored.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::special_addresses::{self, Embedding};
 
 /// Which addresses may be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,41 +37,35 @@ impl Policy {
     pub fn allows(self, ip: IpAddr) -> bool {
         match self {
             Policy::Any => true,
-            Policy::LoopbackOnly => ip.is_loopback(),
-            Policy::Public => match ip {
-                IpAddr::V4(v4) => is_public_v4(v4),
-                IpAddr::V6(v6) => is_public_v6(v6),
-            },
+            Policy::LoopbackOnly => is_loopback(ip),
+            Policy::Public => special_purpose(ip).is_none(),
         }
     }
 }
 
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let o = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || o[0] == 0
-        || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64.0.0/10 shared address space
-        || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18.0.0/15 benchmarking
-        || o[0] >= 240)
+/// The special-purpose range `ip` is in (or that of the IPv4 address it carries).
+pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => special_addresses::special_v4(v4).map(|r| r.name),
+        IpAddr::V6(v6) => special_addresses::special_v6(v6),
+    }
 }
 
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
+/// Whether a connection to `ip` stays on this machine: `127.0.0.0/8`, `::1`,
+/// and IPv4-mapped loopback (`::ffff:127.0.0.1`, which the socket connects to
+/// as `127.0.0.1`). Other IPv6 forms that carry `127.x` (IPv4-compatible,
+/// NAT64, 6to4) are routed as IPv6 to a translator or relay, so they are not.
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || matches!(
+                    special_addresses::embedded_v4(v6),
+                    Some((Embedding::Mapped, v4)) if v4.is_loopback()
+                )
+        }
     }
-    let s = ip.segments();
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (s[0] & 0xfe00) == 0xfc00 // unique local
-        || (s[0] & 0xffc0) == 0xfe80 // link-local
-        || s[0] == 0x2001 && s[1] == 0x0db8) // documentation
 }
 
 /// Why a URL may not be called.
@@ -85,7 +81,7 @@ pub enum Refused {
         host: String,
     },
     /// The host is, or resolves to, an address the policy refuses.
-    #[error("{host} is or resolves to {ip}, {}", refusal(*policy))]
+    #[error("{host} is or resolves to {ip}, {}", refusal(*policy, *ip))]
     Address {
         /// The host of the URL.
         host: String,
@@ -102,10 +98,11 @@ pub enum Refused {
     },
 }
 
-fn refusal(policy: Policy) -> &'static str {
-    match policy {
-        Policy::LoopbackOnly => "and only loopback addresses are called",
-        _ => "a private, loopback or link-local address",
+fn refusal(policy: Policy, ip: IpAddr) -> String {
+    match (policy, special_purpose(ip)) {
+        (Policy::LoopbackOnly, _) => "and only loopback addresses are called".into(),
+        (_, Some(range)) => format!("a special-purpose address: {range}"),
+        (_, None) => "an address that is not called".into(),
     }
 }
 
@@ -295,6 +292,56 @@ mod tests {
         assert!(Policy::LoopbackOnly.allows("127.0.0.1".parse().unwrap()));
         assert!(Policy::LoopbackOnly.allows("::1".parse().unwrap()));
         assert!(!Policy::LoopbackOnly.allows("93.184.216.34".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv6_forms_of_ipv4_addresses_get_the_answer_of_where_they_lead() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        // Every IPv6 form that carries 127.0.0.1, 10.0.0.1 or even a public
+        // address is refused under the default policy.
+        for s in [
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+            "::ffff:192.0.0.170",
+        ] {
+            assert!(!Policy::Public.allows(ip(s)), "{s}");
+            assert!(Policy::Any.allows(ip(s)), "{s}");
+        }
+        // Loopback only: the IPv4-mapped form is 127.0.0.1 itself (the socket
+        // connects to it as IPv4); the translated and relayed forms leave the machine.
+        assert!(Policy::LoopbackOnly.allows(ip("::ffff:127.0.0.1")));
+        assert!(Policy::LoopbackOnly.allows(ip("::ffff:127.8.9.10")));
+        for s in [
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::",
+            "::ffff:10.0.0.1",
+            "::2",
+        ] {
+            assert!(!Policy::LoopbackOnly.allows(ip(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_range() {
+        let refused = check_ip("h", "64:ff9b::7f00:1".parse().unwrap(), Policy::Public)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("RFC 6052"), "{refused}");
+        let refused = check_ip("h", "8.8.8.8".parse().unwrap(), Policy::LoopbackOnly)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("only loopback"), "{refused}");
     }
 
     #[tokio::test]
