@@ -16,8 +16,20 @@ pub struct MockRequest {
     pub method: String,
     /// Path and query.
     pub path: String,
+    /// Header names (lower case) and values, in the order received.
+    pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+impl MockRequest {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// How the mock answers one request.
@@ -98,6 +110,7 @@ async fn serve_one(
     let method = parts.next().unwrap_or("").to_owned();
     let path = parts.next().unwrap_or("/").to_owned();
     let mut length = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).await? == 0 || header == "\r\n" || header == "\n" {
@@ -107,11 +120,17 @@ async fn serve_one(
             if name.trim().eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().unwrap_or(0);
             }
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
     let mut body = vec![0u8; length.min(16 * 1024 * 1024)];
     reader.read_exact(&mut body).await?;
-    let request = MockRequest { method, path, body };
+    let request = MockRequest {
+        method,
+        path,
+        headers,
+        body,
+    };
     let MockReply::Respond {
         status,
         content_type,

@@ -5,12 +5,12 @@
 use quartet_api::bindu::{
     DidFailureReason, ErrorCode, JsonRpcMethod, SCOPE_EXECUTE, SCOPE_READ, SCOPE_WRITE,
 };
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::AuthMode;
 use super::did::{self, SignatureFault, TIMESTAMP_WINDOW_SECS};
 use super::failure::Failure;
+use super::introspection::Refusal;
 use super::store;
 use super::Bindu;
 use crate::platform::bearer::{self, BearerError};
@@ -56,22 +56,6 @@ fn did_failure(reason: DidFailureReason) -> Failure {
         ErrorCode::InvalidTokenSignature,
         Some(json!({"did_verified": false, "reason": reason})),
     )
-}
-
-/// What an RFC 7662 introspection endpoint answers (the members used here).
-#[derive(Debug, Deserialize)]
-struct Introspection {
-    active: bool,
-    #[serde(default)]
-    sub: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    exp: Option<i64>,
-    #[serde(default)]
-    aud: Option<Value>,
 }
 
 impl Bindu {
@@ -159,71 +143,28 @@ impl Bindu {
     }
 
     async fn introspect(&self, token: &str) -> Result<(String, Vec<String>), Failure> {
-        let url = self.config.bindu_introspection_url.as_deref().unwrap_or("");
-        let unavailable = || -> Failure {
-            Failure::with_message(
+        let Some(introspector) = &self.introspector else {
+            return Err(Fault::unavailable("token introspection is not configured").into());
+        };
+        match introspector.check(token).await {
+            Ok(accepted) => Ok((accepted.client_id, accepted.scopes)),
+            Err(Refusal::Unavailable) => Err(Failure::with_message(
                 ErrorCode::InternalError,
                 "Authentication service temporarily unavailable",
                 None,
             )
-            .into_unavailable()
-        };
-        let mut form = vec![("token", token)];
-        if let Some(id) = &self.config.bindu_introspection_client_id {
-            form.push(("client_id", id));
-            if let Some(secret) = &self.config.bindu_introspection_client_secret {
-                form.push(("client_secret", secret));
-            }
-        }
-        let answer = self
-            .http
-            .post(url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|_| unavailable())?;
-        if !answer.status().is_success() {
-            return Err(unavailable());
-        }
-        let found: Introspection = answer.json().await.map_err(|_| unavailable())?;
-        if !found.active {
-            return Err(unauthenticated(
+            .into_unavailable()),
+            Err(Refusal::Expired) => Err(Failure::rpc(ErrorCode::TokenExpired, None)),
+            Err(
+                refusal @ (Refusal::Inactive
+                | Refusal::NoExpiry
+                | Refusal::WrongAudience
+                | Refusal::NoClient),
+            ) => Err(unauthenticated(
                 ErrorCode::InvalidToken,
-                "token is not active or has been revoked",
-            ));
+                &refusal.to_string(),
+            )),
         }
-        if found
-            .exp
-            .is_some_and(|exp| exp < crate::platform::storage::now())
-        {
-            return Err(Failure::rpc(ErrorCode::TokenExpired, None));
-        }
-        let audience = &self.config.bindu_token_audience;
-        let aud_ok = match &found.aud {
-            None => true,
-            Some(Value::String(a)) => a == audience,
-            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(audience)),
-            Some(_) => false,
-        };
-        if !aud_ok {
-            return Err(unauthenticated(
-                ErrorCode::InvalidToken,
-                "token is not meant for this agent (aud)",
-            ));
-        }
-        let Some(id) = found.client_id.or(found.sub) else {
-            return Err(unauthenticated(
-                ErrorCode::InvalidToken,
-                "introspection named no client",
-            ));
-        };
-        let scopes = found
-            .scope
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        Ok((id, scopes))
     }
 
     /// Checks the DID signature headers of a request by client `client_id`.

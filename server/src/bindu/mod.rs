@@ -19,6 +19,7 @@ pub mod config;
 pub mod did;
 mod failure;
 mod handlers;
+mod introspection;
 pub mod metrics;
 pub mod negotiation;
 mod payment;
@@ -62,6 +63,8 @@ pub struct Bindu {
     push: Arc<Push>,
     metrics: Arc<Metrics>,
     http: reqwest::Client,
+    /// The token introspection of `--bindu-auth introspection`.
+    introspector: Option<introspection::Introspector>,
     public_url: String,
     started: std::time::Instant,
 }
@@ -167,6 +170,21 @@ pub async fn serve_agent(
         config.bindu_webhooks_loopback_only,
         log.new(slog::o!("component" => "push")),
     );
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let introspector = match (&config.bindu_auth, &config.bindu_introspection_url) {
+        (config::AuthMode::Introspection, Some(url)) => Some(introspection::Introspector::new(
+            http.clone(),
+            url.clone(),
+            config
+                .bindu_introspection_client_id
+                .clone()
+                .map(|id| (id, config.bindu_introspection_client_secret.clone())),
+            config.bindu_token_audience.clone(),
+        )),
+        _ => None,
+    };
     let mut bindu = Bindu {
         db: db.clone(),
         tokens: platform.tokens.clone(),
@@ -177,9 +195,8 @@ pub async fn serve_agent(
         pool: None,
         push: push.clone(),
         metrics: metrics.clone(),
-        http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?,
+        http,
+        introspector,
         public_url: config
             .bindu_public_url
             .clone()
