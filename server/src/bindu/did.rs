@@ -130,7 +130,12 @@ impl Identity {
 
     /// The base58 Ed25519 signature of `text` (its UTF-8 bytes).
     pub fn sign(&self, text: &str) -> String {
-        bs58::encode(self.key.sign(text.as_bytes()).to_bytes()).into_string()
+        self.sign_bytes(text.as_bytes())
+    }
+
+    /// The base58 Ed25519 signature of `bytes` (webhook deliveries).
+    pub fn sign_bytes(&self, bytes: &[u8]) -> String {
+        bs58::encode(self.key.sign(bytes).to_bytes()).into_string()
     }
 
     /// The DID document of `did`.

@@ -168,6 +168,7 @@ pub async fn serve_agent(
         db.clone(),
         config.bindu_allow_private_webhooks,
         config.bindu_webhooks_loopback_only,
+        identity.clone(),
         log.new(slog::o!("component" => "push")),
     );
     let http = reqwest::Client::builder()

@@ -8,6 +8,12 @@
 //! [`MAX_ATTEMPTS`] times. Each POST carries the event with `event_id`,
 //! `sequence` and `timestamp`, `X-A2A-Notification-Token: <token>` and, with
 //! `authentication`, `Authorization: <first scheme> <credentials>`.
+//!
+//! Every POST is signed by the agent's DID key, so that a receiver can tell a
+//! delivery from a forgery without sharing a secret: [`TIMESTAMP_HEADER`] holds
+//! the Unix seconds of the attempt and [`SIGNATURE_HEADER`] the base58 Ed25519
+//! signature of [`signed_payload`] (`"{timestamp}.{body}"`, the body's exact
+//! bytes). The key is the one `/did/resolve` publishes for the agent's DID.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +25,22 @@ use tokio::sync::Notify;
 
 use super::failure::Failure;
 use super::store::now_ms;
+use super::IdentityCell;
 use crate::platform::outbound::{self, Outbound, Policy, Refused};
 use crate::platform::storage::{Db, DbError};
+
+/// The header with the Unix seconds at which a delivery was signed.
+pub const TIMESTAMP_HEADER: &str = "X-Bindu-Timestamp";
+/// The header with the base58 Ed25519 signature of [`signed_payload`].
+pub const SIGNATURE_HEADER: &str = "X-Bindu-Signature";
+
+/// The bytes a delivery's signature covers: the timestamp in decimal, a dot,
+/// and the body exactly as sent.
+pub fn signed_payload(timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut payload = format!("{timestamp}.").into_bytes();
+    payload.extend_from_slice(body);
+    payload
+}
 
 /// Deliveries of one event after which it is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -36,6 +56,8 @@ pub struct Push {
     http: Outbound,
     /// The policy a URL is checked with when it is set.
     set_policy: Policy,
+    /// The agent's key, which signs every delivery.
+    identity: IdentityCell,
     wake: Arc<Notify>,
     log: Logger,
 }
@@ -43,8 +65,15 @@ pub struct Push {
 impl Push {
     /// The deliverer over `db`. With `allow_private`, URLs on any address are
     /// accepted; with `loopback_only`, only loopback addresses are called
-    /// (whatever was accepted).
-    pub fn new(db: Db, allow_private: bool, loopback_only: bool, log: Logger) -> Arc<Self> {
+    /// (whatever was accepted). Deliveries are signed with `identity` (and wait
+    /// until it is loaded).
+    pub fn new(
+        db: Db,
+        allow_private: bool,
+        loopback_only: bool,
+        identity: IdentityCell,
+        log: Logger,
+    ) -> Arc<Self> {
         let set_policy = if allow_private {
             Policy::Any
         } else {
@@ -60,6 +89,7 @@ impl Push {
             http: Outbound::new(delivery_policy, reqwest::Client::builder().timeout(TIMEOUT))
                 .expect("a client with a timeout builds"),
             set_policy,
+            identity,
             wake: Arc::new(Notify::new()),
             log,
         })
@@ -218,7 +248,18 @@ impl Push {
                 Value::String(ts.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()),
             );
         }
-        let mut request = request.json(&body);
+        let identity = self
+            .identity
+            .get()
+            .ok_or("the agent identity is not loaded yet")?;
+        let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        let timestamp = crate::platform::storage::now();
+        let signature = identity.sign_bytes(&signed_payload(timestamp, &body));
+        let mut request = request
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .body(body);
         if let Some(token) = &config.token {
             request = request.header("X-A2A-Notification-Token", token);
         }
