@@ -2504,7 +2504,10 @@ stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
             Default::default()
         }
     }
-    ///A webhook; `id` is generated when absent on input and always present on output.
+    /**A webhook; `id` is generated when absent on input and always present on output. Every
+delivery to `url` is signed by the agent (`X-Bindu-Timestamp`, `X-Bindu-Signature`; see
+the `WebhookEvent` schema).
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PushNotificationConfig {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3979,7 +3982,9 @@ the stream ends after it.
     /**The body of every webhook POST: a `StreamEvent` (snake_case, whatever the protocol
 mode) plus the delivery fields. Headers: `X-A2A-Notification-Token: <token>` when the
 configuration has a token, `Authorization: <first scheme> <credentials>` when it has
-`authentication.credentials`.
+`authentication.credentials`, and always `X-Bindu-Timestamp: <Unix seconds>` and
+`X-Bindu-Signature: <base58 Ed25519 signature of "<timestamp>.<body>">` by the key
+`/did/resolve` publishes for the agent's DID.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -13279,7 +13284,11 @@ published at BitMind's `/.well-known/jwks.json`. The agent verifies it locally (
 only, signature, `iss`, `aud`, `exp`, `nbf` with 30 s leeway) and refuses tokens of
 revoked clients. With `--bindu-auth introspection` the token is sent instead to an RFC
 7662 endpoint (`active`, `exp`, `aud`, `client_id`, `scope` are read), such as the token
-service's own `POST /v1/oauth/introspect`. See the `bearerAuth` scheme for the scopes per method, and
+service's own `POST /v1/oauth/introspect`. An active answer is accepted only with an
+`exp` (-32010 without one, -32011 once it has passed) and an `aud`, a string or an
+array, that contains the Bindu audience (-32010 otherwise). An accepted answer is
+reused for at most 2 s and never past its `exp`, so a token the authorization server
+revokes is refused within 2 s; refusals are not reused. See the `bearerAuth` scheme for the scopes per method, and
 `didSignature` for the request signature that DID-named clients must add. All other
 routes are public, as in upstream Bindu: card, skills, DID resolution, negotiation,
 payment sessions and pages, health and metrics.
@@ -13415,14 +13424,24 @@ any of the caller's tasks.
 
 **Push notifications** (-32003 when the agent runs with `--bindu-no-push`). A task has
 at most one webhook; `set` replaces it. The URL must be http(s), and a URL whose host
-is or resolves to a private, loopback or link-local address is refused (-32602) unless
-the agent runs with `--bindu-allow-private-webhooks`; a host that does not resolve yet
-is accepted. Every delivery checks the address again (so a name that later resolves
-to a private address is never called). On every later status change and artifact the agent POSTs
+is or resolves to a special-purpose address (any range of the IANA IPv4 and IPv6
+special-purpose registries: private, loopback, link-local, shared, documentation,
+benchmarking, multicast, reserved; IPv6 forms that carry an IPv4 address, such as
+NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, IPv4-mapped and IPv4-compatible; Teredo) is
+refused (-32602 `webhook URL refused: …`) unless the agent runs with
+`--bindu-allow-private-webhooks`; a host that does not resolve yet is accepted. Every
+delivery checks the address again (so a name that later resolves to such an address
+is never called). On every later status change and artifact the agent POSTs
 the same event objects as the stream, with `event_id`, `sequence` and `timestamp`
 added, to the webhook `url`, sending `token` in the `X-A2A-Notification-Token` header
 and `authentication.credentials` as `Authorization: <scheme> <credentials>` (the
-`WebhookEvent` schema). Deliveries come from a stored outbox: in order per task,
+`WebhookEvent` schema). Every delivery is signed by the agent's DID key:
+`X-Bindu-Timestamp` holds the Unix seconds of the attempt and `X-Bindu-Signature` the
+base58 Ed25519 signature of the bytes `<X-Bindu-Timestamp>.<body>` (the body exactly
+as received). The key is `publicKeyBase58` of `GET /did/resolve?did=<the agent's DID>`
+(the DID is the card's `capabilities.extensions[0].uri`; key id `<DID>#key-1`). A
+receiver verifies the signature, refuses timestamps more than 300 s from its clock, and
+ignores an `event_id` it has already handled (a retry is signed anew). Deliveries come from a stored outbox: in order per task,
 retried with exponential backoff (1 s doubling, at most 10 attempts) on
 errors and non-2xx answers, and resumed after a restart. `get`
 and `list` answer the task's webhook (-32001 "Push notification config not found"

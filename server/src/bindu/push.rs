@@ -95,8 +95,8 @@ impl Push {
         })
     }
 
-    /// Refuses URLs that are not http(s) or that are or resolve to a private,
-    /// loopback or link-local address (unless allowed). A host that does not
+    /// Refuses URLs that are not http(s) or that are or resolve to a
+    /// special-purpose address (unless allowed). A host that does not
     /// resolve now is accepted: every delivery resolves it again (and checks what
     /// it connects to), and one that still does not resolve is retried and
     /// finally given up.
@@ -277,5 +277,29 @@ impl Push {
         } else {
             Err(format!("answered HTTP {}", response.status().as_u16()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_covers_the_timestamp_and_the_exact_body() {
+        let id = super::super::did::Identity::from_seed([7; 32], None, 0);
+        let body = br#"{"kind":"status-update","task_id":"t"}"#;
+        let payload = signed_payload(1776607158, body);
+        assert_eq!(
+            payload,
+            br#"1776607158.{"kind":"status-update","task_id":"t"}"#.to_vec()
+        );
+        let signature = id.sign_bytes(&payload);
+        let text = std::str::from_utf8(&payload).unwrap();
+        let key = id.public_key_base58();
+        assert_eq!(super::super::did::verify(&key, text, &signature), Ok(()));
+        let moved = std::str::from_utf8(&signed_payload(1776607159, body))
+            .unwrap()
+            .to_owned();
+        assert!(super::super::did::verify(&key, &moved, &signature).is_err());
     }
 }
