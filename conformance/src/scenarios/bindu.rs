@@ -445,6 +445,11 @@ pub fn scenarios() -> Vec<Scenario> {
         call("400", "parse_error", "other").raw(&br#"{"jsonrpc": "2.0", "method": "tasks/list""#[..]),
         call("400", "invalid_request", "other").json(json!({"jsonrpc": "1.0", "id": "bad-version-1", "method": "tasks/list"})),
         call("400", "invalid_params", "other").json(rpc(json!("get-no-id-1"), "tasks/get", json!({}))),
+        call("400", "webhook_url_refused", "done").json(rpc(
+            json!("push-refused-1"),
+            "tasks/pushNotificationConfig/set",
+            json!({"taskId": TASK, "pushNotificationConfig": {"url": "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/"}}),
+        )),
         call("400", "task_not_cancelable", "done")
             .json(rpc(json!("cancel-done-1"), "tasks/cancel", json!({"taskId": TASK}))),
         call("400", "content_type_not_supported", "other").json(rpc(
