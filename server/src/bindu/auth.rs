@@ -209,7 +209,7 @@ impl Bindu {
         }
         // A signature is good once: the same request sent again is a replay.
         let nonce = format!("did-sig:{signature}");
-        if !store::use_nonce(&self.db, &nonce, ts + 2 * TIMESTAMP_WINDOW_SECS).await? {
+        if !store::reserve_nonce(&self.db, &nonce, ts + 2 * TIMESTAMP_WINDOW_SECS).await? {
             return Err(did_failure(DidFailureReason::Replayed));
         }
         Ok(())

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dropshot::{
-    ApiDescription, Body, HttpResponseFound, HttpResponseOk, Path, Query, RequestContext,
+    ApiDescription, Body, Header, HttpResponseFound, HttpResponseOk, Path, Query, RequestContext,
     TypedBody, UntypedBody,
 };
 use http::Response;
@@ -273,11 +273,17 @@ impl BinduApi for BinduImpl {
         rqctx: Ctx,
         path: Path<PaymentSessionPath>,
         query: Query<PaymentStatusQuery>,
+        headers: Header<PaymentSessionSecretHeader>,
     ) -> Reply<HttpResponseOk<PaymentStatus>> {
         let bd = rqctx.context();
         metered(&rqctx, async {
+            let secret = headers.into_inner().secret;
             let status = bd
-                .session_status(&path.into_inner().session_id, query.into_inner().wait)
+                .session_status(
+                    &path.into_inner().session_id,
+                    query.into_inner().wait,
+                    secret.as_deref(),
+                )
                 .await?;
             Ok(HttpResponseOk(status))
         })

@@ -30,6 +30,7 @@ pub mod store;
 pub mod stream;
 pub mod tasks;
 pub mod wire;
+pub mod x402;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +68,7 @@ pub struct Bindu {
     introspector: Option<introspection::Introspector>,
     public_url: String,
     started: std::time::Instant,
+    log: Logger,
 }
 
 /// Bindu in the surface registry.
@@ -138,6 +140,20 @@ pub async fn serve_agent(
                 "--bindu-price must be a positive USDC amount with at most 6 decimals, e.g. 0.01"
             );
         }
+        // The payer's authorization is checked here, so its terms must be readable.
+        if x402::chain_id(&config.bindu_x402_network).is_none() {
+            bail!("--bindu-x402-network must be an EVM network, eip155:<chain id>");
+        }
+        if x402::address(&config.bindu_x402_asset).is_none() {
+            bail!("--bindu-x402-asset must be a token contract address, 0x and 40 hex digits");
+        }
+        if config
+            .bindu_pay_to
+            .as_deref()
+            .is_none_or(|a| x402::address(a).is_none())
+        {
+            bail!("--bindu-price needs --bindu-pay-to, an address (0x and 40 hex digits)");
+        }
     }
     let manifest = Manifest::load(config.bindu_agent_config.as_deref())?;
     let db = platform.db.clone();
@@ -205,6 +221,7 @@ pub async fn serve_agent(
             .trim_end_matches('/')
             .to_owned(),
         started: std::time::Instant::now(),
+        log: log.clone(),
         config,
     };
     if !bindu.config.bindu_no_worker {

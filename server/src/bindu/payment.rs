@@ -8,7 +8,7 @@ use quartet_api::bindu::{ErrorCode, PaymentSession, PaymentSessionStatus, Paymen
 use serde_json::{json, Value};
 
 use super::failure::Failure;
-use super::{store, Bindu};
+use super::{store, x402, Bindu};
 use crate::platform::storage::now;
 
 /// `error.message` of -32603 (503) when the x402 facilitator cannot be reached.
@@ -24,9 +24,11 @@ pub const X402_VERSION: i64 = 2;
 /// Decimals of USDC.
 const USDC_DECIMALS: usize = 6;
 
-/// A verified payment, to be settled before its task is stored.
+/// A verified payment: its nonce is reserved, its task stored (held), then it is settled.
 #[derive(Debug)]
 pub struct PendingPayment {
+    /// The key its authorization nonce is reserved under (`x402:0x…`).
+    pub nonce: String,
     payload: Value,
     requirements: Value,
     resource: Value,
@@ -87,6 +89,8 @@ pub struct StoredSession {
     pub status: PaymentStatus,
     /// When it expires (Unix seconds).
     pub expires_at: i64,
+    /// SHA-256 (hex) of the secret that reads its token.
+    secret_hash: Option<String>,
 }
 
 /// A payment header of a request: its value and the header the settlement goes back in.
@@ -206,20 +210,34 @@ impl Bindu {
         let (payload, nonce) = self
             .verify_payment(&offered, &requirements, &resource)
             .await?;
-        // A payload pays once: its nonce is recorded (atomically, across instances).
-        if !store::use_nonce(&self.db, &format!("x402:{nonce}"), now() + 7 * 86_400).await? {
-            return Err(self.payment_required(
-                &requirements,
-                &resource,
-                "Payment nonce already used (replay)",
-            ));
-        }
         Ok(Some(PendingPayment {
+            nonce: format!("x402:{nonce}"),
             payload,
             requirements,
             resource,
             response_header: offered.response_header,
         }))
+    }
+
+    /// Reserves the payment's nonce (atomically, across instances): a payload
+    /// pays once, and two concurrent uses of one nonce cannot both settle.
+    pub(super) async fn reserve_nonce(&self, payment: &PendingPayment) -> Result<(), Failure> {
+        if !store::reserve_nonce(&self.db, &payment.nonce, now() + 7 * 86_400).await? {
+            return Err(self.payment_required(
+                &payment.requirements,
+                &payment.resource,
+                "Payment nonce already used (replay)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Gives the nonce of a payment that did not settle back (best effort: a
+    /// nonce left reserved only makes the payer sign again).
+    pub(super) async fn release_nonce(&self, payment: &PendingPayment) {
+        if let Err(e) = store::release_nonce(&self.db, &payment.nonce).await {
+            slog::warn!(self.log, "could not release a payment nonce"; "error" => %e);
+        }
     }
 
     /// Checks an offered payment against `requirements` (base64 of a version 2
@@ -276,6 +294,25 @@ impl Bindu {
         else {
             return Err(refuse("Invalid payment header: no authorization nonce"));
         };
+        // What was signed, not what is echoed: checked here before the facilitator is asked.
+        let terms = x402::Terms {
+            network: &self.config.bindu_x402_network,
+            asset: &self.config.bindu_x402_asset,
+            pay_to: requirements["payTo"].as_str().unwrap_or_default(),
+            amount: requirements["amount"]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(u128::MAX),
+            name: requirements["extra"]["name"].as_str().unwrap_or_default(),
+            version: requirements["extra"]["version"]
+                .as_str()
+                .unwrap_or_default(),
+        };
+        let inner = payload.get("payload").unwrap_or(&Value::Null);
+        let unix = u64::try_from(now()).unwrap_or_default();
+        if let Err(e) = x402::check(inner, &terms, unix) {
+            return Err(refuse(&format!("Invalid payment authorization: {e}")));
+        }
         let verified = self.facilitator("verify", &payload, requirements).await?;
         if verified.get("isValid") != Some(&Value::Bool(true)) {
             let reason = verified
@@ -344,38 +381,43 @@ impl Bindu {
         response.json().await.map_err(|_| unavailable())
     }
 
-    /// Opens a session.
+    /// Opens a session; its secret is answered this once and stored hashed.
     pub(super) async fn start_session(&self) -> Result<PaymentSession, Failure> {
         let id = uuid::Uuid::new_v4().to_string();
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(rand::random::<[u8; SECRET_BYTES]>());
         let created = now();
         let expires_at = created + SESSION_SECS;
-        store::insert_payment_session(&self.db, &id, created, expires_at).await?;
+        store::insert_payment_session(&self.db, &id, &secret_hash(&secret), created, expires_at)
+            .await?;
         Ok(PaymentSession {
             browser_url: self.capture_url(&id),
             session_id: id,
+            session_secret: secret,
             expires_at: super::did::rfc3339_seconds(expires_at),
             status: PaymentSessionStatus::Pending,
         })
     }
 
-    /// Reads a session; unknown ids and sessions purged after expiry are -32602.
+    /// Reads a session, without its token; unknown ids and sessions purged
+    /// after expiry are -32602.
     pub(super) async fn session(&self, id: &str) -> Result<StoredSession, Failure> {
-        let Some((status, token, error, expires_at)) = store::payment_session(&self.db, id).await?
-        else {
+        let Some(row) = store::payment_session(&self.db, id).await? else {
             return Err(unknown_session(id));
         };
-        let mut status = status_of(&status);
-        if status == PaymentSessionStatus::Pending && expires_at < now() {
+        let mut status = status_of(&row.status);
+        if status == PaymentSessionStatus::Pending && row.expires_at < now() {
             status = PaymentSessionStatus::Expired;
         }
         Ok(StoredSession {
             status: PaymentStatus {
                 session_id: id.to_owned(),
                 status,
-                error,
-                payment_token: token,
+                error: row.error,
+                payment_token: None,
             },
-            expires_at,
+            expires_at: row.expires_at,
+            secret_hash: row.secret_hash,
         })
     }
 
@@ -404,23 +446,53 @@ impl Bindu {
         self.session(id).await
     }
 
-    /// Reads a session, waiting (at most [`WAIT_SECS`]) while it is pending when `wait`.
+    /// Reads a session, waiting (at most [`WAIT_SECS`]) while it is pending when
+    /// `wait`. Its `payment_token` is in the answer only for the caller that
+    /// presents the session's secret.
     pub(super) async fn session_status(
         &self,
         id: &str,
         wait: bool,
+        secret: Option<&str>,
     ) -> Result<PaymentStatus, Failure> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(WAIT_SECS);
-        loop {
+        let s = loop {
             let s = self.session(id).await?;
             if !wait
                 || s.status.status != PaymentSessionStatus::Pending
                 || tokio::time::Instant::now() >= deadline
             {
-                return Ok(s.status);
+                break s;
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        };
+        let mut status = s.status;
+        if status.status == PaymentSessionStatus::Completed
+            && secret_matches(s.secret_hash.as_deref(), secret)
+        {
+            status.payment_token = store::payment_token(&self.db, id).await?;
         }
+        Ok(status)
+    }
+}
+
+/// Random bytes of a session secret.
+const SECRET_BYTES: usize = 32;
+
+/// SHA-256 (hex) of a session secret, as stored.
+fn secret_hash(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Whether `presented` is the secret whose hash is `stored` (constant time on the hashes).
+fn secret_matches(stored: Option<&str>, presented: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq as _;
+    match (stored, presented) {
+        (Some(stored), Some(presented)) => {
+            bool::from(secret_hash(presented).as_bytes().ct_eq(stored.as_bytes()))
+        }
+        _ => false,
     }
 }
 

@@ -19,7 +19,7 @@ pub const TASK_CHANNEL: &str = "bindu.task";
 pub const QUEUE_CHANNEL: &str = "bindu.queue";
 
 /// Schema migrations of the Bindu surface.
-pub const MIGRATIONS: [Migration; 1] = [Migration {
+pub const MIGRATIONS: [Migration; 2] = [Migration {
     owner: "bindu",
     version: 1,
     sqlite: "CREATE TABLE bindu_tasks (
@@ -156,7 +156,17 @@ pub const MIGRATIONS: [Migration; 1] = [Migration {
                    created_at BIGINT NOT NULL,
                    expires_at BIGINT NOT NULL
                );",
-}];
+},
+// Paid messages: a task is held (never claimed) while its payment settles, with
+// what it was before a paid continuation; payment sessions keep the SHA-256 of
+// the secret that reads their token.
+Migration::portable(
+    "bindu",
+    2,
+    "ALTER TABLE bindu_tasks ADD COLUMN payment_hold TEXT;
+     ALTER TABLE bindu_tasks ADD COLUMN payment_prior TEXT;
+     ALTER TABLE bindu_payment_sessions ADD COLUMN secret_hash TEXT;",
+)];
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -509,9 +519,11 @@ pub async fn active_count(db: &Db) -> Result<i64, DbError> {
     .await?)
 }
 
-/// Records `nonce` as used until `expires_at` (Unix seconds); `false` if it was
-/// already used. Expired nonces are forgotten first.
-pub async fn use_nonce(db: &Db, nonce: &str, expires_at: i64) -> Result<bool, DbError> {
+/// Reserves `nonce` until `expires_at` (Unix seconds), atomically across
+/// instances; `false` if it is reserved or spent already. Expired nonces are
+/// forgotten first. A reservation whose payment settles stays (the nonce is
+/// spent); one whose payment does not is dropped with [`release_nonce`].
+pub async fn reserve_nonce(db: &Db, nonce: &str, expires_at: i64) -> Result<bool, DbError> {
     let mut conn = db.conn().await?;
     sqlx::query("DELETE FROM bindu_nonces WHERE expires_at < $1")
         .bind(crate::platform::storage::now())
@@ -535,17 +547,75 @@ pub async fn use_nonce(db: &Db, nonce: &str, expires_at: i64) -> Result<bool, Db
     }
 }
 
-/// Records a pending payment session `id`, created at `created_at`, until `expires_at`.
+/// Drops the reservation of `nonce` (its payment did not settle).
+pub async fn release_nonce(db: &Db, nonce: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM bindu_nonces WHERE nonce = $1")
+        .bind(nonce)
+        .execute(&mut *db.conn().await?)
+        .await?;
+    Ok(())
+}
+
+/// Marks task `pk` as held for the payment with `nonce`: workers do not claim it
+/// until [`clear_hold`]. `prior` is what a paid continuation changed (JSON), to
+/// put back if the payment fails.
+pub async fn set_hold(
+    conn: &mut AnyConnection,
+    pk: i64,
+    nonce: &str,
+    prior: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE bindu_tasks SET payment_hold = $1, payment_prior = $2 WHERE pk = $3")
+        .bind(nonce)
+        .bind(prior)
+        .bind(pk)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The hold of task `pk` when it is still the one of `nonce`: what the paid
+/// continuation changed (`None` for a new task), or `Err(())` when the task is
+/// gone or held for another payment.
+pub async fn hold(
+    conn: &mut AnyConnection,
+    pk: i64,
+    nonce: &str,
+) -> Result<Result<Option<String>, ()>, DbError> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT payment_hold, payment_prior FROM bindu_tasks WHERE pk = $1")
+            .bind(pk)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match row {
+        Some((Some(held), prior)) if held == nonce => Ok(prior),
+        _ => Err(()),
+    })
+}
+
+/// Lifts the hold of task `pk`.
+pub async fn clear_hold(conn: &mut AnyConnection, pk: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE bindu_tasks SET payment_hold = NULL, payment_prior = NULL WHERE pk = $1")
+        .bind(pk)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a pending payment session `id`, created at `created_at`, until
+/// `expires_at`, read with the secret whose SHA-256 is `secret_hash`.
 pub async fn insert_payment_session(
     db: &Db,
     id: &str,
+    secret_hash: &str,
     created_at: i64,
     expires_at: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO bindu_payment_sessions (id, status, created_at, expires_at) VALUES ($1, 'pending', $2, $3)",
+        "INSERT INTO bindu_payment_sessions (id, status, secret_hash, created_at, expires_at) VALUES ($1, 'pending', $2, $3, $4)",
     )
     .bind(id)
+    .bind(secret_hash)
     .bind(created_at)
     .bind(expires_at)
     .execute(&mut *db.conn().await?)
@@ -554,7 +624,8 @@ pub async fn insert_payment_session(
 }
 
 /// Completes pending, unexpired payment session `id` with `token` (a session
-/// completed or expired meanwhile is left as it is).
+/// completed or expired meanwhile is left as it is). The only write of
+/// `payment_token`.
 pub async fn complete_payment_session(
     db: &Db,
     id: &str,
@@ -572,15 +643,43 @@ pub async fn complete_payment_session(
     Ok(())
 }
 
-/// A stored payment session: status, payment token, error and expiry.
-pub type PaymentSessionRow = (String, Option<String>, Option<String>, i64);
+/// A stored payment session, without its token.
+#[derive(Debug, Clone)]
+pub struct PaymentSessionRow {
+    /// `pending`, `completed`, `failed` or `expired`.
+    pub status: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+    /// SHA-256 (hex) of the secret that reads its token (`None`: no secret reads it).
+    pub secret_hash: Option<String>,
+}
 
-/// The payment session `id`.
+/// The payment session `id`, without its token.
 pub async fn payment_session(db: &Db, id: &str) -> Result<Option<PaymentSessionRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT status, payment_token, error, expires_at FROM bindu_payment_sessions WHERE id = $1",
+    let row: Option<(String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+        "SELECT status, error, expires_at, secret_hash FROM bindu_payment_sessions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *db.conn().await?)
-    .await?)
+    .await?;
+    Ok(row.map(
+        |(status, error, expires_at, secret_hash)| PaymentSessionRow {
+            status,
+            error,
+            expires_at,
+            secret_hash,
+        },
+    ))
+}
+
+/// The `payment_token` of payment session `id` (the only read of it).
+pub async fn payment_token(db: &Db, id: &str) -> Result<Option<String>, DbError> {
+    let token: Option<Option<String>> =
+        sqlx::query_scalar("SELECT payment_token FROM bindu_payment_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *db.conn().await?)
+            .await?;
+    Ok(token.flatten())
 }

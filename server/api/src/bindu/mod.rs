@@ -9,7 +9,8 @@ pub mod error;
 pub mod types;
 
 use dropshot::{
-    Body, HttpResponseFound, HttpResponseOk, Path, Query, RequestContext, TypedBody, UntypedBody,
+    Body, Header, HttpResponseFound, HttpResponseOk, Path, Query, RequestContext, TypedBody,
+    UntypedBody,
 };
 use http::Response;
 
@@ -138,6 +139,7 @@ pub trait BinduApi {
         rqctx: RequestContext<Self::Context>,
         path: Path<PaymentSessionPath>,
         query: Query<PaymentStatusQuery>,
+        headers: Header<PaymentSessionSecretHeader>,
     ) -> Result<HttpResponseOk<PaymentStatus>, JsonRpcErrorResponse>;
 
     /// Browser page of a payment session (HTML).

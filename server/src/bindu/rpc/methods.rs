@@ -11,6 +11,7 @@ use super::{result_response, with_header, Answer};
 use crate::bindu::auth::Caller;
 use crate::bindu::config::Protocol;
 use crate::bindu::failure::Failure;
+use crate::bindu::payment::PendingPayment;
 use crate::bindu::store;
 use crate::bindu::stream::{self, Framing};
 use crate::bindu::tasks::{self, trim_history, UnknownTaskId};
@@ -306,15 +307,13 @@ impl Bindu {
         } else {
             UnknownTaskId::Create
         };
-        let settlement = match &payment {
-            Some(payment) => {
-                // Nothing is charged for a message that would be refused.
-                self.tasks.precheck(owner, &p, unknown).await?;
-                Some(self.settle_payment(payment).await?)
-            }
-            None => None,
+        let (submitted, settlement) = match &payment {
+            None => (
+                self.tasks.submit(owner, p, push, unknown, None).await?,
+                None,
+            ),
+            Some(payment) => self.submit_paid(owner, p, push, unknown, payment).await?,
         };
-        let submitted = self.tasks.submit(owner, p, push, unknown).await?;
         if streaming {
             let framing = if self.a2a() {
                 Framing::A2a(id.clone())
@@ -363,6 +362,46 @@ impl Bindu {
             }
             None => Answer::Result(result),
         })
+    }
+
+    /// A paid message, in the order that charges no one for nothing: the nonce
+    /// is reserved, the task stored but held (no worker claims it), the payment
+    /// settled, and only then the task released to run. A task that cannot be
+    /// stored is never settled; a settlement that fails (or a facilitator that
+    /// does not answer) removes the held task and frees the nonce.
+    async fn submit_paid(
+        &self,
+        owner: &str,
+        p: MessageSendParams,
+        push: Option<PushNotificationConfig>,
+        unknown: UnknownTaskId,
+        payment: &PendingPayment,
+    ) -> Result<(tasks::Submitted, Option<(&'static str, String)>), Failure> {
+        self.reserve_nonce(payment).await?;
+        let held = match self
+            .tasks
+            .submit(owner, p, push, unknown, Some(&payment.nonce))
+            .await
+        {
+            Ok(held) => held,
+            Err(e) => {
+                self.release_nonce(payment).await;
+                return Err(e);
+            }
+        };
+        match self.settle_payment(payment).await {
+            Ok(settlement) => {
+                let released = self.tasks.release(held.pk, &payment.nonce).await?;
+                Ok((released, Some(settlement)))
+            }
+            Err(e) => {
+                if let Err(undo) = self.tasks.abort(held.pk, &payment.nonce).await {
+                    slog::warn!(self.log, "could not remove an unpaid task"; "error" => ?undo);
+                }
+                self.release_nonce(payment).await;
+                Err(e)
+            }
+        }
     }
 
     /// `tasks/resubscribe`: the task's current status, then its events from now on.

@@ -24,7 +24,7 @@ use super::failure::Failure;
 use super::store::{self, Queue, StoredTask, QUEUE_CHANNEL};
 use super::stream::Hub;
 use crate::platform::changes;
-use crate::platform::storage::Db;
+use crate::platform::storage::{Db, DbError};
 
 /// `2026-11-02T09:15:30.412087+00:00`: the timestamp format of task states.
 pub fn timestamp() -> String {
@@ -89,6 +89,15 @@ pub enum UnknownTaskId {
     Refuse,
 }
 
+/// What a held continuation changed, to put back if its payment fails.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Prior {
+    /// The id of the paid message added to the history.
+    message_id: String,
+    /// The task's status before it.
+    status: TaskStatus,
+}
+
 /// The task service.
 pub struct Tasks {
     db: Db,
@@ -138,16 +147,20 @@ impl Tasks {
 
     /// Stores the message as a new task, or as the continuation of a paused
     /// one, and queues it for a worker. `push` (already validated) becomes the
-    /// task's webhook.
+    /// task's webhook. With `hold` (the nonce of a payment still to settle) the
+    /// task is stored but held: no worker claims it and no event is logged until
+    /// [`Tasks::release`]; [`Tasks::abort`] undoes it when the payment fails.
     pub async fn submit(
         &self,
         owner: &str,
         params: MessageSendParams,
         push: Option<PushNotificationConfig>,
         unknown: UnknownTaskId,
+        hold: Option<&str>,
     ) -> Result<Submitted, Failure> {
         let backend = self.db.backend();
         let owner_s = owner.to_owned();
+        let hold = hold.map(str::to_owned);
         let submitted = self
             .db
             .write(move |conn| {
@@ -189,21 +202,31 @@ impl Tasks {
                         timestamp: timestamp(),
                         message: None,
                     };
-                    let (pk, task) = match existing {
+                    let message_id = entry.message_id.clone();
+                    let (pk, task, prior) = match existing {
                         Some(StoredTask { pk, mut task, .. }) => {
                             if let Err(refused) = refuse_terminal(&task) {
                                 return Ok(Err(refused));
                             }
+                            let prior = Prior {
+                                message_id,
+                                status: task.status.clone(),
+                            };
                             task.history.get_or_insert_with(Vec::new).push(entry);
-                            if is_interrupted(task.status.state) {
+                            let interrupted = is_interrupted(task.status.state);
+                            if interrupted {
                                 task.status = status;
-                                store::update(conn, pk, &task, Queue::Enqueue).await?;
+                            }
+                            // A held continuation is queued when its payment settles.
+                            let queue = if interrupted && hold.is_none() {
+                                Queue::Enqueue
                             } else {
                                 // Submitted or working: the run in progress (or about to
                                 // start) is followed by another on the new message.
-                                store::update(conn, pk, &task, Queue::Keep).await?;
-                            }
-                            (pk, task)
+                                Queue::Keep
+                            };
+                            store::update(conn, pk, &task, queue).await?;
+                            (pk, task, Some(prior))
                         }
                         None => {
                             let task = Task {
@@ -215,12 +238,24 @@ impl Tasks {
                                 artifacts: None,
                                 metadata: params.metadata,
                             };
-                            let pk = store::insert(conn, &owner_s, &task, true).await?;
-                            (pk, task)
+                            let pk = store::insert(conn, &owner_s, &task, hold.is_none()).await?;
+                            (pk, task, None)
                         }
                     };
                     if let Some(config) = &push {
                         store::set_push_config(conn, pk, config).await?;
+                    }
+                    if let Some(nonce) = &hold {
+                        let prior = prior
+                            .map(|p| serde_json::to_string(&p))
+                            .transpose()
+                            .map_err(|e| DbError::Corrupt(format!("serialising a hold: {e}")))?;
+                        store::set_hold(conn, pk, nonce, prior.as_deref()).await?;
+                        return Ok(Ok(Submitted {
+                            pk,
+                            task,
+                            first_event: 0,
+                        }));
                     }
                     let first_event =
                         store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
@@ -233,31 +268,89 @@ impl Tasks {
                 })
             })
             .await??;
-        self.hub.notify(submitted.pk);
-        self.wake.notify_waiters();
+        if submitted.first_event > 0 {
+            self.hub.notify(submitted.pk);
+            self.wake.notify_waiters();
+        }
         Ok(submitted)
     }
 
-    /// Whether [`Tasks::submit`] would refuse the message because of the task it
-    /// names (so that a paid message is refused before it is charged).
-    pub async fn precheck(
-        &self,
-        owner: &str,
-        params: &MessageSendParams,
-        unknown: UnknownTaskId,
-    ) -> Result<(), Failure> {
-        let Some(id) = &params.message.task_id else {
-            return Ok(());
-        };
-        let mut conn = self.db.conn().await?;
-        match store::load(&mut conn, self.db.backend(), owner, id, false).await? {
-            None if unknown == UnknownTaskId::Refuse => Err(not_found(id)),
-            None => Ok(()),
-            Some(t) => match &params.message.context_id {
-                Some(c) if *c != t.task.context_id => Err(other_context(&t.task, c)),
-                _ => refuse_terminal(&t.task),
-            },
-        }
+    /// Lifts the hold of task `pk` (its payment with `nonce` settled): the
+    /// task is queued when it waits for a run, its status event logged.
+    pub async fn release(&self, pk: i64, nonce: &str) -> Result<Submitted, Failure> {
+        let backend = self.db.backend();
+        let nonce = nonce.to_owned();
+        let released = self
+            .db
+            .write(move |conn| {
+                Box::pin(async move {
+                    if store::hold(conn, pk, &nonce).await?.is_err() {
+                        return Ok(Err(Failure::rpc(ErrorCode::TaskNotFound, None)));
+                    }
+                    let Some(StoredTask { task, .. }) =
+                        store::load_pk(conn, backend, pk, true).await?
+                    else {
+                        return Ok(Err(Failure::rpc(ErrorCode::TaskNotFound, None)));
+                    };
+                    store::clear_hold(conn, pk).await?;
+                    if task.status.state == TaskState::Submitted {
+                        store::update(conn, pk, &task, Queue::Enqueue).await?;
+                    }
+                    let first_event =
+                        store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
+                    changes::publish(conn, backend, QUEUE_CHANNEL, "").await?;
+                    Ok(Ok(Submitted {
+                        pk,
+                        task,
+                        first_event,
+                    }))
+                })
+            })
+            .await??;
+        self.hub.notify(pk);
+        self.wake.notify_waiters();
+        Ok(released)
+    }
+
+    /// Undoes held task `pk` (its payment with `nonce` did not settle): a new
+    /// task is deleted; a continuation loses the paid message and gets back the
+    /// status it had, when nothing else changed it meanwhile.
+    pub async fn abort(&self, pk: i64, nonce: &str) -> Result<(), Failure> {
+        let backend = self.db.backend();
+        let nonce = nonce.to_owned();
+        self.db
+            .write(move |conn| {
+                Box::pin(async move {
+                    let prior = match store::hold(conn, pk, &nonce).await? {
+                        Err(()) => return Ok(()),
+                        Ok(None) => return store::delete_tasks(conn, &[pk]).await,
+                        Ok(Some(prior)) => prior,
+                    };
+                    let prior: Prior = serde_json::from_str(&prior)
+                        .map_err(|e| DbError::Corrupt(format!("stored hold: {e}")))?;
+                    if let Some(StoredTask { mut task, .. }) =
+                        store::load_pk(conn, backend, pk, true).await?
+                    {
+                        if let Some(history) = task.history.as_mut() {
+                            if let Some(i) = history
+                                .iter()
+                                .rposition(|m| m.message_id == prior.message_id)
+                            {
+                                history.remove(i);
+                            }
+                        }
+                        if task.status.state == TaskState::Submitted
+                            && is_interrupted(prior.status.state)
+                        {
+                            task.status = prior.status;
+                        }
+                        store::update(conn, pk, &task, Queue::Keep).await?;
+                    }
+                    store::clear_hold(conn, pk).await
+                })
+            })
+            .await?;
+        Ok(())
     }
 
     /// The caller's task `id`.

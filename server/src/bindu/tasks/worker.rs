@@ -156,7 +156,7 @@ impl Pool {
                     let now = now_ms();
                     let skip = backend.skip_locked();
                     let pk: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT pk FROM bindu_tasks WHERE run_pending = 1
+                        "SELECT pk FROM bindu_tasks WHERE run_pending = 1 AND payment_hold IS NULL
                          AND (lease_until IS NULL OR lease_until < $1)
                          ORDER BY updated_at, pk LIMIT 1{skip}"
                     )))

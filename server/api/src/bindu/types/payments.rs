@@ -24,10 +24,22 @@ pub struct PaymentSession {
     pub session_id: String,
     /// Page the payer opens in a browser.
     pub browser_url: String,
+    /// Answered once: present it as `X-Payment-Session-Secret` to read the
+    /// session's `payment_token`.
+    pub session_secret: String,
     /// When an unpaid session expires (RFC 3339).
     pub expires_at: String,
     /// Always "pending" at creation.
     pub status: PaymentSessionStatus,
+}
+
+/// Optional header of `GET /api/payment-status/{sessionId}`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+pub struct PaymentSessionSecretHeader {
+    /// The `session_secret` answered when the session was opened; without it
+    /// the status carries no `payment_token`.
+    #[serde(rename = "X-Payment-Session-Secret", default)]
+    pub secret: Option<String>,
 }
 
 /// Path of `GET /api/payment-status/{sessionId}`.
