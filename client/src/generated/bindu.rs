@@ -2281,9 +2281,10 @@ appear beside a listed one and are ignored).
         }
     }
     /**x402 version 2 `PaymentRequired`. Pay with one of `accepts` and send the base64 of
-the x402 v2 payment payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`); the payload is
-verified (`/verify`) and settled (`/settle`) by the facilitator before the task is
-stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
+the x402 v2 payment payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`); the signed
+authorization is checked by the agent, the payload verified (`/verify`) by the
+facilitator, the task stored (held), the payment settled (`/settle`), and the task
+run; the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
 `X-PAYMENT-RESPONSE`). A payload pays once: its authorization nonce is recorded.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2401,6 +2402,10 @@ stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
         pub browser_url: ::std::string::String,
         pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub session_id: ::std::string::String,
+        /**Answered once, here: present it as `X-Payment-Session-Secret` to read the
+session's `payment_token`. Keep it with the client, not in the browser URL.
+*/
+        pub session_secret: ::std::string::String,
         ///Always "pending" at creation.
         pub status: PaymentSessionStatus,
     }
@@ -2478,7 +2483,9 @@ stored, and the settlement comes back base64-encoded in `PAYMENT-RESPONSE` (or
         ///Why the payment failed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
-        ///Base64 x402 payment payload to send as X-PAYMENT (completed sessions).
+        /**Base64 x402 payment payload to send as X-PAYMENT (completed sessions, and only
+for a caller presenting the session's secret).
+*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_token: ::std::option::Option<::std::string::String>,
         pub session_id: ::std::string::String,
@@ -9712,6 +9719,10 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                 ::std::string::String,
                 ::std::string::String,
             >,
+            session_secret: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 super::PaymentSessionStatus,
                 ::std::string::String,
@@ -9723,6 +9734,9 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     browser_url: Err("no value supplied for browser_url".to_string()),
                     expires_at: Err("no value supplied for expires_at".to_string()),
                     session_id: Err("no value supplied for session_id".to_string()),
+                    session_secret: Err(
+                        "no value supplied for session_secret".to_string(),
+                    ),
                     status: Err("no value supplied for status".to_string()),
                 }
             }
@@ -9764,6 +9778,20 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     });
                 self
             }
+            pub fn session_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for session_secret: {e}"
+                        )
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PaymentSessionStatus>,
@@ -9786,6 +9814,7 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     browser_url: value.browser_url?,
                     expires_at: value.expires_at?,
                     session_id: value.session_id?,
+                    session_secret: value.session_secret?,
                     status: value.status?,
                 })
             }
@@ -9796,6 +9825,7 @@ configuration has a token, `Authorization: <first scheme> <credentials>` when it
                     browser_url: Ok(value.browser_url),
                     expires_at: Ok(value.expires_at),
                     session_id: Ok(value.session_id),
+                    session_secret: Ok(value.session_secret),
                     status: Ok(value.status),
                 }
             }
@@ -13454,9 +13484,13 @@ of them is unfinished, so cancel those first.
 
 The body is read raw (at most 1 MiB) so that malformed JSON is answered with -32700,
 and the answer is built by hand. A paid agent checks the x402 payment of
-`message/send` and `message/stream` after the parameters (402, see that response) and
-settles it before the task is stored; a message that would be refused (-32008,
--32001) is refused before anything is charged.
+`message/send` and `message/stream` after the parameters (402, see that response):
+first here, the EIP-3009 authorization the payer signed (signer, recipient, value,
+validity window), then by the facilitator (`/verify`). Then its nonce is reserved,
+the task is stored but held (no worker runs it), the payment is settled
+(`/settle`), and only then does the task run. A message that would be refused
+(-32008, -32001, a task that cannot be stored) is refused before anything is
+charged; a settlement that fails leaves no task and frees the nonce.
 
 
 Sends a `POST` request to `/`
@@ -13680,6 +13714,10 @@ to open (`browser_url`, i.e. `/payment-capture?session_id=...`). Poll
 `payment_token` as `X-PAYMENT`. The payer's wallet completes the session by
 requesting that page again with its x402 payment (see `/payment-capture`). Unpaid
 sessions expire after 15 minutes. Public and without a body, as in upstream Bindu.
+`session_secret` is answered here only (the agent keeps its SHA-256): the status
+carries the `payment_token` only to a caller that presents it in
+`X-Payment-Session-Secret`, so the session id in the browser's URL is not enough
+to spend the payment.
 
 
 Sends a `POST` request to `/api/start-payment-session`
@@ -13694,10 +13732,12 @@ let response = client.start_payment_session()
     }
     /**Read a payment session
 
-The session's state; `payment_token` appears once it is `completed`. With
-`wait=true` the answer is held until the session leaves `pending` or 15 seconds pass,
-whichever comes first. An unknown or purged session id is answered with HTTP 404 and
--32602.
+The session's state; `payment_token` appears once it is `completed`, and only for
+a caller presenting the session's secret in `X-Payment-Session-Secret` (anyone
+else, including a caller with another session's secret, gets the state without
+it). With `wait=true` the answer is held until the session leaves `pending` or 15
+seconds pass, whichever comes first. An unknown or purged session id is answered
+with HTTP 404 and -32602.
 
 
 Sends a `GET` request to `/api/payment-status/{sessionId}`
@@ -13705,10 +13745,15 @@ Sends a `GET` request to `/api/payment-status/{sessionId}`
 Arguments:
 - `session_id`: Session id from `/api/start-payment-session`.
 - `wait`: Hold the answer until the session leaves `pending` (at most 15 s; poll again after). Default false.
+- `x_payment_session_secret`: The `session_secret` answered by `/api/start-payment-session` for this session.
+Compared in constant time with the stored hash; with it a completed session's
+answer carries `payment_token`, without it (or with another one) it does not.
+
 ```ignore
 let response = client.get_payment_status()
     .session_id(session_id)
     .wait(wait)
+    .x_payment_session_secret(x_payment_session_secret)
     .send()
     .await;
 ```*/
@@ -13722,9 +13767,9 @@ A wallet pays by requesting the page again with the base64 x402 version 2 paymen
 payload in `PAYMENT-SIGNATURE` (or `X-PAYMENT`), as for `message/send`: for a pending
 session of a paid agent the payload is checked against the requirements and verified
 by the facilitator (`/verify`), the session becomes `completed` with the payload as
-its `payment_token`, and the answer is the page of the completed session. The token
-then pays one `message/send` or `message/stream`, which spends its nonce and settles
-it. A refused payment is 402 and the session stays pending (the wallet may try
+its `payment_token` (readable with the session's secret only), and the answer is the
+page of the completed session. The token then pays one `message/send` or
+`message/stream`, which spends its nonce and settles it. A refused payment is 402 and the session stays pending (the wallet may try
 again); a facilitator that does not answer is 503. The header is ignored by free
 agents and for sessions that are no longer pending. Errors are JSON like everywhere
 else.
@@ -14662,6 +14707,7 @@ pub mod builder {
         client: &'a super::Client,
         session_id: Result<::std::string::String, String>,
         wait: Result<Option<bool>, String>,
+        x_payment_session_secret: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetPaymentStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14669,6 +14715,7 @@ pub mod builder {
                 client: client,
                 session_id: Err("session_id was not initialized".to_string()),
                 wait: Ok(None),
+                x_payment_session_secret: Ok(None),
             }
         }
         pub fn session_id<V>(mut self, value: V) -> Self
@@ -14693,6 +14740,19 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for wait failed".to_string());
             self
         }
+        pub fn x_payment_session_secret<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_payment_session_secret = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_payment_session_secret failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/api/payment-status/{sessionId}`
         pub async fn send(
             self,
@@ -14700,14 +14760,16 @@ pub mod builder {
             ResponseValue<types::PaymentStatus>,
             Error<types::JsonRpcErrorResponse>,
         > {
-            let Self { client, session_id, wait } = self;
+            let Self { client, session_id, wait, x_payment_session_secret } = self;
             let session_id = session_id.map_err(Error::InvalidRequest)?;
             let wait = wait.map_err(Error::InvalidRequest)?;
+            let x_payment_session_secret = x_payment_session_secret
+                .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/payment-status/{}", client.baseurl, encode_path(& session_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -14715,6 +14777,10 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_payment_session_secret {
+                header_map
+                    .append("X-Payment-Session-Secret", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client

@@ -39,14 +39,17 @@ pub const PUBLIC_KEY: &str = "FAe4sisG95oZ42w7buUn5qEE4TAnfTTFPiguZUHmhiF";
 /// The paid variant's recipient.
 const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
 
-/// A well-formed x402 v2 payment of `amount` for the paid variant's requirements
-/// (its facilitator is down, so it is never verified).
+/// An x402 v2 payment of `amount` for the paid variant's requirements, whose
+/// authorization of 0.01 USDC is signed by the private key 0x11…11 (made with
+/// eth-account), so it passes the agent's own check; the variant's facilitator is
+/// down, so it is never verified.
 fn payment_header(amount: &str) -> String {
     use base64::Engine as _;
     let payload = json!({"x402Version": 2, "accepted": {"scheme": "exact", "network": "eip155:84532",
         "amount": amount, "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "payTo": PAY_TO,
         "maxTimeoutSeconds": 300, "extra": {"name": "USDC", "version": "2"}},
-        "payload": {"signature": "0x00", "authorization": {"from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
+        "payload": {"signature": "0xc29bbc19593fcfeb18ee0d3f847f74f5a24ae0c5cec89c8f1156b038b9d6d3154f33d323dbf22a6704fb030b4000ac05eaab17c7bcd5a581cb8841be39a994781c",
+        "authorization": {"from": "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A",
         "to": PAY_TO, "value": "10000", "validAfter": "0", "validBefore": "9999999999",
         "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"}}});
     base64::engine::general_purpose::STANDARD.encode(payload.to_string())
@@ -96,6 +99,11 @@ async fn client(bin: &Path, data_dir: &Path, scopes: &str, extra: &[&str]) -> Re
 
 /// The payment session of the examples.
 const SESSION: &str = "2f9e8d7c-6b5a-4e3d-8c1b-0a9f8e7d6c5b";
+/// The paid payment session of the examples, its secret and the SHA-256 of it.
+const PAID_SESSION: &str = "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d";
+const SESSION_SECRET: &str = "3q2-7wZc0L9mXv1bTn4kQy8rHs6aJd5eFg2iUo0pWlE";
+const SESSION_SECRET_HASH: &str =
+    "062f2b5778b274e15923988115d7aa964345d77d720f1829bd07f4a5dc1a9a4a";
 
 /// A connection to the database of `data_dir` (migrated by the admin commands run before).
 async fn database(data_dir: &Path) -> Result<sqlx::AnyConnection> {
@@ -108,8 +116,8 @@ async fn database(data_dir: &Path) -> Result<sqlx::AnyConnection> {
     Ok(sqlx::AnyConnection::connect(&url).await?)
 }
 
-/// Stores the pending payment session of the examples (sessions have no admin command;
-/// a browser would open one with `POST /api/start-payment-session`).
+/// Stores the pending and the paid payment session of the examples (sessions have
+/// no admin command; a browser would open one with `POST /api/start-payment-session`).
 async fn pending_session(data_dir: &Path) -> Result<()> {
     use sqlx::Connection as _;
     let mut conn = database(data_dir).await?;
@@ -120,6 +128,16 @@ async fn pending_session(data_dir: &Path) -> Result<()> {
         "INSERT INTO bindu_payment_sessions (id, status, created_at, expires_at) VALUES ($1, 'pending', $2, $3)",
     )
     .bind(SESSION)
+    .bind(now)
+    .bind(now + 86_400)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO bindu_payment_sessions (id, status, payment_token, secret_hash, created_at, expires_at)
+         VALUES ($1, 'completed', 'eyJ4NDAyVmVyc2lvbiI6Mn0=', $2, $3, $4)",
+    )
+    .bind(PAID_SESSION)
+    .bind(SESSION_SECRET_HASH)
     .bind(now)
     .bind(now + 86_400)
     .execute(&mut conn)
@@ -577,8 +595,13 @@ fn rest() -> Vec<Scenario> {
             .json(json!({"task_summary": "echo", "weights": {"skill_match": 1.5}})),
         Scenario::new("negotiate", "413", "example").raw(vec![b' '; 1_100_000]),
         Scenario::new("start_payment_session", "200", "example")
-            .volatile(&["/session_id", "/browser_url", "/expires_at"]),
-        Scenario::new("get_payment_status", "200", "example"),
+            .volatile(&["/session_id", "/browser_url", "/session_secret", "/expires_at"]),
+        Scenario::new("get_payment_status", "200", "pending"),
+        Scenario::new("get_payment_status", "200", "completed")
+            .param("sessionId", lit(PAID_SESSION))
+            .param("X-Payment-Session-Secret", lit(SESSION_SECRET)),
+        Scenario::new("get_payment_status", "200", "completed_without_secret")
+            .param("sessionId", lit(PAID_SESSION)),
         Scenario::new("get_payment_status", "404", "unknown_session")
             .param("sessionId", lit("00000000-0000-4000-8000-000000000000")),
         Scenario::new("get_payment_status", "400", "invalid_wait").param("wait", lit("maybe")),
