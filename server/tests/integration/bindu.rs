@@ -804,13 +804,12 @@ async fn bad_input_always_gets_a_json_rpc_error() {
     }
 }
 
-/// An x402 payment payload for `requirements` with `nonce`, base64.
+/// An x402 payment payload for `requirements`, signed by the test payer, with
+/// the nonce named `nonce`, base64.
 fn payment(requirements: &Value, nonce: &str, version: i64) -> String {
     use base64::Engine as _;
-    let payload = json!({"x402Version": version, "accepted": requirements, "payload": {
-        "signature": "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c",
-        "authorization": {"from": "0x857b06519E91e3A54538791bDbb0E22373e36b66", "to": requirements["payTo"],
-            "value": requirements["amount"], "validAfter": "0", "validBefore": "9999999999", "nonce": nonce}}});
+    let inner = crate::security::payments::Authz::new(requirements, nonce).sign();
+    let payload = json!({"x402Version": version, "accepted": requirements, "payload": inner});
     base64::engine::general_purpose::STANDARD.encode(payload.to_string())
 }
 
@@ -818,12 +817,13 @@ fn payment(requirements: &Value, nonce: &str, version: i64) -> String {
 async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilitator() {
     let calls: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let log = calls.clone();
+    let bad = crate::security::payments::nonce_of("0xbad");
     let facilitator = Mock::start(move |r: &MockRequest| {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
         log.lock().unwrap().push((r.path.clone(), body.clone()));
         let nonce = body.pointer("/paymentPayload/payload/authorization/nonce").and_then(Value::as_str).unwrap_or("");
-        match (r.path.as_str(), nonce) {
-            ("/verify", "0xbad") => MockReply::json(200, r#"{"isValid": false, "invalidReason": "insufficient_funds"}"#),
+        match (r.path.as_str(), nonce == bad) {
+            ("/verify", true) => MockReply::json(200, r#"{"isValid": false, "invalidReason": "insufficient_funds"}"#),
             ("/verify", _) => MockReply::json(200, r#"{"isValid": true, "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66"}"#),
             ("/settle", _) => MockReply::json(200, r#"{"success": true, "transaction": "0xabc123", "network": "eip155:84532", "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66"}"#),
             _ => MockReply::json(404, "{}"),
@@ -969,9 +969,12 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
         let v: Value = r.json().await.unwrap();
         // `browser_url` names the configured address; this server listens on a free port.
         let id = v["session_id"].as_str().unwrap();
-        format!("{}/payment-capture?session_id={id}", s.base_url)
+        (
+            format!("{}/payment-capture?session_id={id}", s.base_url),
+            v["session_secret"].as_str().unwrap().to_owned(),
+        )
     };
-    let page = start().await;
+    let (page, secret) = start().await;
     let capture = |header: Option<(&str, String)>| {
         let mut r = http().get(&page);
         if let Some((k, v)) = header {
@@ -995,6 +998,7 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
     let id = page.rsplit('=').next().unwrap();
     let status: Value = http()
         .get(format!("{}/api/payment-status/{id}", s.base_url))
+        .header("x-payment-session-secret", secret)
         .send()
         .await
         .unwrap()
@@ -1039,7 +1043,7 @@ async fn a_paid_agent_answers_402_then_verifies_and_settles_through_the_facilita
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32602);
     assert_eq!(settles(&calls), before, "nor is one for another context");
     // The facilitator down: 503, and the payload can be sent again later.
-    let page = start().await;
+    let (page, _) = start().await;
     drop(facilitator);
     let r = http()
         .get(&page)

@@ -4,7 +4,7 @@
 
 mod accounts;
 mod billing;
-mod payments;
+pub mod payments;
 mod secrets_at_rest;
 mod tenancy;
 mod tokens;
