@@ -84,8 +84,7 @@ impl Authz {
         let mut signed = authorization.clone();
         signed["from"] = json!(address_of(&self.key));
         let auth = x402::parse_authorization(&signed).unwrap();
-        let domain =
-            x402::domain_separator("USDC", "2", 84532, &x402::address(ASSET).unwrap());
+        let domain = x402::domain_separator("USDC", "2", 84532, &x402::address(ASSET).unwrap());
         let digest = x402::digest(&domain, &auth);
         let (sig, recid) = SigningKey::from_slice(&self.key)
             .unwrap()
@@ -142,7 +141,12 @@ fn settled_ok() -> MockReply {
 }
 
 fn count(calls: &Calls, path: &str) -> usize {
-    calls.lock().unwrap().iter().filter(|(p, _)| p == path).count()
+    calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p == path)
+        .count()
 }
 
 /// A paid agent (auth off) whose command agent leaves a file in `dir` when it runs.
@@ -287,7 +291,11 @@ async fn a_message_that_would_be_refused_is_never_settled() {
     )
     .await;
     assert_eq!(body["error"]["code"], -32008, "{body}");
-    assert_eq!(count(&calls, "/settle"), settles, "no /settle for a refused message");
+    assert_eq!(
+        count(&calls, "/settle"),
+        settles,
+        "no /settle for a refused message"
+    );
     // And its nonce was not burnt: it pays for another message.
     let (status, _) = pay(
         &s.base_url,
@@ -501,12 +509,9 @@ async fn a_payment_the_x402_python_sdk_signed_pays_and_its_tampered_copies_do_no
         .await
         .unwrap();
     assert_eq!(r.status(), 402);
-    let required = r.headers()["payment-required"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../conformance/x402-sdk/pay.py");
+    let required = r.headers()["payment-required"].to_str().unwrap().to_owned();
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../conformance/x402-sdk/pay.py");
     let modes = ["other-to", "lower-value", "expired", "other-key", "ok"];
     let out = tokio::process::Command::new(&python)
         .arg(&script)
@@ -541,7 +546,10 @@ async fn a_payment_the_x402_python_sdk_signed_pays_and_its_tampered_copies_do_no
             "{mode}"
         );
     }
-    assert!(calls.lock().unwrap().is_empty(), "tampered: facilitator never asked");
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "tampered: facilitator never asked"
+    );
     let (status, body) = pay(&s.base_url, &send(&tid(8), "paid"), &headers[4]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"]["id"], tid(8));
