@@ -555,3 +555,93 @@ async fn a_payment_the_x402_python_sdk_signed_pays_and_its_tampered_copies_do_no
     assert_eq!(body["result"]["id"], tid(8));
     assert_eq!((count(&calls, "/verify"), count(&calls, "/settle")), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_continuation_whose_settlement_fails_leaves_the_task_as_it_was() {
+    // The facilitator settles the payment with nonce "first" only.
+    let calls: Calls = Arc::default();
+    let log = calls.clone();
+    let first = nonce_of("first");
+    let mock = Mock::start(move |r: &MockRequest| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let nonce = body
+            .pointer("/paymentPayload/payload/authorization/nonce")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        log.lock().unwrap().push((r.path.clone(), body));
+        match r.path.as_str() {
+            "/verify" => MockReply::json(200, r#"{"isValid": true}"#),
+            "/settle" if nonce == first => settled_ok(),
+            _ => MockReply::json(200, r#"{"success": false, "errorReason": "expired"}"#),
+        }
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let command = format!(
+        "echo run >> '{}'; echo '{{\"type\":\"input-required\",\"prompt\":\"and then?\"}}'",
+        runs.display()
+    );
+    let url = mock.url("");
+    let args: Vec<String> = [
+        "--bindu-auth",
+        "off",
+        "--bindu-price",
+        "0.01",
+        "--bindu-pay-to",
+        PAY_TO,
+        "--bindu-x402-facilitator-url",
+        &url,
+        "--bindu-agent",
+        "command",
+        "--bindu-agent-command",
+        &command,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = ServerProcess::spawn(&bin(), dir.path(), "bindu", &args)
+        .await
+        .unwrap();
+    let req = requirements();
+    let task = tid(9);
+    let (status, body) = pay(
+        &s.base_url,
+        &send(&task, "start"),
+        &Authz::new(&req, "first").header(&req),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut before = Value::Null;
+    for _ in 0..100 {
+        before = rpc(&s.base_url, "tasks/get", json!({"taskId": task})).await["result"].clone();
+        if before["status"]["state"] == "input-required" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(before["status"]["state"], "input-required", "{before}");
+    let (status, body) = pay(
+        &s.base_url,
+        &send(&task, "continue"),
+        &Authz::new(&req, "second").header(&req),
+    )
+    .await;
+    assert_eq!(status, 402, "{body}");
+    assert_eq!(body["error"], "Payment settlement failed: expired");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = rpc(&s.base_url, "tasks/get", json!({"taskId": task})).await["result"].clone();
+    assert_eq!(after["status"], before["status"], "the status it had");
+    assert_eq!(
+        after["history"], before["history"],
+        "without the unpaid message"
+    );
+    let ran = std::fs::read_to_string(&runs).unwrap_or_default();
+    assert_eq!(
+        ran.lines().count(),
+        1,
+        "the agent ran for the paid message only"
+    );
+}
