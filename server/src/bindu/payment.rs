@@ -241,7 +241,8 @@ impl Bindu {
     }
 
     /// Checks an offered payment against `requirements` (base64 of a version 2
-    /// payload for exactly them, with a nonce) and has the facilitator verify it;
+    /// payload for exactly them, with a nonce, whose signed authorization holds:
+    /// [`x402::check`]) and only then has the facilitator verify it;
     /// answers the payload and its nonce. Refusals are 402 for `resource`.
     async fn verify_payment(
         &self,
@@ -423,8 +424,8 @@ impl Bindu {
 
     /// The page of session `id` for a payer: a request carrying a payment
     /// (`PAYMENT-SIGNATURE` or `X-PAYMENT`) for a pending session of a paid agent
-    /// has it verified by the facilitator first and completes the session with it
-    /// as its `payment_token`, which pays one `message/send`. The nonce is spent
+    /// has it checked (here, then by the facilitator) and completes the session
+    /// with it as its `payment_token`, which pays one `message/send`. The nonce is spent
     /// and the payment settled when the token is used, not here.
     pub(super) async fn capture(
         &self,
