@@ -1644,7 +1644,7 @@ pub mod types {
     }
     /**Machine-readable error code carried in `error.code`.
 
-The set is closed; each code maps to exactly one HTTP status: `invalid_request` 400 (a parameter or field is missing, malformed or out of range), `invalid_json` 400 (the body is not JSON or does not have the expected shape), `unauthorized` 401 (missing, malformed, expired or revoked token), `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401 (wrong or stale TOTP or recovery code), `forbidden` 403 (the credential is valid but may not do this), `not_found` 404, `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state` 409 (the resource is in a state that does not allow the action), `payload_too_large` 413, `rate_limited` 429 (too many requests or failed attempts; `Retry-After` says when to try again), `upstream_error` 502 (a deployment backend, OAuth provider or auth service failed), `upstream_timeout` 504 (a deployment backend did not answer in time), `not_ready` 503 (readiness probe failed or storage unavailable), `internal_error` 500 (never documented per operation).*/
+The set is closed; each code maps to exactly one HTTP status: `invalid_request` 400 (a parameter or field is missing, malformed or out of range), `invalid_json` 400 (the body is not JSON or does not have the expected shape), `unauthorized` 401 (missing, malformed, expired or revoked token), `invalid_credentials` 401 (wrong email or password), `invalid_mfa_code` 401 (wrong or stale TOTP or recovery code), `forbidden` 403 (the credential is valid but may not do this), `not_found` 404, `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state` 409 (the resource is in a state that does not allow the action), `identity_link_required` 409 (an OAuth sign-in found an account with the provider's email that it may not link on its own), `payload_too_large` 413, `rate_limited` 429 (too many requests or failed attempts; `Retry-After` says when to try again), `upstream_error` 502 (a deployment backend, OAuth provider or auth service failed), `upstream_timeout` 504 (a deployment backend did not answer in time), `not_ready` 503 (readiness probe failed or storage unavailable), `internal_error` 500 (never documented per operation).*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1676,6 +1676,8 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         Conflict,
         #[serde(rename = "invalid_state")]
         InvalidState,
+        #[serde(rename = "identity_link_required")]
+        IdentityLinkRequired,
         #[serde(rename = "payload_too_large")]
         PayloadTooLarge,
         #[serde(rename = "rate_limited")]
@@ -1701,6 +1703,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self::NotFound => f.write_str("not_found"),
                 Self::Conflict => f.write_str("conflict"),
                 Self::InvalidState => f.write_str("invalid_state"),
+                Self::IdentityLinkRequired => f.write_str("identity_link_required"),
                 Self::PayloadTooLarge => f.write_str("payload_too_large"),
                 Self::RateLimited => f.write_str("rate_limited"),
                 Self::UpstreamError => f.write_str("upstream_error"),
@@ -1725,6 +1728,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 "not_found" => Ok(Self::NotFound),
                 "conflict" => Ok(Self::Conflict),
                 "invalid_state" => Ok(Self::InvalidState),
+                "identity_link_required" => Ok(Self::IdentityLinkRequired),
                 "payload_too_large" => Ok(Self::PayloadTooLarge),
                 "rate_limited" => Ok(Self::RateLimited),
                 "upstream_error" => Ok(Self::UpstreamError),
@@ -2045,6 +2049,61 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
     impl HealthStatus {
         pub fn builder() -> builder::HealthStatus {
+            Default::default()
+        }
+    }
+    ///An external sign-in linked to an account: one provider account, known by the provider's stable subject id. Sign-in with the provider finds the account by (`provider`, `subject`), never by email.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Identity {
+        ///When it was linked, Unix seconds.
+        pub created_at: i64,
+        ///Email the provider reported at the last sign-in, for display only.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Last sign-in through it, Unix seconds; absent if never used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_used_at: ::std::option::Option<i64>,
+        ///Always `identity`.
+        pub object: ::std::string::String,
+        ///Name of the configured provider.
+        pub provider: ::std::string::String,
+        ///The provider's subject id (`sub`) of the linked account.
+        pub subject: ::std::string::String,
+    }
+    impl Identity {
+        pub fn builder() -> builder::Identity {
+            Default::default()
+        }
+    }
+    ///Answer of `POST /v1/auth/link/{provider}`: where to send the user to link the provider to the signed-in account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IdentityLinkStart {
+        ///The provider's authorize URL (with `state`, nonce and PKCE challenge); the provider then redirects to `GET /v1/auth/callback/{provider}`.
+        pub authorize_url: ::std::string::String,
+        ///When the `state` in the URL expires, Unix seconds.
+        pub expires_at: i64,
+        ///Always `identity_link`.
+        pub object: ::std::string::String,
+        ///Name of the provider.
+        pub provider: ::std::string::String,
+    }
+    impl IdentityLinkStart {
+        pub fn builder() -> builder::IdentityLinkStart {
+            Default::default()
+        }
+    }
+    ///The identities linked to the caller's account (at most one per provider).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IdentityList {
+        ///The linked identities, newest first.
+        pub data: ::std::vec::Vec<Identity>,
+        ///Always false: the whole list fits in one answer.
+        pub has_more: bool,
+        ///Always `list`.
+        pub object: ::std::string::String,
+    }
+    impl IdentityList {
+        pub fn builder() -> builder::IdentityList {
             Default::default()
         }
     }
@@ -7585,6 +7644,312 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Identity {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_used_at: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Identity {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    email: Ok(Default::default()),
+                    last_used_at: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    subject: Err("no value supplied for subject".to_string()),
+                }
+            }
+        }
+        impl Identity {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn last_used_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_used_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_used_at: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Identity> for super::Identity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Identity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    email: value.email?,
+                    last_used_at: value.last_used_at?,
+                    object: value.object?,
+                    provider: value.provider?,
+                    subject: value.subject?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Identity> for Identity {
+            fn from(value: super::Identity) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    email: Ok(value.email),
+                    last_used_at: Ok(value.last_used_at),
+                    object: Ok(value.object),
+                    provider: Ok(value.provider),
+                    subject: Ok(value.subject),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IdentityLinkStart {
+            authorize_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<i64, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IdentityLinkStart {
+            fn default() -> Self {
+                Self {
+                    authorize_url: Err(
+                        "no value supplied for authorize_url".to_string(),
+                    ),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    provider: Err("no value supplied for provider".to_string()),
+                }
+            }
+        }
+        impl IdentityLinkStart {
+            pub fn authorize_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorize_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for authorize_url: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IdentityLinkStart> for super::IdentityLinkStart {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IdentityLinkStart,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    authorize_url: value.authorize_url?,
+                    expires_at: value.expires_at?,
+                    object: value.object?,
+                    provider: value.provider?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IdentityLinkStart> for IdentityLinkStart {
+            fn from(value: super::IdentityLinkStart) -> Self {
+                Self {
+                    authorize_url: Ok(value.authorize_url),
+                    expires_at: Ok(value.expires_at),
+                    object: Ok(value.object),
+                    provider: Ok(value.provider),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IdentityList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Identity>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for IdentityList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl IdentityList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for has_more: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IdentityList> for super::IdentityList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IdentityList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    has_more: value.has_more?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IdentityList> for IdentityList {
+            fn from(value: super::IdentityList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    has_more: Ok(value.has_more),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Invoice {
             amount_micros: ::std::result::Result<i64, ::std::string::String>,
             created_at: ::std::result::Result<i64, ::std::string::String>,
@@ -11679,7 +12044,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
 }
 #[derive(Clone, Debug)]
-#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication and OAuth/OIDC sign-in, API keys, projects, models, datasets,\nfine-tuning and reinforcement-learning jobs that really run, deployments, usage, invoices and the\ncaller's organization, plus OpenAI-compatible chat inference against deployments (streaming\nincluded).\n\n## Runtime modes\n\nThe server binary runs in one of two modes (`--bitstride-mode`), reported by `GET /health` and\n`GET /ready` as `mode`. Every operation says where it is served with the extension\n`x-bitstride-modes`:\n\n- **Full** (`full`): every route of this document (control plane plus gateway).\n- **Gateway** (`gateway`): only the operations whose `x-bitstride-modes` lists `gateway` (tag\n  `gateway`): `GET /health`, `GET /ready`, `GET /metrics`, `POST /v1/inference/{deployment_id}/chat`\n  and `POST /v1/chat/completions`. Every control-plane route answers 404 `not_found` in the envelope\n  below. Both modes share the same database, so keys and deployments created through a Full server\n  work on a Gateway server.\n\n## The auth service\n\nBy default this process serves `/v1/auth/*` and `/v1/api_keys/*` itself. Started with\n`--bitstride-auth-service-url URL` (or `AUTH_SERVICE_URL`), the control plane keeps those routes as\ncompatibility shims: it forwards each request (method, path, query, headers, body) to the auth\nservice and relays its status and body. An auth service that cannot be reached answers 502\n`upstream_error` (`the auth service could not be reached`). Both share the database, so sessions and\nkeys the auth service issues are accepted by the control plane.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: an access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It is an RS256 JWT signed by quartet's token service (keys published\n  at BitMind's `/.well-known/jwks.json`) with the claims `iss` (the token issuer), `aud`\n  (`bitstride`), `sub` (the user id), `org` (the organization id), `sid` (the session id), `scope`\n  (`read write inference`), `iat`, `nbf`, `exp` and `jti`. It carries every permission of the\n  account and stops working at once when its session ends (logout, refresh-token reuse, deletion of\n  the organization). The refresh token (`rt_…`) is a random secret stored as a SHA-256 digest; each\n  refresh spends it and returns the next one of the same session, and presenting a spent refresh\n  token again ends the whole session.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys` and stored as a SHA-256\n  digest. Each key has scopes: `read` (GET routes), `write` (create, update, delete, upload,\n  validate, cancel) and `inference` (the two chat routes). A key without the needed scope gets 403\n  `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback, refresh, MFA verify-login, `/health`, `/ready`, `/metrics`. Session-only routes, which\nanswer 403 `forbidden` to an API key: logout, the MFA routes, all API-key management routes and\n`DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Attempt limits\n\n- **Sign-in**: per email address (known or not), 5 failed passwords within 15 minutes are free;\n  each further failure locks the address for 30 seconds, doubling up to 15 minutes. A locked\n  address answers 429 `rate_limited` with `Retry-After` (seconds). A successful sign-in clears the\n  count.\n- **MFA**: an `mfa_token` lives 5 minutes and dies after 5 wrong codes. TOTP codes are RFC 6238\n  (SHA-1, 6 digits, 30-second step, the previous and next step accepted); a code\n  works once (a code of the same or an earlier step than the last one used is refused). Recovery codes (ten,\n  given at enrolment) are single-use.\n- **Gateway**: each credential may send `--bitstride-rate-limit-per-minute` chat requests per\n  minute (600 by default; a fixed one-minute window per instance), and each deployment serves at\n  most `concurrency_limit` requests at once; both answer 429 `rate_limited` with `Retry-After`.\n\n## OAuth / OIDC providers\n\n`GET /v1/auth/login/{provider}` works for the providers configured in the TOML file given with\n`--bitstride-oauth-config`: `[providers.NAME]` with `issuer` (discovery at\n`<issuer>/.well-known/openid-configuration`) or `discovery_url`, `client_id`, `client_secret` and\noptional `scopes` (default `openid email profile`). The redirect goes to the provider's authorization\nendpoint with `state` (single-use, 10 minutes), a nonce and PKCE (`S256`); the callback exchanges\nthe code, verifies the ID token (RS256 against the provider's JWKS: issuer, audience = client id,\nexpiry, nonce) or, without one, reads the userinfo endpoint, and signs in the account with the\nprovider's verified email (creating it on first sign-in). The redirect URI is\n`<--bitstride-public-url>/v1/auth/callback/{provider}`.\n\n## Jobs\n\nJobs are kept in a persisted queue shared by every instance on the database; an instance's executor\nclaims the oldest queued job of its trainer (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Trainers\n(`--bitstride-trainer`): `reference` (embedded: a character-level bigram model trained for real on\nCPU from base model `bitstride-char-tiny` or from a model it produced; RL jobs take policy-gradient\nsteps against an `exact_match` or `regex` reward) and `command` (an external program,\n`--bitstride-trainer-command`, speaking a JSON-lines protocol; see the README). A job on a base model\nthe trainer does not start from is refused with 400. Events and per-step metrics are listed at\n`…/jobs/{id}/events`. A job whose worker stopped (crash, restart) runs again from the start, at most\n3 times, then fails with code `worker_lost`.\n\n## Money\n\nAmounts are integers in micro-dollars (`*_micros`, 1 USD = 1 000 000). List prices per million\ntokens: input 500 000 (0.50 USD), output 1 500 000 (1.50 USD), trained 3 000 000 (3.00 USD). A\ncharge is `tokens × price / 1 000 000` rounded half up, once per usage bucket or invoice line; an\ninvoice's amount is the sum of its lines.\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`, `ev_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n- **Bodies**: JSON bodies are at most 64 KiB (chat requests 1 MiB, dataset uploads 16 MiB); a\n  larger body answers 413 `payload_too_large`.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP or recovery code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization (or a control-plane route in gateway mode) |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `payload_too_large` | 413 | a body over its limit |\n| `rate_limited` | 429 | too many requests or failed sign-ins; `Retry-After` says when to try again |\n| `upstream_error` | 502 | a deployment backend, OAuth provider or the auth service failed |\n| `upstream_timeout` | 504 | a deployment backend did not answer in time |\n| `not_ready` | 503 | readiness probe failed, or storage is unavailable |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
+#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication and OAuth/OIDC sign-in, API keys, projects, models, datasets,\nfine-tuning and reinforcement-learning jobs that really run, deployments, usage, invoices and the\ncaller's organization, plus OpenAI-compatible chat inference against deployments (streaming\nincluded).\n\n## Runtime modes\n\nThe server binary runs in one of two modes (`--bitstride-mode`), reported by `GET /health` and\n`GET /ready` as `mode`. Every operation says where it is served with the extension\n`x-bitstride-modes`:\n\n- **Full** (`full`): every route of this document (control plane plus gateway).\n- **Gateway** (`gateway`): only the operations whose `x-bitstride-modes` lists `gateway` (tag\n  `gateway`): `GET /health`, `GET /ready`, `GET /metrics`, `POST /v1/inference/{deployment_id}/chat`\n  and `POST /v1/chat/completions`. Every control-plane route answers 404 `not_found` in the envelope\n  below. Both modes share the same database, so keys and deployments created through a Full server\n  work on a Gateway server.\n\n## The auth service\n\nBy default this process serves `/v1/auth/*` and `/v1/api_keys/*` itself. Started with\n`--bitstride-auth-service-url URL` (or `AUTH_SERVICE_URL`), the control plane keeps those routes as\ncompatibility shims: it forwards each request (method, path, query, headers, body) to the auth\nservice and relays its status and body. An auth service that cannot be reached answers 502\n`upstream_error` (`the auth service could not be reached`). Both share the database, so sessions and\nkeys the auth service issues are accepted by the control plane.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: an access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It is an RS256 JWT signed by quartet's token service (keys published\n  at BitMind's `/.well-known/jwks.json`) with the claims `iss` (the token issuer), `aud`\n  (`bitstride`), `sub` (the user id), `org` (the organization id), `sid` (the session id), `scope`\n  (`read write inference`), `iat`, `nbf`, `exp` and `jti`. It carries every permission of the\n  account and stops working at once when its session ends (logout, refresh-token reuse, deletion of\n  the organization). The refresh token (`rt_…`) is a random secret stored as a SHA-256 digest; each\n  refresh spends it and returns the next one of the same session, and presenting a spent refresh\n  token again ends the whole session.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys` and stored as a SHA-256\n  digest. Each key has scopes: `read` (GET routes), `write` (create, update, delete, upload,\n  validate, cancel) and `inference` (the two chat routes). A key without the needed scope gets 403\n  `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback (which also takes the session that started a link flow), refresh, MFA verify-login,\n`/health`, `/ready`, `/metrics`. Session-only routes, which answer 403 `forbidden` to an API key:\nlogout, the MFA routes, the linked-identity routes (`POST /v1/auth/link/{provider}`,\n`GET /v1/auth/identities`, `DELETE /v1/auth/identities/{provider}`), all API-key management routes\nand `DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Attempt limits\n\n- **Sign-in**: per email address (known or not), 5 failed passwords within 15 minutes are free;\n  each further failure locks the address for 30 seconds, doubling up to 15 minutes. A locked\n  address answers 429 `rate_limited` with `Retry-After` (seconds). A successful sign-in clears the\n  count.\n- **MFA**: an `mfa_token` lives 5 minutes and dies after 5 wrong codes. TOTP codes are RFC 6238\n  (SHA-1, 6 digits, 30-second step, the previous and next step accepted); a code\n  works once (a code of the same or an earlier step than the last one used is refused). Recovery codes (ten,\n  given at enrolment) are single-use.\n- **Gateway**: each credential may send `--bitstride-rate-limit-per-minute` chat requests per\n  minute (600 by default; a fixed one-minute window per instance), and each deployment serves at\n  most `concurrency_limit` requests at once; both answer 429 `rate_limited` with `Retry-After`.\n\n## OAuth / OIDC providers\n\n`GET /v1/auth/login/{provider}` works for the providers configured in the TOML file given with\n`--bitstride-oauth-config`: `[providers.NAME]` with `issuer` (discovery at\n`<issuer>/.well-known/openid-configuration`) or `discovery_url`, `client_id`, `client_secret` and\noptional `scopes` (default `openid email profile`). The redirect goes to the provider's authorization\nendpoint with `state` (single-use, 10 minutes), a nonce and PKCE (`S256`); the callback exchanges\nthe code, verifies the ID token (RS256 against the provider's JWKS: issuer, audience = client id,\nexpiry, nonce) or, without one, reads the userinfo endpoint. The redirect URI is\n`<--bitstride-public-url>/v1/auth/callback/{provider}`.\n\nA provider's account is an **identity**, named by (provider, `sub`) and linked to one Bitstride\naccount (at most one identity per provider and account). Once linked it signs in by that pair\nalone: the email the provider reports later is never used to find the account. A new identity:\n\n- with an email the provider does not report as verified (`email_verified: true`): nothing is\n  created or linked; 502 `upstream_error`;\n- with a verified email no account has: the account is created (its email verified) and linked;\n- with a verified email an account has: linked only when that account's email is verified\n  (proved to the server, or vouched for by a provider when it created the account) and it has no\n  identity of this provider yet. Otherwise the callback creates no session and answers 409\n  `identity_link_required`: the owner signs in with the password and links the provider from the\n  account settings.\n\nLinking from a signed-in session: `POST /v1/auth/link/{provider}` answers the authorize URL with a\n`state` bound to the session; the callback for that state must carry the same session's token and\nlinks the provider's identity to the account, whatever its email (409 `conflict` if another\naccount has it). `GET /v1/auth/identities` lists the linked identities and\n`DELETE /v1/auth/identities/{provider}` unlinks one, except the last way to sign in of an account\nwithout a password (409 `invalid_state`).\n\n## Jobs\n\nJobs are kept in a persisted queue shared by every instance on the database; an instance's executor\nclaims the oldest queued job of its trainer (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Trainers\n(`--bitstride-trainer`): `reference` (embedded: a character-level bigram model trained for real on\nCPU from base model `bitstride-char-tiny` or from a model it produced; RL jobs take policy-gradient\nsteps against an `exact_match` or `regex` reward) and `command` (an external program,\n`--bitstride-trainer-command`, speaking a JSON-lines protocol; see the README). A job on a base model\nthe trainer does not start from is refused with 400. Events and per-step metrics are listed at\n`…/jobs/{id}/events`. A job whose worker stopped (crash, restart) runs again from the start, at most\n3 times, then fails with code `worker_lost`.\n\n## Money\n\nAmounts are integers in micro-dollars (`*_micros`, 1 USD = 1 000 000). List prices per million\ntokens: input 500 000 (0.50 USD), output 1 500 000 (1.50 USD), trained 3 000 000 (3.00 USD). A\ncharge is `tokens × price / 1 000 000` rounded half up, once per usage bucket or invoice line; an\ninvoice's amount is the sum of its lines.\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`, `ev_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n- **Bodies**: JSON bodies are at most 64 KiB (chat requests 1 MiB, dataset uploads 16 MiB); a\n  larger body answers 413 `payload_too_large`.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP or recovery code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization (or a control-plane route in gateway mode) |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `identity_link_required` | 409 | an OAuth sign-in found an account with the provider's email that it may not link by itself |\n| `payload_too_large` | 413 | a body over its limit |\n| `rate_limited` | 429 | too many requests or failed sign-ins; `Retry-After` says when to try again |\n| `upstream_error` | 502 | a deployment backend, OAuth provider or the auth service failed |\n| `upstream_timeout` | 504 | a deployment backend did not answer in time |\n| `not_ready` | 503 | readiness probe failed, or storage is unavailable |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -11833,7 +12198,7 @@ let response = client.delete_api_key()
     }
     /**Finish an OAuth sign-in
 
-Completes an OAuth sign-in: checks that `state` was issued by `GET /v1/auth/login/{provider}` for the same provider and not used yet, exchanges `code` at the provider's token endpoint, and signs in the account whose verified email the provider reports (creating it, with its organization, on first sign-in). The answer has the same shape as `POST /v1/auth/login`: accounts with MFA still get `mfa_required: true` and an `mfa_token`.
+Completes an OAuth sign-in: checks that `state` was issued by this server for the same provider and not used yet, exchanges `code` at the provider's token endpoint and reads the provider's `sub`, `email` and `email_verified`. A linked identity (provider, `sub`) signs in to its account whatever email is reported. A new one creates the account when no account has the provider's verified email, links to the account that has it only when that account's email is verified too (and it has no identity of this provider yet), and otherwise answers 409 `identity_link_required` with no session; without a verified email it answers 502 and creates nothing. For a `state` from `POST /v1/auth/link/{provider}` the request must carry the token of the session that started it (403 otherwise); the identity is then linked to that account (409 `conflict` if another account has it) and the account signed in. The answer has the same shape as `POST /v1/auth/login`: accounts with MFA get `mfa_required: true` and an `mfa_token`.
 
 Sends a `GET` request to `/v1/auth/callback/{provider}`
 
@@ -11851,6 +12216,54 @@ let response = client.oauth_callback()
 ```*/
     pub fn oauth_callback(&self) -> builder::OauthCallback<'_> {
         builder::OauthCallback::new(self)
+    }
+    /**List the identities linked to the signed-in account
+
+Lists the provider identities (provider, subject) linked to the signed-in account, newest first; each signs in to it with `GET /v1/auth/login/{provider}`. Session tokens only.
+
+Sends a `GET` request to `/v1/auth/identities`
+
+```ignore
+let response = client.list_identities()
+    .send()
+    .await;
+```*/
+    pub fn list_identities(&self) -> builder::ListIdentities<'_> {
+        builder::ListIdentities::new(self)
+    }
+    /**Unlink a provider from the signed-in account
+
+Unlinks the signed-in account's identity of this provider; the provider account then no longer signs in to it. Refused (409 `invalid_state`) when it is the last way to sign in to an account without a password. Only the caller's own identities can be named. Session tokens only.
+
+Sends a `DELETE` request to `/v1/auth/identities/{provider}`
+
+Arguments:
+- `provider`: OAuth provider: `github` or `google`.
+```ignore
+let response = client.unlink_identity()
+    .provider(provider)
+    .send()
+    .await;
+```*/
+    pub fn unlink_identity(&self) -> builder::UnlinkIdentity<'_> {
+        builder::UnlinkIdentity::new(self)
+    }
+    /**Start linking a provider to the signed-in account
+
+Starts linking a provider account to the signed-in account: records a one-time `state` (10 minutes) bound to this session and answers the provider's authorize URL (with nonce and PKCE, as `GET /v1/auth/login/{provider}` does). The provider sends the user back to `GET /v1/auth/callback/{provider}`, which must then be called with this session's token; it links the identity whatever email the provider reports. An account has at most one identity per provider (409 `conflict` if it has one). Session tokens only.
+
+Sends a `POST` request to `/v1/auth/link/{provider}`
+
+Arguments:
+- `provider`: OAuth provider: `github` or `google`.
+```ignore
+let response = client.link_identity()
+    .provider(provider)
+    .send()
+    .await;
+```*/
+    pub fn link_identity(&self) -> builder::LinkIdentity<'_> {
+        builder::LinkIdentity::new(self)
     }
     /**Sign in with email and password
 
@@ -13336,6 +13749,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -13343,7 +13763,271 @@ pub mod builder {
                         ),
                     )
                 }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_identities`]
+
+[`Client::list_identities`]: super::Client::list_identities*/
+    #[derive(Debug, Clone)]
+    pub struct ListIdentities<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListIdentities<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/auth/identities`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::IdentityList>, Error<types::ErrorEnvelope>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/auth/identities", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_identities",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::unlink_identity`]
+
+[`Client::unlink_identity`]: super::Client::unlink_identity*/
+    #[derive(Debug, Clone)]
+    pub struct UnlinkIdentity<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+    }
+    impl<'a> UnlinkIdentity<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/auth/identities/{provider}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<types::ErrorEnvelope>> {
+            let Self { client, provider } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/auth/identities/{}", client.baseurl, encode_path(& provider
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "unlink_identity",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::link_identity`]
+
+[`Client::link_identity`]: super::Client::link_identity*/
+    #[derive(Debug, Clone)]
+    pub struct LinkIdentity<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+    }
+    impl<'a> LinkIdentity<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/link/{provider}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IdentityLinkStart>,
+            Error<types::ErrorEnvelope>,
+        > {
+            let Self { client, provider } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/auth/link/{}", client.baseurl, encode_path(& provider
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "link_identity",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -13,7 +13,7 @@
 //! gateway's timeout) and an OAuth provider (discovery, token, userinfo).
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -39,8 +39,33 @@ fn documented(doc: &Document, pointer: &str) -> Result<Value> {
         .with_context(|| format!("the document has no {pointer}"))
 }
 
-/// How the mock answers: OpenAI backend and OAuth provider in one.
-fn mock_reply(req: &MockRequest, base: &str, completion: &Value, stream: &str) -> MockReply {
+/// What the mock's userinfo endpoint reports after the code `code` was exchanged:
+/// `unlinked-b` is a new identity with b's (unverified at Bitstride) address,
+/// `unverified` one without a verified email, `newcomer` one nobody has; any
+/// other code is ada's linked identity.
+fn userinfo(code: &str) -> Value {
+    match code {
+        "unlinked-b" => json!({"sub": "2002", "email": "b@example.com", "email_verified": true}),
+        "unverified" => {
+            json!({"sub": "3003", "email": "nobody@example.com", "email_verified": false})
+        }
+        "newcomer" => json!({"sub": "4004", "email": "grace@example.com", "email_verified": true,
+            "name": "Grace Hopper"}),
+        _ => json!({"sub": "1001", "email": "ada@example.com", "email_verified": true,
+            "name": "Ada Lovelace"}),
+    }
+}
+
+/// How the mock answers: OpenAI backend and OAuth provider in one. `last_code`
+/// is the code of the latest token exchange (the runner sends one request at a
+/// time), which decides what userinfo reports.
+fn mock_reply(
+    req: &MockRequest,
+    base: &str,
+    completion: &Value,
+    stream: &str,
+    last_code: &Mutex<String>,
+) -> MockReply {
     let path = req.path.split('?').next().unwrap_or("");
     match (req.method.as_str(), path) {
         ("GET", "/v1/models") | ("GET", "/health") => {
@@ -90,19 +115,26 @@ fn mock_reply(req: &MockRequest, base: &str, completion: &Value, stream: &str) -
             .to_string(),
         ),
         ("POST", "/token") => {
-            if String::from_utf8_lossy(&req.body).contains("code=refused") {
+            let code = url::form_urlencoded::parse(&req.body)
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            if code == "refused" {
                 MockReply::json(400, r#"{"error":"invalid_grant"}"#)
             } else {
+                if let Ok(mut last) = last_code.lock() {
+                    *last = code;
+                }
                 MockReply::json(
                     200,
                     r#"{"access_token":"provider-access-token","token_type":"Bearer"}"#,
                 )
             }
         }
-        ("GET", "/userinfo") => MockReply::json(
-            200,
-            r#"{"sub":"1001","email":"ada@example.com","email_verified":true,"name":"Ada Lovelace"}"#,
-        ),
+        ("GET", "/userinfo") => {
+            let code = last_code.lock().map(|c| c.clone()).unwrap_or_default();
+            MockReply::json(200, userinfo(&code).to_string())
+        }
         _ => MockReply::json(404, r#"{"error":"not found"}"#),
     }
 }
@@ -297,12 +329,14 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         .to_owned();
     let base_cell: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
     let cell = base_cell.clone();
+    let last_code = Mutex::new(String::new());
     let mock = Mock::start(move |r| {
         mock_reply(
             r,
             cell.get().map_or("", String::as_str),
             &completion,
             &stream,
+            &last_code,
         )
     })
     .await?;
@@ -665,21 +699,45 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
             "project_id": proj_c}))
         .await?;
 
-    // OAuth states issued by the server (the callback needs them).
-    for name in ["oauth_state", "oauth_state_refused"] {
-        let (status, _, headers) = api
-            .call("GET", "/v1/auth/login/github", None, None, None)
+    // Identities: ada links github (subject 1001); grace signs up through it (4004).
+    let link = api
+        .ok("POST", "/v1/auth/link/github", Some(&ada_t), None)
+        .await?;
+    let state = state_of(link["authorize_url"].as_str().unwrap_or_default())?;
+    api.ok(
+        "GET",
+        &format!("/v1/auth/callback/github?code=setup&state={state}"),
+        Some(&ada_t),
+        None,
+    )
+    .await?;
+    let state = oauth_state(&api).await?;
+    let grace = api
+        .ok(
+            "GET",
+            &format!("/v1/auth/callback/github?code=newcomer&state={state}"),
+            None,
+            None,
+        )
+        .await?;
+    put("bearer_grace", format!("Bearer {}", token(&grace)));
+    // OAuth states issued by the server (the callback needs them): sign-ins, and b's link flows.
+    for name in [
+        "oauth_state",
+        "oauth_state_refused",
+        "oauth_state_b",
+        "oauth_state_unverified",
+    ] {
+        put(name, oauth_state(&api).await?);
+    }
+    for name in ["oauth_link_state", "oauth_link_taken"] {
+        let link = api
+            .ok("POST", "/v1/auth/link/github", Some(&b_t), None)
             .await?;
-        let location = headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let state = url::Url::parse(location)?
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .with_context(|| format!("login_with_provider answered {status} without a state"))?;
-        put(name, state);
+        put(
+            name,
+            state_of(link["authorize_url"].as_str().unwrap_or_default())?,
+        );
     }
     // Sign-in throttling: this address is locked after five failures.
     for _ in 0..5 {
@@ -868,6 +926,27 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
     Ok(setup)
 }
 
+/// The `state` of an authorize URL.
+fn state_of(authorize_url: &str) -> Result<String> {
+    url::Url::parse(authorize_url)?
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .with_context(|| format!("no state in {authorize_url}"))
+}
+
+/// A fresh sign-in `state` from `GET /v1/auth/login/github`.
+async fn oauth_state(api: &Api) -> Result<String> {
+    let (status, _, headers) = api
+        .call("GET", "/v1/auth/login/github", None, None, None)
+        .await?;
+    let location = headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .with_context(|| format!("login_with_provider answered {status} without a location"))?;
+    state_of(location)
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1029,13 +1108,65 @@ pub fn scenarios() -> Vec<Scenario> {
             .local_only(NEEDS_SETUP),
     );
     s.push(Scenario::new("oauth_callback", "400", "example"));
+    s.push(
+        Scenario::new("oauth_callback", "403", "example")
+            .param("state", fx("oauth_link_state"))
+            .local_only(NEEDS_SETUP),
+    );
     s.push(Scenario::new("oauth_callback", "404", "example").param("provider", lit("gitlab")));
     s.push(
-        Scenario::new("oauth_callback", "502", "example")
+        Scenario::new("oauth_callback", "409", "identity_link_required")
+            .param("state", fx("oauth_state_b"))
+            .param("code", lit("unlinked-b"))
+            .local_only(NEEDS_SETUP),
+    );
+    s.push(
+        with(
+            Scenario::new("oauth_callback", "409", "identity_taken"),
+            "bearer_b",
+        )
+        .param("state", fx("oauth_link_taken")),
+    );
+    s.push(
+        Scenario::new("oauth_callback", "502", "exchange_failed")
             .param("state", fx("oauth_state_refused"))
             .param("code", lit("refused"))
             .local_only(NEEDS_SETUP),
     );
+    s.push(
+        Scenario::new("oauth_callback", "502", "no_verified_email")
+            .param("state", fx("oauth_state_unverified"))
+            .param("code", lit("unverified"))
+            .local_only(NEEDS_SETUP),
+    );
+    // ---- linked identities (session only)
+    s.push(b("link_identity", "200", "example").volatile(&["/authorize_url", "/expires_at"]));
+    s.push(Scenario::new("link_identity", "401", "example"));
+    s.push(with(
+        Scenario::new("link_identity", "403", "example"),
+        "bearer_ada_key",
+    ));
+    s.push(b("link_identity", "404", "example").param("provider", lit("gitlab")));
+    s.push(ada("link_identity", "409", "example"));
+    s.push(
+        ada("list_identities", "200", "example")
+            .volatile(&["/data/*/created_at", "/data/*/last_used_at"]),
+    );
+    s.push(Scenario::new("list_identities", "401", "example"));
+    s.push(with(
+        Scenario::new("list_identities", "403", "example"),
+        "bearer_ada_key",
+    ));
+    s.push(Scenario::new("unlink_identity", "401", "example"));
+    s.push(with(
+        Scenario::new("unlink_identity", "403", "example"),
+        "bearer_ada_key",
+    ));
+    s.push(b("unlink_identity", "404", "example"));
+    s.push(with(
+        Scenario::new("unlink_identity", "409", "example"),
+        "bearer_grace",
+    ));
     s.push(Scenario::new("login_with_provider", "404", "example").param("provider", lit("gitlab")));
 
     // ---- sign-in and sessions

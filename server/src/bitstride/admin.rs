@@ -27,6 +27,10 @@ pub enum Command {
         /// Also create an API key (`read write inference`) and print it (once).
         #[arg(long)]
         api_key: bool,
+        /// Record the email address as verified (the operator vouches for it), so
+        /// an OAuth provider that reports the same verified address may link to it.
+        #[arg(long)]
+        email_verified: bool,
     },
     /// Set the status of an organization's invoice (`paid`, `void` or `open`).
     InvoiceStatus {
@@ -72,6 +76,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             email,
             password,
             api_key,
+            email_verified,
         } => {
             let email = email.trim().to_lowercase();
             if !users::is_email(&email) {
@@ -90,7 +95,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
                     email,
                     name: None,
                     password_hash: Some(hash),
-                    email_verified: false,
+                    email_verified,
                 },
             )
             .await?;

@@ -180,9 +180,59 @@ impl BitstrideApi for BitstrideImpl {
             let q = query.into_inner();
             let session = rqctx
                 .context()
-                .oauth_finish(&path.into_inner().provider, &q.code, &q.state)
+                .oauth_finish(
+                    &path.into_inner().provider,
+                    &q.code,
+                    &q.state,
+                    rqctx.request.headers(),
+                )
                 .await?;
             Ok(HttpResponseOk(session))
+        })
+        .await
+    }
+
+    async fn link_identity(
+        rqctx: Ctx,
+        path: Path<ProviderPath>,
+    ) -> R<HttpResponseOk<IdentityLinkStart>> {
+        metered(&rqctx, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(
+                rqctx
+                    .context()
+                    .link_start(&c, &path.into_inner().provider)
+                    .await?,
+            ))
+        })
+        .await
+    }
+
+    async fn list_identities(rqctx: Ctx) -> R<HttpResponseOk<IdentityList>> {
+        metered(&rqctx, async {
+            if let Some(r) = proxied(&rqctx, None::<&()>).await {
+                return r.map(HttpResponseOk);
+            }
+            let c = session(&rqctx).await?;
+            Ok(HttpResponseOk(rqctx.context().list_identities(&c).await?))
+        })
+        .await
+    }
+
+    async fn unlink_identity(rqctx: Ctx, path: Path<ProviderPath>) -> R<HttpResponseDeleted> {
+        metered(&rqctx, async {
+            if let Some(r) = proxied::<()>(&rqctx, None::<&()>).await {
+                return r.map(|_| HttpResponseDeleted());
+            }
+            let c = session(&rqctx).await?;
+            rqctx
+                .context()
+                .unlink_identity(&c, &path.into_inner().provider)
+                .await?;
+            Ok(HttpResponseDeleted())
         })
         .await
     }

@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 3] = [
+pub const MIGRATIONS: [Migration; 5] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -217,7 +217,31 @@ pub const MIGRATIONS: [Migration; 3] = [
         3,
         "ALTER TABLE bitstride_users ADD COLUMN mfa_last_step BIGINT;",
     ),
+    // When the account's email address was proved to belong to it (NULL: never).
+    Migration::portable("bitstride", 4, "ALTER TABLE bitstride_users ADD COLUMN email_verified_at BIGINT;"),
+    // External identities (provider, subject) -> account, and link flows bound to a session.
+    Migration::portable("bitstride", 6, IDENTITIES),
 ];
+
+/// Migration 6: external identities. An account has at most one per provider;
+/// states of link flows name the account and session that started them.
+/// Accounts an OAuth provider created (`email_verified = 1`) count as verified.
+const IDENTITIES: &str = "
+CREATE TABLE bitstride_identities (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    email TEXT,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    PRIMARY KEY (provider, subject),
+    UNIQUE (user_id, provider)
+);
+ALTER TABLE bitstride_oauth_states ADD COLUMN link_user_id TEXT;
+ALTER TABLE bitstride_oauth_states ADD COLUMN link_session_id TEXT;
+UPDATE bitstride_users SET email_verified_at = created_at
+    WHERE email_verified = 1 AND email_verified_at IS NULL;
+";
 
 /// A new id: `prefix` + `_` + 16 lowercase hex digits.
 pub fn new_id(prefix: &str) -> String {

@@ -2,7 +2,7 @@
 //! tenant isolation on every resource, jobs that train, are cancelled, survive
 //! a restart and are shared by two instances, the gateway (streaming, limits,
 //! backend failures), invoices, runtime modes, the auth-service split and
-//! OIDC sign-in with a loopback provider.
+//! OIDC sign-in and linked identities with a loopback provider.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -1651,6 +1651,67 @@ async fn oidc_sign_in_with_a_loopback_provider() {
     );
     // A state issued for another provider is refused; unknown providers are 404.
     assert_eq!(anon.get("/v1/auth/login/nope").await.0, 404);
+    s.kill().await.unwrap();
+}
+
+/// A linked identity of an account with MFA still needs the second step; its
+/// identities are listed with what the provider reported last; and once the
+/// organization is deleted the identity is free again (a new sign-in makes a new account).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_identities_keep_mfa_and_go_with_their_organization() {
+    use crate::support::oidc::{Flow, Provider};
+    let provider = Provider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("oauth.toml");
+    std::fs::write(&config, provider.config("corp")).unwrap();
+    let s = spawn(
+        dir.path(),
+        &["--bitstride-oauth-config", config.to_str().unwrap()],
+    )
+    .await;
+    let flow = Flow {
+        base: &s.base_url,
+        name: "corp",
+        provider: &provider,
+    };
+    let (me, first) = C::new(&s.base_url).register("ada@example.com").await;
+    let (status, v) = flow
+        .link(
+            me.token.as_deref().unwrap(),
+            json!({"sub": "77", "email": "ada@corp.example", "email_verified": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let listed = me.ok("GET", "/v1/auth/identities", None).await;
+    assert_eq!(
+        (
+            listed["data"][0]["provider"].as_str(),
+            listed["data"][0]["subject"].as_str(),
+            listed["data"][0]["email"].as_str()
+        ),
+        (Some("corp"), Some("77"), Some("ada@corp.example"))
+    );
+    // MFA on: the provider sign-in answers the challenge, not a session.
+    let e = me.ok("POST", "/v1/auth/mfa/enroll", None).await;
+    let secret = e["secret"].as_str().unwrap().to_owned();
+    me.ok(
+        "POST",
+        "/v1/auth/mfa/verify",
+        Some(json!({"code": code(&secret, -1)})),
+    )
+    .await;
+    let (status, v) = flow.sign_in(json!({"sub": "77"})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["mfa_required"], true);
+    assert!(v.get("access_token").is_none());
+    // The organization goes, and the identity with it.
+    assert_eq!(me.req("DELETE", "/v1/orgs/current", None).await.0, 204);
+    let (status, v) = flow
+        .sign_in(json!({"sub": "77", "email": "ada@example.com", "email_verified": true}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["mfa_required"], false);
+    assert_ne!(v["user"]["id"], first["user"]["id"]);
     s.kill().await.unwrap();
 }
 

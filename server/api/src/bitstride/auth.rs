@@ -156,6 +156,61 @@ pub struct OAuthCallbackParams {
     pub state: String,
 }
 
+/// An external sign-in linked to an account: one provider account, known by the
+/// provider's stable subject id. Sign-in with the provider finds the account by
+/// (`provider`, `subject`), never by email.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Identity {
+    /// Always `identity`.
+    pub object: String,
+    /// Name of the configured provider.
+    pub provider: String,
+    /// The provider's subject id (`sub`) of the linked account.
+    pub subject: String,
+    /// Email the provider reported at the last sign-in, for display only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
+    pub email: Option<String>,
+    /// When it was linked, Unix seconds.
+    pub created_at: i64,
+    /// Last sign-in through it, Unix seconds; absent if never used.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
+    pub last_used_at: Option<i64>,
+}
+
+/// The identities linked to the caller's account (at most one per provider).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct IdentityList {
+    /// Always `list`.
+    pub object: String,
+    /// The linked identities, newest first.
+    pub data: Vec<Identity>,
+    /// Always false: the whole list fits in one answer.
+    pub has_more: bool,
+}
+
+/// Answer of `POST /v1/auth/link/{provider}`: where to send the user to link
+/// the provider to the signed-in account.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct IdentityLinkStart {
+    /// Always `identity_link`.
+    pub object: String,
+    /// Name of the provider.
+    pub provider: String,
+    /// The provider's authorize URL (with `state`, nonce and PKCE challenge); the
+    /// provider then redirects to `GET /v1/auth/callback/{provider}`.
+    pub authorize_url: String,
+    /// When the `state` in the URL expires, Unix seconds.
+    pub expires_at: i64,
+}
+
 /// Kind of credential a request was made with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 /// 403 (the credential is valid but may not do this), `not_found` 404,
 /// `conflict` 409 (a unique name, email or subdomain is taken), `invalid_state`
 /// 409 (the resource is in a state that does not allow the action),
+/// `identity_link_required` 409 (an OAuth sign-in found an account with the
+/// provider's email that it may not link on its own),
 /// `payload_too_large` 413, `rate_limited` 429 (too many requests or failed
 /// attempts; `Retry-After` says when to try again), `upstream_error` 502 (a
 /// deployment backend, OAuth provider or auth service failed),
@@ -52,6 +54,8 @@ pub enum ErrorCode {
     Conflict,
     // 409
     InvalidState,
+    // 409
+    IdentityLinkRequired,
     // 413
     PayloadTooLarge,
     // 429
@@ -76,7 +80,9 @@ impl ErrorCode {
             }
             ErrorCode::Forbidden => ErrorStatusCode::FORBIDDEN,
             ErrorCode::NotFound => ErrorStatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::InvalidState => ErrorStatusCode::CONFLICT,
+            ErrorCode::Conflict | ErrorCode::InvalidState | ErrorCode::IdentityLinkRequired => {
+                ErrorStatusCode::CONFLICT
+            }
             ErrorCode::PayloadTooLarge => ErrorStatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => ErrorStatusCode::TOO_MANY_REQUESTS,
             ErrorCode::UpstreamError => ErrorStatusCode::BAD_GATEWAY,
@@ -98,6 +104,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::IdentityLinkRequired => "identity_link_required",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UpstreamError => "upstream_error",
@@ -236,6 +243,21 @@ pub mod messages {
     /// 502 `upstream_error`: the OAuth provider's token exchange failed.
     pub const OAUTH_EXCHANGE_FAILED: &str =
         "the OAuth provider rejected or did not answer the code exchange";
+    /// 409 `identity_link_required`: an OAuth sign-in with a new provider identity whose
+    /// email belongs to an account it may not be linked to automatically.
+    pub const IDENTITY_LINK_REQUIRED: &str = "an account with this email already exists; sign in with its password and link this provider from the account settings";
+    /// 409 `conflict`: the provider identity is linked to another account.
+    pub const IDENTITY_TAKEN: &str = "this provider account is already linked to another account";
+    /// 409 `conflict`: the account already has an identity of this provider.
+    pub const PROVIDER_ALREADY_LINKED: &str =
+        "this account already has an identity of this provider; unlink it first";
+    /// 404 `not_found`: no identity of this provider is linked to the account.
+    pub const IDENTITY_NOT_FOUND: &str = "no identity of this provider is linked to this account";
+    /// 409 `invalid_state`: unlinking the account's only way to sign in.
+    pub const LAST_SIGN_IN_METHOD: &str = "this identity is the only way to sign in to this account; link another provider or set a password first";
+    /// 403 `forbidden`: the callback of a link flow without the session that started it.
+    pub const LINK_SESSION_REQUIRED: &str =
+        "this OAuth state links a provider to an account; send the token of the session that started it";
     /// 404 `not_found` messages, one per resource kind.
     pub const API_KEY_NOT_FOUND: &str = "API key not found";
     /// 404 `not_found` for projects.

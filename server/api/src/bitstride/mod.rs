@@ -76,6 +76,26 @@ pub trait BitstrideApi {
         query: Query<OAuthCallbackParams>,
     ) -> Result<HttpResponseOk<LoginResponse>, ErrorEnvelope>;
 
+    /// Start linking a provider to the signed-in account.
+    #[endpoint { method = POST, path = "/v1/auth/link/{provider}", tags = ["auth"] }]
+    async fn link_identity(
+        rqctx: RequestContext<Self::Context>,
+        path: Path<ProviderPath>,
+    ) -> Result<HttpResponseOk<IdentityLinkStart>, ErrorEnvelope>;
+
+    /// List the identities linked to the signed-in account.
+    #[endpoint { method = GET, path = "/v1/auth/identities", tags = ["auth"] }]
+    async fn list_identities(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<HttpResponseOk<IdentityList>, ErrorEnvelope>;
+
+    /// Unlink a provider from the signed-in account.
+    #[endpoint { method = DELETE, path = "/v1/auth/identities/{provider}", tags = ["auth"] }]
+    async fn unlink_identity(
+        rqctx: RequestContext<Self::Context>,
+        path: Path<ProviderPath>,
+    ) -> Result<HttpResponseDeleted, ErrorEnvelope>;
+
     /// Describe the credential of this request.
     #[endpoint { method = GET, path = "/v1/auth/verify", tags = ["auth"] }]
     async fn verify_session(

@@ -83,6 +83,17 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, DbError> 
     row.as_ref().map(from_row).transpose()
 }
 
+/// Whether the email address of account `id` was proved to belong to it
+/// (`email_verified_at` is set); `false` for an unknown account.
+pub async fn email_verified(db: &Db, id: &str) -> Result<bool, DbError> {
+    let at: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT email_verified_at FROM bitstride_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *db.conn().await?)
+            .await?;
+    Ok(at.flatten().is_some())
+}
+
 /// What a new account is made of.
 pub struct NewUser {
     /// Lower-cased email.
@@ -93,7 +104,7 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     /// Name of its organization.
     pub organization_name: String,
-    /// Whether the email was verified (by an OAuth provider).
+    /// Whether the email was verified (by an OAuth provider); sets `email_verified_at`.
     pub email_verified: bool,
 }
 
@@ -123,8 +134,9 @@ pub async fn create(db: &Db, new: NewUser) -> Result<UserRow, DbError> {
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO bitstride_users (id, org_id, email, name, password_hash, email_verified, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO bitstride_users
+             (id, org_id, email, name, password_hash, email_verified, email_verified_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&user.id)
     .bind(&user.org_id)
@@ -132,6 +144,7 @@ pub async fn create(db: &Db, new: NewUser) -> Result<UserRow, DbError> {
     .bind(user.name.clone())
     .bind(user.password_hash.clone())
     .bind(i64::from(new.email_verified))
+    .bind(new.email_verified.then_some(now))
     .bind(now)
     .execute(&mut *tx)
     .await?;

@@ -2,12 +2,13 @@
 //!
 //! `GET /v1/auth/login/{provider}` stores a one-time `state` (10 minutes) with
 //! a PKCE verifier and a nonce, and redirects to the provider's authorization
-//! endpoint (`response_type=code`, `code_challenge_method=S256`). The callback
-//! checks and spends the state, exchanges the code at the token endpoint, reads
-//! the ID token (RS256, verified against the provider's JWKS: issuer, audience =
-//! client id, expiry, nonce) or else the userinfo endpoint, and signs in the
-//! account with that verified email, creating it (and its organization) on
-//! first sign-in.
+//! endpoint (`response_type=code`, `code_challenge_method=S256`);
+//! `POST /v1/auth/link/{provider}` does the same for a signed-in session and
+//! binds the state to it. The callback checks and spends the state, exchanges
+//! the code at the token endpoint, reads the ID token (RS256, verified against
+//! the provider's JWKS: issuer, audience = client id, expiry, nonce) or else the
+//! userinfo endpoint, and hands the provider's (subject, email) to [`linking`],
+//! which decides which account that reaches.
 //!
 //! Providers come from a TOML file (`--bitstride-oauth-config`):
 //!
@@ -19,6 +20,8 @@
 //! scopes = ["openid", "email", "profile"]
 //! ```
 
+pub mod identities;
+mod linking;
 mod store;
 
 use std::collections::BTreeMap;
@@ -26,15 +29,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
-use quartet_api::bitstride::{messages, ErrorCode, ErrorEnvelope, LoginResponse};
+use quartet_api::bitstride::{
+    messages, ErrorCode, ErrorEnvelope, IdentityLinkStart, LoginResponse,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::accounts::users;
 use super::store::spend_once;
 use super::{err, Bitstride};
 use crate::platform::secrets::{random_hex, random_secret, sha256, sha256_hex};
 use crate::platform::storage::now;
+use linking::Reported;
+use store::LinkOwner;
 
 /// Lifetime of a `state`, seconds.
 pub const STATE_SECS: i64 = 600;
@@ -104,6 +110,7 @@ impl Providers {
         })
     }
 
+    /// The provider called `name`, or the documented 404.
     fn get(&self, name: &str) -> Result<&Provider, ErrorEnvelope> {
         self.providers
             .get(name)
@@ -157,6 +164,42 @@ impl Bitstride {
 
     /// `GET /v1/auth/login/{provider}`: the provider's authorize URL.
     pub(super) async fn oauth_start(&self, provider: &str) -> Result<String, ErrorEnvelope> {
+        self.authorize(provider, None).await
+    }
+
+    /// `POST /v1/auth/link/{provider}`: an authorize URL whose state is bound to
+    /// the caller's session.
+    pub(super) async fn link_start(
+        &self,
+        caller: &super::auth::Caller,
+        provider: &str,
+    ) -> Result<IdentityLinkStart, ErrorEnvelope> {
+        let session_id = caller.session()?.to_owned();
+        self.oidc.get(provider)?;
+        let linked = identities::of_user(&self.db, &caller.user.id).await?;
+        if linked.iter().any(|i| i.provider == provider) {
+            return Err(err(ErrorCode::Conflict, messages::PROVIDER_ALREADY_LINKED));
+        }
+        let owner = LinkOwner {
+            user_id: caller.user.id.clone(),
+            session_id,
+        };
+        let authorize_url = self.authorize(provider, Some(&owner)).await?;
+        Ok(IdentityLinkStart {
+            object: "identity_link".into(),
+            provider: provider.to_owned(),
+            authorize_url,
+            expires_at: now() + STATE_SECS,
+        })
+    }
+
+    /// Records a new state (for a sign-in, or a link flow of `link`) and builds
+    /// the provider's authorize URL around it.
+    async fn authorize(
+        &self,
+        provider: &str,
+        link: Option<&LinkOwner>,
+    ) -> Result<String, ErrorEnvelope> {
         let p = self.oidc.get(provider)?;
         let d = self.discover(p).await?;
         let state = format!("st_{}", random_hex(16));
@@ -168,6 +211,7 @@ impl Bitstride {
             provider,
             &verifier,
             &nonce,
+            link,
         )
         .await?;
         let mut url = url::Url::parse(&d.authorization_endpoint).map_err(|_| upstream())?;
@@ -183,12 +227,15 @@ impl Bitstride {
         Ok(url.to_string())
     }
 
-    /// `GET /v1/auth/callback/{provider}`.
+    /// `GET /v1/auth/callback/{provider}`: signs in with the provider, or, for
+    /// the state of a link flow, links the identity to the account that started
+    /// it (the request must carry that session's token) and then signs in.
     pub(super) async fn oauth_finish(
         &self,
         provider: &str,
         code: &str,
         state: &str,
+        headers: &http::HeaderMap,
     ) -> Result<LoginResponse, ErrorEnvelope> {
         let p = self.oidc.get(provider)?;
         let bad_state = || err(ErrorCode::InvalidRequest, messages::INVALID_OAUTH_STATE);
@@ -198,6 +245,9 @@ impl Bitstride {
         };
         if found.provider != provider || found.created_at + STATE_SECS < now() {
             return Err(bad_state());
+        }
+        if let Some(owner) = &found.link {
+            self.check_link_session(headers, owner).await?;
         }
         if !spend_once(&self.db, "bitstride_oauth_states", "state_hash", &hash).await? {
             return Err(bad_state());
@@ -212,45 +262,32 @@ impl Bitstride {
             ("code_verifier", &found.code_verifier),
         ]))
         .await?;
-        let identity = match tokens.get("id_token").and_then(Value::as_str) {
+        let claims = match tokens.get("id_token").and_then(Value::as_str) {
             Some(id_token) => self.verify_id_token(p, &d, id_token, &found.nonce).await?,
             None => self.userinfo(&d, &tokens).await?,
         };
-        let verified = identity.get("email_verified").and_then(Value::as_bool) == Some(true);
-        let email = identity
-            .get("email")
-            .and_then(Value::as_str)
-            .map(|e| e.trim().to_lowercase())
-            .filter(|e| verified && users::is_email(e))
-            .ok_or_else(|| err(ErrorCode::UpstreamError, messages::OAUTH_NO_VERIFIED_EMAIL))?;
-        let user = match users::by_email(&self.db, &email).await? {
-            Some(u) => u,
-            None => {
-                let created = users::create(
-                    &self.db,
-                    users::NewUser {
-                        email: email.clone(),
-                        name: identity
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
-                        password_hash: None,
-                        organization_name: email.clone(),
-                        email_verified: true,
-                    },
-                )
-                .await;
-                match created {
-                    Ok(u) => u,
-                    // Signed up at the same moment by another request.
-                    Err(e) if e.is_unique_violation() => users::by_email(&self.db, &email)
-                        .await?
-                        .ok_or_else(upstream)?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        self.sign_in(&user).await
+        let who = Reported::from_claims(&claims).ok_or_else(upstream)?;
+        match &found.link {
+            Some(owner) => self.link_and_sign_in(provider, &who, owner).await,
+            None => self.provider_sign_in(provider, &who).await,
+        }
+    }
+
+    /// 403 unless `headers` carry a token of the live session that started the link flow.
+    async fn check_link_session(
+        &self,
+        headers: &http::HeaderMap,
+        owner: &LinkOwner,
+    ) -> Result<(), ErrorEnvelope> {
+        let refused = || err(ErrorCode::Forbidden, messages::LINK_SESSION_REQUIRED);
+        if !headers.contains_key(http::header::AUTHORIZATION) {
+            return Err(refused());
+        }
+        let caller = self.caller(headers).await?;
+        match caller.session() {
+            Ok(sid) if sid == owner.session_id && caller.user.id == owner.user_id => Ok(()),
+            _ => Err(refused()),
+        }
     }
 
     async fn verify_id_token(

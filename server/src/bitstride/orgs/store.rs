@@ -73,11 +73,15 @@ pub async fn update(
     Ok(())
 }
 
-/// Deletes `org_id`, its users' second factors, sessions, jobs and every row it
+/// Deletes `org_id`, its users' second factors, identities, sessions, jobs and every row it
 /// owns in one transaction, and tells the other instances (`channel`).
 pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    for table in ["bitstride_recovery_codes", "bitstride_mfa_tokens"] {
+    for table in [
+        "bitstride_recovery_codes",
+        "bitstride_mfa_tokens",
+        "bitstride_identities",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE user_id IN
                  (SELECT id FROM bitstride_users WHERE org_id = $1)"
