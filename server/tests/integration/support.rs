@@ -1,5 +1,7 @@
-//! What the test modules share: the binary under test, an HTTP client, and a
-//! client-credentials token.
+//! What the test modules share: the binary under test, an HTTP client, a
+//! client-credentials token, and the Bitstride helpers ([`bitstride`]).
+
+pub mod bitstride;
 
 use std::path::PathBuf;
 use std::time::Duration;
