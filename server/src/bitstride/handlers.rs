@@ -16,6 +16,7 @@ use super::auth::Caller;
 use super::auth_proxy::Proxied;
 use super::gateway::{json_response, too_many, Target};
 use super::jobs::Kind;
+use super::mfa::SecondStep;
 use super::{err, Bitstride};
 use crate::platform::metrics::{Status, TEXT_FORMAT};
 
@@ -255,15 +256,23 @@ impl BitstrideApi for BitstrideImpl {
     async fn mfa_verify_login(
         rqctx: Ctx,
         body: TypedBody<MfaLoginRequest>,
-    ) -> R<HttpResponseOk<Session>> {
+    ) -> R<http::Response<Body>> {
         metered(&rqctx, async {
             let body = body.into_inner();
-            if let Some(r) = proxied(&rqctx, Some(&body)).await {
-                return r.map(HttpResponseOk);
+            if let Some(r) = proxied::<Session>(&rqctx, Some(&body)).await {
+                return match r {
+                    Ok(s) => Ok(json_response(StatusCode::OK, &s)),
+                    // The auth service's lock, relayed with a conservative wait.
+                    Err(e) if e.error.code == ErrorCode::RateLimited => {
+                        Ok(too_many(&e.error.message, 60))
+                    }
+                    Err(e) => Err(e),
+                };
             }
-            Ok(HttpResponseOk(
-                rqctx.context().mfa_verify_login(&body).await?,
-            ))
+            match rqctx.context().mfa_verify_login(&body).await? {
+                SecondStep::Session(s) => Ok(json_response(StatusCode::OK, &*s)),
+                SecondStep::Locked(wait) => Ok(too_many(messages::MFA_LOCKED, wait.max(1) as u64)),
+            }
         })
         .await
     }

@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 3] = [
+pub const MIGRATIONS: [Migration; 4] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -216,6 +216,17 @@ pub const MIGRATIONS: [Migration; 3] = [
         "bitstride",
         3,
         "ALTER TABLE bitstride_users ADD COLUMN mfa_last_step BIGINT;",
+    ),
+    // Wrong MFA codes per account, counted across every mfa_token of it.
+    Migration::portable(
+        "bitstride",
+        7,
+        "CREATE TABLE bitstride_mfa_failures (
+            user_id TEXT PRIMARY KEY,
+            failures BIGINT NOT NULL,
+            first_at BIGINT NOT NULL,
+            locked_until BIGINT NOT NULL DEFAULT 0
+        );",
     ),
 ];
 

@@ -77,7 +77,11 @@ pub async fn update(
 /// owns in one transaction, and tells the other instances (`channel`).
 pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    for table in ["bitstride_recovery_codes", "bitstride_mfa_tokens"] {
+    for table in [
+        "bitstride_recovery_codes",
+        "bitstride_mfa_tokens",
+        "bitstride_mfa_failures",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE user_id IN
                  (SELECT id FROM bitstride_users WHERE org_id = $1)"
