@@ -1,6 +1,8 @@
 //! What the test modules share: the binary under test, an HTTP client, a
-//! client-credentials token, and the Bitstride helpers ([`bitstride`]).
+//! client-credentials token, and the helpers of Bindu ([`bindu`]) and Bitstride
+//! ([`bitstride`]).
 
+pub mod bindu;
 pub mod bitstride;
 
 use std::path::PathBuf;
