@@ -1146,6 +1146,13 @@ pub fn scenarios() -> Vec<Scenario> {
         "bearer_ada_key",
     ));
     s.push(ada("mfa_disable", "409", "example").json(json!({"code": "123456"})));
+    s.push(
+        with(
+            Scenario::new("mfa_disable", "429", "example"),
+            "bearer_mfa_lock",
+        )
+        .json(json!({"code": "000000"})),
+    );
     s.push(ada("mfa_enroll", "200", "example").volatile(&[
         "/secret",
         "/otpauth_uri",

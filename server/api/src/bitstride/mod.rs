@@ -119,11 +119,14 @@ pub trait BitstrideApi {
     ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// Turn MFA off.
+    ///
+    /// Raw response: an account locked for wrong codes answers 429 with a
+    /// `Retry-After` header.
     #[endpoint { method = POST, path = "/v1/auth/mfa/disable", tags = ["auth"] }]
     async fn mfa_disable(
         rqctx: RequestContext<Self::Context>,
         body: TypedBody<MfaCodeRequest>,
-    ) -> Result<HttpResponseOk<User>, ErrorEnvelope>;
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     // ---- API keys ---------------------------------------------------------
 

@@ -148,21 +148,27 @@ impl Bitstride {
         Ok(reload(&self.db, &user.id).await?.to_wire())
     }
 
-    /// `POST /v1/auth/mfa/disable`: needs a current code; forgets the secret and codes.
+    /// `POST /v1/auth/mfa/disable`: needs a current code; forgets the secret and
+    /// codes. The code guards an active factor, so it is counted against the
+    /// account (see [`lockout`]) before it is checked, as at sign-in.
     pub(super) async fn mfa_disable(
         &self,
         user: &UserRow,
         code: &str,
-    ) -> Result<User, ErrorEnvelope> {
+    ) -> Result<Guarded<User>, ErrorEnvelope> {
         check_format(code)?;
         let Some(secret) = &user.mfa_secret else {
             return Err(err(ErrorCode::InvalidState, messages::MFA_NOT_ENABLED));
         };
+        if let lockout::Attempt::Locked(wait) = lockout::reserve(&self.db, &user.id).await? {
+            return Ok(Guarded::Locked(wait));
+        }
         if !use_code(&self.db, &user.id, secret, code).await? {
             return Err(wrong_code());
         }
+        lockout::release(&self.db, &user.id).await?;
         store::disable(&self.db, &user.id).await?;
-        Ok(reload(&self.db, &user.id).await?.to_wire())
+        Ok(Guarded::Done(reload(&self.db, &user.id).await?.to_wire()))
     }
 
     /// `POST /v1/auth/mfa/verify-login`: the second step of a sign-in. The
@@ -171,7 +177,7 @@ impl Bitstride {
     pub(super) async fn mfa_verify_login(
         &self,
         body: &MfaLoginRequest,
-    ) -> Result<SecondStep, ErrorEnvelope> {
+    ) -> Result<Guarded<Box<Session>>, ErrorEnvelope> {
         match (&body.code, &body.recovery_code) {
             (Some(code), None) => check_format(code)?,
             (None, Some(_)) => {}
@@ -193,7 +199,7 @@ impl Bitstride {
             return Err(invalid_token());
         };
         if let lockout::Attempt::Locked(wait) = lockout::reserve(&self.db, &user.id).await? {
-            return Ok(SecondStep::Locked(wait));
+            return Ok(Guarded::Locked(wait));
         }
         let passed = match (&body.code, &body.recovery_code) {
             (Some(code), _) => use_code(&self.db, &user.id, secret, code).await?,
@@ -210,16 +216,16 @@ impl Bitstride {
         if !spend_once(&self.db, "bitstride_mfa_tokens", "token_hash", &hash).await? {
             return Err(invalid_token());
         }
-        Ok(SecondStep::Session(Box::new(
+        Ok(Guarded::Done(Box::new(
             sessions::start(&self.db, &self.tokens, &user).await?,
         )))
     }
 }
 
-/// What the second sign-in step answers.
-pub enum SecondStep {
-    /// Signed in.
-    Session(Box<Session>),
-    /// MFA sign-in of the account is locked for this many seconds.
+/// The answer of an operation guarded by the account's MFA lockout.
+pub enum Guarded<T> {
+    /// The code was right: the operation's answer.
+    Done(T),
+    /// MFA codes of the account are locked for this many seconds.
     Locked(i64),
 }

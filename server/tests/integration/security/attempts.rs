@@ -75,7 +75,7 @@ async fn parallel_wrong_mfa_codes_are_counted_before_they_are_checked() {
     let s = spawn(dir.path(), &[]).await;
     let anon = C::new(&s.base_url);
     let email = "ada@example.com";
-    let (_, secret) = with_mfa(&anon, email).await;
+    let (me, secret) = with_mfa(&anon, email).await;
     let wrong = wrong_code(&secret);
 
     // 40 wrong codes at once on one mfa_token: only the first five are evaluated.
@@ -138,6 +138,15 @@ async fn parallel_wrong_mfa_codes_are_counted_before_they_are_checked() {
         )
         .await;
     assert_eq!(status, 429);
+    // Turning MFA off takes a code too: a stolen session cannot guess past the lock.
+    let (status, v) = me
+        .post("/v1/auth/mfa/disable", json!({"code": code(&secret, 1)}))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{v}"
+    );
     s.kill().await.unwrap();
 }
 
