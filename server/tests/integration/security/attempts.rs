@@ -3,8 +3,6 @@
 //! evaluated at most as often as the limit allows; MFA guesses are counted per
 //! account too, so a fresh `mfa_token` from the right password resets nothing.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::support::bitstride::{code, spawn, C, PASSWORD};
@@ -157,36 +155,49 @@ async fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
     let anon = C::new(&s.base_url);
     let email = "ada@example.com";
     anon.register(email).await;
-    // 40 wrong passwords at once; the right one while they are being hashed. Each
-    // is counted as it arrives, so by then the address is locked and the right
-    // password is not even checked. (Counted only after Argon2, all 40 would still
-    // be hashing and the right password would sign in.)
-    let guesses = {
-        let anon = anon.clone();
+    // 40 wrong passwords at once. Each is counted as it arrives: the first five
+    // are checked (401), the sixth is checked and locks the address, and the rest
+    // are refused (429) without reaching Argon2, so refusals come back while the
+    // checked ones are still hashing. (Counted only after Argon2, every guess
+    // would be hashed and the five 401s would all come back before any 429.)
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..40 {
+        let (anon, tx) = (anon.clone(), tx.clone());
         tokio::spawn(async move {
-            futures::future::join_all((0..40).map(|_| anon.login(email, "wrong password"))).await
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = tx.send(anon.login(email, "wrong password").await.0);
+        });
+    }
+    drop(tx);
+    let mut order = Vec::new();
+    while let Some(status) = rx.recv().await {
+        order.push(status);
+        if status == 429 {
+            break;
+        }
+    }
+    // The address is locked now: the right password is not even checked.
     let (status, v) = anon.login(email, PASSWORD).await;
     assert_eq!(
         (status, v["error"]["code"].as_str()),
         (429, Some("rate_limited")),
         "{v}"
     );
-    let answers = guesses.await.unwrap();
-    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
-    // Five free failures answer 401; the sixth locks, and the rest are refused
-    // without a check.
+    while let Some(status) = rx.recv().await {
+        order.push(status);
+    }
     assert_eq!(
-        statuses.iter().filter(|s| **s == 401).count(),
+        order.iter().filter(|s| **s == 401).count(),
         FREE_PASSWORDS,
-        "{statuses:?}"
+        "{order:?}"
     );
     assert_eq!(
-        statuses.iter().filter(|s| **s == 429).count(),
+        order.iter().filter(|s| **s == 429).count(),
         40 - FREE_PASSWORDS,
-        "{statuses:?}"
+        "{order:?}"
+    );
+    assert!(
+        order.iter().take_while(|s| **s == 401).count() < FREE_PASSWORDS,
+        "a refusal waited for the checks: {order:?}"
     );
     // Still locked after the burst: the right password waits.
     assert_eq!(anon.login(email, PASSWORD).await.0, 429);
