@@ -753,7 +753,12 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
 
     // MFA accounts: one with MFA on, one to turn it off, one with a pending enrolment.
     let mut secrets = Vec::new();
-    for (name, confirm) in [("mfa_on", true), ("mfa_dis", true), ("mfa_ver", false)] {
+    for (name, confirm) in [
+        ("mfa_on", true),
+        ("mfa_dis", true),
+        ("mfa_ver", false),
+        ("mfa_lock", true),
+    ] {
         let s = api.register(&format!("{name}@example.com")).await?;
         let t = token(&s);
         let e = api
@@ -782,6 +787,33 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
             )
             .await?;
         put(n, l["mfa_token"].as_str().unwrap_or_default().to_owned());
+    }
+    // MFA lockout: ten wrong codes (five on each of two mfa_tokens) lock this
+    // account's MFA sign-in; a third token, from the right password, meets the lock.
+    for n in ["mfa_token_lock_1", "mfa_token_lock_2", "mfa_token_locked"] {
+        let l = api
+            .ok(
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": "mfa_lock@example.com", "password": PASSWORD})),
+            )
+            .await?;
+        let t = l["mfa_token"].as_str().unwrap_or_default().to_owned();
+        if n == "mfa_token_locked" {
+            put(n, t);
+            break;
+        }
+        for _ in 0..5 {
+            api.call(
+                "POST",
+                "/v1/auth/mfa/verify-login",
+                None,
+                Some(json!({"mfa_token": t, "code": "000000"})),
+                None,
+            )
+            .await?;
+        }
     }
     // Wait for the health probe to settle every deployment.
     for (t, id) in [
@@ -1245,6 +1277,13 @@ pub fn scenarios() -> Vec<Scenario> {
         "bearer_ada_key",
     ));
     s.push(ada("mfa_disable", "409", "example").json(json!({"code": "123456"})));
+    s.push(
+        with(
+            Scenario::new("mfa_disable", "429", "example"),
+            "bearer_mfa_lock",
+        )
+        .json(json!({"code": "000000"})),
+    );
     s.push(ada("mfa_enroll", "200", "example").volatile(&[
         "/secret",
         "/otpauth_uri",
@@ -1303,6 +1342,11 @@ pub fn scenarios() -> Vec<Scenario> {
     s.push(
         Scenario::new("mfa_verify_login", "401", "wrong_code")
             .json(json!({"mfa_token": "fx:mfa_token_2", "code": "000000"}))
+            .local_only(NEEDS_SETUP),
+    );
+    s.push(
+        Scenario::new("mfa_verify_login", "429", "example")
+            .json(json!({"mfa_token": "fx:mfa_token_locked", "code": "000000"}))
             .local_only(NEEDS_SETUP),
     );
 

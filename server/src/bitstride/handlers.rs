@@ -16,6 +16,7 @@ use super::auth::Caller;
 use super::auth_proxy::Proxied;
 use super::gateway::{json_response, too_many, Target};
 use super::jobs::Kind;
+use super::mfa::Guarded;
 use super::{err, Bitstride};
 use crate::platform::metrics::{Status, TEXT_FORMAT};
 
@@ -76,6 +77,16 @@ async fn proxied<T: serde::de::DeserializeOwned>(
             )),
             Err(e) => Err(e),
         })
+}
+
+/// The auth service's answer to an MFA-guarded call, relayed; its lock gets a
+/// conservative `Retry-After` (the proxy does not pass the header on).
+fn relay_locked<T: serde::Serialize>(r: R<T>) -> R<http::Response<Body>> {
+    match r {
+        Ok(v) => Ok(json_response(StatusCode::OK, &v)),
+        Err(e) if e.error.code == ErrorCode::RateLimited => Ok(too_many(&e.error.message, 60)),
+        Err(e) => Err(e),
+    }
 }
 
 impl Status for ErrorEnvelope {
@@ -305,29 +316,31 @@ impl BitstrideApi for BitstrideImpl {
     async fn mfa_verify_login(
         rqctx: Ctx,
         body: TypedBody<MfaLoginRequest>,
-    ) -> R<HttpResponseOk<Session>> {
+    ) -> R<http::Response<Body>> {
         metered(&rqctx, async {
             let body = body.into_inner();
-            if let Some(r) = proxied(&rqctx, Some(&body)).await {
-                return r.map(HttpResponseOk);
+            if let Some(r) = proxied::<Session>(&rqctx, Some(&body)).await {
+                return relay_locked(r);
             }
-            Ok(HttpResponseOk(
-                rqctx.context().mfa_verify_login(&body).await?,
-            ))
+            match rqctx.context().mfa_verify_login(&body).await? {
+                Guarded::Done(s) => Ok(json_response(StatusCode::OK, &*s)),
+                Guarded::Locked(wait) => Ok(too_many(messages::MFA_LOCKED, wait.max(1) as u64)),
+            }
         })
         .await
     }
 
-    async fn mfa_disable(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<HttpResponseOk<User>> {
+    async fn mfa_disable(rqctx: Ctx, body: TypedBody<MfaCodeRequest>) -> R<http::Response<Body>> {
         metered(&rqctx, async {
             let body = body.into_inner();
-            if let Some(r) = proxied(&rqctx, Some(&body)).await {
-                return r.map(HttpResponseOk);
+            if let Some(r) = proxied::<User>(&rqctx, Some(&body)).await {
+                return relay_locked(r);
             }
             let c = session(&rqctx).await?;
-            Ok(HttpResponseOk(
-                rqctx.context().mfa_disable(&c.user, &body.code).await?,
-            ))
+            match rqctx.context().mfa_disable(&c.user, &body.code).await? {
+                Guarded::Done(u) => Ok(json_response(StatusCode::OK, &u)),
+                Guarded::Locked(wait) => Ok(too_many(messages::MFA_LOCKED, wait.max(1) as u64)),
+            }
         })
         .await
     }

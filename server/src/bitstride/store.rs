@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 5] = [
+pub const MIGRATIONS: [Migration; 6] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -221,6 +221,17 @@ pub const MIGRATIONS: [Migration; 5] = [
     Migration::portable("bitstride", 4, "ALTER TABLE bitstride_users ADD COLUMN email_verified_at BIGINT;"),
     // External identities (provider, subject) -> account, and link flows bound to a session.
     Migration::portable("bitstride", 6, IDENTITIES),
+    // Wrong MFA codes per account, counted across every mfa_token of it.
+    Migration::portable(
+        "bitstride",
+        7,
+        "CREATE TABLE bitstride_mfa_failures (
+            user_id TEXT PRIMARY KEY,
+            failures BIGINT NOT NULL,
+            first_at BIGINT NOT NULL,
+            locked_until BIGINT NOT NULL DEFAULT 0
+        );",
+    ),
 ];
 
 /// Migration 6: external identities. An account has at most one per provider;

@@ -2,7 +2,6 @@
 //! streams, webhooks, DID signatures, both token verifiers, the built-in
 //! agents, and bad input.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,40 +9,8 @@ use quartet_conformance::mock::{Mock, MockReply, MockRequest};
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
 
+use crate::support::bindu::{client_token, rpc, send, serve, state};
 use crate::support::{bin, http};
-
-async fn serve(dir: &Path, args: &[&str]) -> ServerProcess {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    ServerProcess::spawn(&bin(), dir, "bindu", &args)
-        .await
-        .unwrap()
-}
-
-/// `POST /` with `body` (and a bearer token); returns status and JSON.
-async fn rpc(base: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut r = http().post(base).json(body);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn send(text: &str, extra: Value) -> Value {
-    let mut message =
-        json!({"messageId": uuid(), "role": "user", "parts": [{"kind": "text", "text": text}]});
-    if let (Some(m), Some(e)) = (message.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message": message}})
-}
-
-fn uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
 
 async fn get_task(base: &str, token: Option<&str>, id: &str) -> Value {
     let (status, body) = rpc(
@@ -73,27 +40,6 @@ async fn wait_task(
         assert!(Instant::now() < deadline, "task never got there: {t}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn state(t: &Value) -> &str {
-    t["status"]["state"].as_str().unwrap_or("")
-}
-
-async fn client_token(dir: &Path, scopes: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec!["bindu", "client", "create", "--scopes", scopes, "--json"];
-    args.extend_from_slice(extra);
-    let out: Value = serde_json::from_str(&admin(&bin(), dir, &args).await.unwrap()).unwrap();
-    let id = out["client_id"].as_str().unwrap().to_owned();
-    let token = admin(
-        &bin(),
-        dir,
-        &["bitmind", "token", "mint", "--client-id", &id],
-    )
-    .await
-    .unwrap()
-    .trim()
-    .to_owned();
-    (id, token)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 //! `QUARTET_TEST_POSTGRES` is set), one module per area.
 
 mod accounts;
+mod attempts;
 mod billing;
 pub mod payments;
 mod secrets_at_rest;

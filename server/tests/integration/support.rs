@@ -1,6 +1,9 @@
 //! What the test modules share: the binary under test, an HTTP client, a
-//! client-credentials token, and a loopback OIDC provider ([`oidc`]).
+//! client-credentials token, the helpers of Bindu ([`bindu`]) and Bitstride
+//! ([`bitstride`]), and a loopback OIDC provider ([`oidc`]).
 
+pub mod bindu;
+pub mod bitstride;
 pub mod oidc;
 
 use std::path::PathBuf;

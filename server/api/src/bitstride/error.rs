@@ -312,6 +312,8 @@ pub mod messages {
     pub const STORAGE_UNAVAILABLE: &str = "storage is temporarily unavailable; try again shortly";
     /// 429 `rate_limited`: too many failed sign-ins for this email.
     pub const LOGIN_THROTTLED: &str = "too many failed sign-in attempts; try again later";
+    /// 429 `rate_limited`: too many wrong MFA codes for this account.
+    pub const MFA_LOCKED: &str = "too many wrong MFA codes for this account; try again later";
     /// 429 `rate_limited`: the credential exceeded the gateway's request rate.
     pub const RATE_LIMITED: &str = "rate limit exceeded for this credential; try again later";
     /// 429 `rate_limited`: the deployment is serving `concurrency_limit` requests already.

@@ -129,18 +129,24 @@ pub trait BitstrideApi {
     ) -> Result<HttpResponseOk<User>, ErrorEnvelope>;
 
     /// Finish a sign-in that needs a TOTP code.
+    ///
+    /// Raw response: an account locked for wrong codes answers 429 with a
+    /// `Retry-After` header.
     #[endpoint { method = POST, path = "/v1/auth/mfa/verify-login", tags = ["auth"] }]
     async fn mfa_verify_login(
         rqctx: RequestContext<Self::Context>,
         body: TypedBody<MfaLoginRequest>,
-    ) -> Result<HttpResponseOk<Session>, ErrorEnvelope>;
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// Turn MFA off.
+    ///
+    /// Raw response: an account locked for wrong codes answers 429 with a
+    /// `Retry-After` header.
     #[endpoint { method = POST, path = "/v1/auth/mfa/disable", tags = ["auth"] }]
     async fn mfa_disable(
         rqctx: RequestContext<Self::Context>,
         body: TypedBody<MfaCodeRequest>,
-    ) -> Result<HttpResponseOk<User>, ErrorEnvelope>;
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     // ---- API keys ---------------------------------------------------------
 

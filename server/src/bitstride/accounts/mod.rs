@@ -81,24 +81,24 @@ impl Bitstride {
         Ok(sessions::start(&self.db, &self.tokens, &user).await?)
     }
 
-    /// `POST /v1/auth/login`.
+    /// `POST /v1/auth/login`. The attempt is counted before the password is
+    /// checked (see [`throttle`]), so a locked address never reaches Argon2.
     pub(super) async fn login(&self, body: LoginRequest) -> Result<SignIn, ErrorEnvelope> {
         let email = body.email.trim().to_lowercase();
-        if let Some(wait) = throttle::locked_for(&self.db, &email).await? {
-            return Ok(SignIn::Throttled(wait));
-        }
+        let lock = match throttle::reserve(&self.db, &email).await? {
+            throttle::Attempt::Locked(wait) => return Ok(SignIn::Throttled(wait)),
+            throttle::Attempt::Reserved(lock) => lock,
+        };
         let user = users::by_email(&self.db, &email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         if !passwords::verify(body.password, stored).await? {
-            return Ok(match throttle::failed(&self.db, &email).await? {
-                Some(wait) => SignIn::Throttled(wait),
-                None => {
-                    return Err(err(
-                        ErrorCode::InvalidCredentials,
-                        messages::INVALID_CREDENTIALS,
-                    ))
-                }
-            });
+            return match lock {
+                Some(wait) => Ok(SignIn::Throttled(wait)),
+                None => Err(err(
+                    ErrorCode::InvalidCredentials,
+                    messages::INVALID_CREDENTIALS,
+                )),
+            };
         }
         throttle::cleared(&self.db, &email).await?;
         let user = user.ok_or_else(|| Fault::internal("verified a password without an account"))?;

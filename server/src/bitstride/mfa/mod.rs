@@ -2,7 +2,12 @@
 //! steps, one step of clock skew either way), one-time recovery codes (stored
 //! as SHA-256 digests), and the short-lived `mfa_token` of the second sign-in
 //! step, which dies after [`MAX_CODE_FAILURES`] wrong codes.
+//!
+//! Every code of the second step is counted before it is checked, against its
+//! `mfa_token` and against the account ([`lockout`]); only a code with both
+//! reservations is evaluated.
 
+pub mod lockout;
 mod store;
 
 use quartet_api::bitstride::{
@@ -21,7 +26,8 @@ use crate::platform::{Db, DbError, Fault};
 pub const ISSUER: &str = "Bitstride";
 /// Lifetime of an `mfa_token`, seconds.
 pub const MFA_TOKEN_SECS: i64 = 300;
-/// Wrong codes an `mfa_token` survives.
+/// Codes an `mfa_token` takes (each counted before it is checked): after this
+/// many wrong ones it is dead.
 pub const MAX_CODE_FAILURES: i64 = 5;
 /// Recovery codes issued at enrolment.
 pub const RECOVERY_CODES: usize = 10;
@@ -142,28 +148,36 @@ impl Bitstride {
         Ok(reload(&self.db, &user.id).await?.to_wire())
     }
 
-    /// `POST /v1/auth/mfa/disable`: needs a current code; forgets the secret and codes.
+    /// `POST /v1/auth/mfa/disable`: needs a current code; forgets the secret and
+    /// codes. The code guards an active factor, so it is counted against the
+    /// account (see [`lockout`]) before it is checked, as at sign-in.
     pub(super) async fn mfa_disable(
         &self,
         user: &UserRow,
         code: &str,
-    ) -> Result<User, ErrorEnvelope> {
+    ) -> Result<Guarded<User>, ErrorEnvelope> {
         check_format(code)?;
         let Some(secret) = &user.mfa_secret else {
             return Err(err(ErrorCode::InvalidState, messages::MFA_NOT_ENABLED));
         };
+        if let lockout::Attempt::Locked(wait) = lockout::reserve(&self.db, &user.id).await? {
+            return Ok(Guarded::Locked(wait));
+        }
         if !use_code(&self.db, &user.id, secret, code).await? {
             return Err(wrong_code());
         }
+        lockout::release(&self.db, &user.id).await?;
         store::disable(&self.db, &user.id).await?;
-        Ok(reload(&self.db, &user.id).await?.to_wire())
+        Ok(Guarded::Done(reload(&self.db, &user.id).await?.to_wire()))
     }
 
-    /// `POST /v1/auth/mfa/verify-login`: the second step of a sign-in.
+    /// `POST /v1/auth/mfa/verify-login`: the second step of a sign-in. The
+    /// code is counted against the `mfa_token`, then against the account,
+    /// before it is checked; a right code gives the account's attempt back.
     pub(super) async fn mfa_verify_login(
         &self,
         body: &MfaLoginRequest,
-    ) -> Result<Session, ErrorEnvelope> {
+    ) -> Result<Guarded<Box<Session>>, ErrorEnvelope> {
         match (&body.code, &body.recovery_code) {
             (Some(code), None) => check_format(code)?,
             (None, Some(_)) => {}
@@ -176,7 +190,7 @@ impl Bitstride {
         }
         let invalid_token = || err(ErrorCode::Unauthorized, messages::INVALID_MFA_TOKEN);
         let hash = sha256_hex(body.mfa_token.as_bytes());
-        let found = store::token_user(&self.db, &hash, MAX_CODE_FAILURES).await?;
+        let found = store::reserve_attempt(&self.db, &hash, MAX_CODE_FAILURES).await?;
         let user = match found {
             Some(id) => users::get(&self.db, &id).await?.ok_or_else(invalid_token)?,
             None => return Err(invalid_token()),
@@ -184,6 +198,9 @@ impl Bitstride {
         let Some(secret) = &user.mfa_secret else {
             return Err(invalid_token());
         };
+        if let lockout::Attempt::Locked(wait) = lockout::reserve(&self.db, &user.id).await? {
+            return Ok(Guarded::Locked(wait));
+        }
         let passed = match (&body.code, &body.recovery_code) {
             (Some(code), _) => use_code(&self.db, &user.id, secret, code).await?,
             (_, Some(recovery)) => {
@@ -193,12 +210,22 @@ impl Bitstride {
             _ => false,
         };
         if !passed {
-            store::count_failure(&self.db, &hash).await?;
             return Err(wrong_code());
         }
+        lockout::release(&self.db, &user.id).await?;
         if !spend_once(&self.db, "bitstride_mfa_tokens", "token_hash", &hash).await? {
             return Err(invalid_token());
         }
-        Ok(sessions::start(&self.db, &self.tokens, &user).await?)
+        Ok(Guarded::Done(Box::new(
+            sessions::start(&self.db, &self.tokens, &user).await?,
+        )))
     }
+}
+
+/// The answer of an operation guarded by the account's MFA lockout.
+pub enum Guarded<T> {
+    /// The code was right: the operation's answer.
+    Done(T),
+    /// MFA codes of the account are locked for this many seconds.
+    Locked(i64),
 }

@@ -37,30 +37,25 @@ pub async fn insert_token(
     Ok(())
 }
 
-/// The user of a live, unused `mfa_token` with fewer than `max_failures` wrong codes.
-pub async fn token_user(
+/// Reserves one code attempt on a live, unused `mfa_token` that has had fewer
+/// than `max_attempts`: the attempt is counted before the code is checked, in
+/// one statement, so parallel guesses cannot outrun the count. Answers the
+/// token's user, or `None` when the token is unknown, spent, expired or used up.
+pub async fn reserve_attempt(
     db: &Db,
     token_hash: &str,
-    max_failures: i64,
+    max_attempts: i64,
 ) -> Result<Option<String>, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT user_id FROM bitstride_mfa_tokens
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND failures < $3",
+        "UPDATE bitstride_mfa_tokens SET failures = failures + 1
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND failures < $3
+         RETURNING user_id",
     )
     .bind(token_hash)
     .bind(now())
-    .bind(max_failures)
+    .bind(max_attempts)
     .fetch_optional(&mut *db.conn().await?)
     .await?)
-}
-
-/// Counts a wrong code against an `mfa_token`.
-pub async fn count_failure(db: &Db, token_hash: &str) -> Result<(), DbError> {
-    sqlx::query("UPDATE bitstride_mfa_tokens SET failures = failures + 1 WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(&mut *db.conn().await?)
-        .await?;
-    Ok(())
 }
 
 /// Spends an active, unused recovery code of `user_id`; `false` when there is none.

@@ -81,6 +81,7 @@ pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError>
         "bitstride_recovery_codes",
         "bitstride_mfa_tokens",
         "bitstride_identities",
+        "bitstride_mfa_failures",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE user_id IN
