@@ -3,17 +3,18 @@
 //!
 //! A deployment's backend belongs to the tenant, so its `usage` is a claim, not
 //! a fact. A reported figure is used only when it is a non-negative integer and
-//! plausible against the gateway's count `c`: within
-//! `[c / FACTOR − SLACK, c × FACTOR + SLACK]` (tokenizers differ, so the bound
-//! is loose; a backend that claims nothing for a long answer, or a huge figure
-//! for a short one, is outside it). Otherwise the gateway's count is billed and
+//! plausible against the gateway's count `c`: within `[c / FACTOR, c × FACTOR +
+//! SLACK]` (integer division). Tokenizers differ, so the band is loose, but a
+//! backend can at most halve what it is billed, and cannot claim nothing for a
+//! long answer or a huge figure for a short one. Otherwise the gateway's count is billed and
 //! the discrepancy is reported so that it can be logged and counted.
 
 use serde_json::Value;
 
 /// How far (as a factor) a reported figure may be from the gateway's count.
 pub const FACTOR: i64 = 2;
-/// How far (in tokens) a reported figure may be from the gateway's count, on top of [`FACTOR`].
+/// How many tokens a reported figure may exceed the gateway's count by, on top of [`FACTOR`]
+/// (short texts, where one tokenizer's extra pieces weigh most).
 pub const SLACK: i64 = 16;
 
 /// Why a backend's figure was not billed.
@@ -40,7 +41,7 @@ impl Discrepancy {
 
 /// Whether `reported` is believable next to the gateway's `counted`.
 pub fn plausible(reported: i64, counted: i64) -> bool {
-    let low = counted / FACTOR - SLACK;
+    let low = counted / FACTOR;
     let high = counted.saturating_mul(FACTOR).saturating_add(SLACK);
     (low..=high).contains(&reported)
 }
@@ -99,7 +100,9 @@ mod tests {
         assert_eq!(bill(Some(&json!(0)), 300), (300, Some(Discrepancy::Implausible)));
         assert_eq!(bill(Some(&json!(1000)), 10), (10, Some(Discrepancy::Implausible)));
         // Short answers leave room for a different tokenizer.
-        assert_eq!(bill(Some(&json!(0)), 3), (0, None));
+        assert_eq!(bill(Some(&json!(0)), 1), (0, None));
+        assert_eq!(bill(Some(&json!(1)), 4), (4, Some(Discrepancy::Implausible)));
+        assert_eq!(bill(Some(&json!(2)), 4), (2, None));
         assert_eq!(bill(Some(&json!(36)), 10), (36, None));
         assert_eq!(bill(Some(&json!(i64::MAX)), i64::MAX), (i64::MAX, None));
     }
