@@ -1705,7 +1705,7 @@ pub fn scenarios() -> Vec<Scenario> {
             .param("end_time", crate::scenario::Val::Documented)
             .param("user", crate::scenario::Val::Documented),
     );
-    s.push(ada("get_usage", "400", "user_too_long").param("user", lit(&"u".repeat(257))));
+    s.push(ada("get_usage", "400", "user_too_long").param("user", lit("u".repeat(257))));
     s.extend(guards("get_usage", "bearer_key_none", false, "id"));
 
     // ---- models

@@ -92,16 +92,37 @@ mod tests {
         assert_eq!(bill(None, 40), (40, None));
         assert_eq!(bill(Some(&json!(null)), 40), (40, None));
         assert_eq!(bill(Some(&json!(55)), 40), (55, None));
-        assert_eq!(bill(Some(&json!(-1)), 40), (40, Some(Discrepancy::Negative)));
-        assert_eq!(bill(Some(&json!(-1.5)), 40), (40, Some(Discrepancy::Negative)));
-        assert_eq!(bill(Some(&json!("9")), 40), (40, Some(Discrepancy::Malformed)));
-        assert_eq!(bill(Some(&json!(2.5)), 40), (40, Some(Discrepancy::Malformed)));
+        assert_eq!(
+            bill(Some(&json!(-1)), 40),
+            (40, Some(Discrepancy::Negative))
+        );
+        assert_eq!(
+            bill(Some(&json!(-1.5)), 40),
+            (40, Some(Discrepancy::Negative))
+        );
+        assert_eq!(
+            bill(Some(&json!("9")), 40),
+            (40, Some(Discrepancy::Malformed))
+        );
+        assert_eq!(
+            bill(Some(&json!(2.5)), 40),
+            (40, Some(Discrepancy::Malformed))
+        );
         // Zero for a long answer, or a huge figure for a short one.
-        assert_eq!(bill(Some(&json!(0)), 300), (300, Some(Discrepancy::Implausible)));
-        assert_eq!(bill(Some(&json!(1000)), 10), (10, Some(Discrepancy::Implausible)));
+        assert_eq!(
+            bill(Some(&json!(0)), 300),
+            (300, Some(Discrepancy::Implausible))
+        );
+        assert_eq!(
+            bill(Some(&json!(1000)), 10),
+            (10, Some(Discrepancy::Implausible))
+        );
         // Short answers leave room for a different tokenizer.
         assert_eq!(bill(Some(&json!(0)), 1), (0, None));
-        assert_eq!(bill(Some(&json!(1)), 4), (4, Some(Discrepancy::Implausible)));
+        assert_eq!(
+            bill(Some(&json!(1)), 4),
+            (4, Some(Discrepancy::Implausible))
+        );
         assert_eq!(bill(Some(&json!(2)), 4), (2, None));
         assert_eq!(bill(Some(&json!(36)), 10), (36, None));
         assert_eq!(bill(Some(&json!(i64::MAX)), i64::MAX), (i64::MAX, None));

@@ -102,8 +102,7 @@ impl Bitstride {
                 messages::TIME_RANGE_TOO_LONG,
             ));
         }
-        if q
-            .user
+        if q.user
             .as_ref()
             .is_some_and(|u| u.chars().count() > super::gateway::MAX_USER_CHARS)
         {

@@ -196,8 +196,10 @@ pub async fn relay(
     let mut pending: Vec<u8> = Vec::new();
     let (mut flushed_at, mut flushed) = (Instant::now(), 0);
     let mut until = tokio::time::Instant::now() + deadline;
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + sweeper::HEARTBEAT, sweeper::HEARTBEAT);
+    let mut heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + sweeper::HEARTBEAT,
+        sweeper::HEARTBEAT,
+    );
     loop {
         let chunk = tokio::select! {
             _ = tx.closed() => break, // The caller went away: stop reading from the backend.
@@ -293,7 +295,11 @@ pub async fn forward(ctx: &Bitstride, call: Call<'_>) -> Result<Response<Body>, 
         // No answer leaves before its usage record is closed.
         let billed = call
             .usage
-            .close(answer.reported.as_ref(), answer.model.as_deref(), answer.counted)
+            .close(
+                answer.reported.as_ref(),
+                answer.model.as_deref(),
+                answer.counted,
+            )
             .await?;
         drop(call.slot);
         let v = relayed(answer, &call.deployment.id, &call.usage.model, billed);

@@ -211,7 +211,8 @@ impl Bitstride {
             return Ok(too_many(messages::CONCURRENCY_LIMITED, 1));
         };
         // Written before the backend is asked: no record, no answer (503).
-        let usage = std::sync::Arc::new(usage::Record::open(self, &caller, &deployment, &checked).await?);
+        let usage =
+            std::sync::Arc::new(usage::Record::open(self, &caller, &deployment, &checked).await?);
         let call = forward::Call {
             deployment: &deployment.wire,
             checked,

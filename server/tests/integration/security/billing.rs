@@ -220,7 +220,11 @@ async fn lying_backend() -> (String, Arc<AtomicUsize>) {
                             json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}),
                         )
                     } else if body.contains("other-model") {
-                        completion("hello", "gpt-4-expensive", json!({"prompt_tokens": 8, "completion_tokens": 1, "total_tokens": 9}))
+                        completion(
+                            "hello",
+                            "gpt-4-expensive",
+                            json!({"prompt_tokens": 8, "completion_tokens": 1, "total_tokens": 9}),
+                        )
                     } else {
                         completion("hello", "m", Value::Null)
                     };
@@ -485,7 +489,10 @@ async fn a_server_killed_mid_stream_keeps_the_usage_written_so_far() {
     let me = Caller::login(&s.base_url, "crash@example.com", &me.org).await;
     let usage = me.get("/v1/usage").await;
     assert_eq!(
-        (usage["total_requests"].as_i64(), usage["data"][0]["output_tokens"].as_i64()),
+        (
+            usage["total_requests"].as_i64(),
+            usage["data"][0]["output_tokens"].as_i64()
+        ),
         (Some(1), Some(written)),
         "{usage}"
     );
@@ -535,21 +542,41 @@ async fn the_user_field_is_stored_and_filterable() {
     users.sort();
     assert_eq!(
         users,
-        [None, Some("alice".into()), Some("alice".into()), Some("bob".into())]
+        [
+            None,
+            Some("alice".into()),
+            Some("alice".into()),
+            Some("bob".into())
+        ]
     );
-    for (query, requests) in [("", 4), ("?user=alice", 2), ("?user=bob", 1), ("?user=carol", 0)] {
+    for (query, requests) in [
+        ("", 4),
+        ("?user=alice", 2),
+        ("?user=bob", 1),
+        ("?user=carol", 0),
+    ] {
         let v = me.get(&format!("/v1/usage{query}")).await;
         assert_eq!(v["total_requests"], requests, "{query}: {v}");
     }
     let long = "u".repeat(257);
     let (status, v) = me
-        .send(reqwest::Method::GET, &format!("/v1/usage?user={long}"), None)
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/usage?user={long}"),
+            None,
+        )
         .await;
-    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
     let mut body = say("hi", false);
     body["user"] = json!(long);
     let (status, v) = me.chat(&dep, body).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
     s.kill().await.unwrap();
 }
 
@@ -588,13 +615,12 @@ async fn deleting_an_organization_keeps_its_usage_and_invoices() {
     let usage = usage_rows(dir.path(), &me.org).await;
     assert_eq!(usage.len(), 1, "{usage:?}");
     assert_eq!(usage[0].model, "gone-org");
-    let invoices: Vec<String> = sqlx::query_scalar(
-        "SELECT status FROM bitstride_invoice_status WHERE org_id = $1",
-    )
-    .bind(&me.org)
-    .fetch_all(&mut db)
-    .await
-    .unwrap();
+    let invoices: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM bitstride_invoice_status WHERE org_id = $1")
+            .bind(&me.org)
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
     assert_eq!(invoices, ["paid"]);
     // A new organization (the same email, even) sees none of it.
     let again = Caller::register(&s.base_url, "gone-org@example.com").await;

@@ -28,8 +28,10 @@ pub fn start(ctx: Arc<Bitstride>) {
             tick.tick().await;
             match billing::settle_stale(&ctx.db, now() - STALE_SECS).await {
                 Ok(0) => {}
-                Ok(n) => slog::warn!(ctx.log, "settled usage records left open by a stopped writer";
-                    "records" => n),
+                Ok(n) => {
+                    slog::warn!(ctx.log, "settled usage records left open by a stopped writer";
+                    "records" => n)
+                }
                 Err(e) => slog::warn!(ctx.log, "usage sweep failed"; "error" => e.to_string()),
             }
         }
