@@ -38,6 +38,10 @@ impl Default for Metrics {
             "Backend usage figures the gateway did not bill (it billed its own count), by kind.",
             &["kind"],
         );
+        // Every kind shows from the start, at 0.
+        for kind in ["negative", "malformed", "implausible", "model"] {
+            discrepancies.with_label_values(&[kind]);
+        }
         let uptime = registry.gauge(
             "bitstride_uptime_seconds",
             "Seconds since the server started.",
