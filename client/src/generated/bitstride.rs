@@ -454,7 +454,7 @@ pub mod types {
         ///Nucleus-sampling mass, 0 to 1.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub top_p: ::std::option::Option<f64>,
-        ///Caller's end-user id, at most 256 characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
+        ///Caller's end-user id, at most 256 characters, no control characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<ChatCompletionRequestUser>,
     }
@@ -463,7 +463,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Caller's end-user id, at most 256 characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
+    ///Caller's end-user id, at most 256 characters, no control characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct ChatCompletionRequestUser(::std::string::String);
@@ -13175,7 +13175,7 @@ Arguments:
 - `end_time`: Window end, Unix seconds (exclusive); now when omitted.
 - `model`: Only count usage billed under this model.
 - `start_time`: Window start, Unix seconds (inclusive); 30 days before `end_time` when omitted.
-- `user`: Only count completions whose request carried this `user` (exact match, at most 256 characters; longer answers 400). Training usage has no user, so it is left out.
+- `user`: Only count completions whose request carried this `user` (exact match, at most 256 characters and no control characters; otherwise 400). Training usage has no user, so it is left out.
 ```ignore
 let response = client.get_usage()
     .end_time(end_time)

@@ -22,7 +22,8 @@ pub struct UsageParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub model: Option<String>,
-    /// Only count completions whose request carried this `user` (exact match, at most 256 characters).
+    /// Only count completions whose request carried this `user` (exact match, at most 256
+    /// characters and no control characters; otherwise 400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", length(max = 256))]
     pub user: Option<String>,

@@ -314,8 +314,9 @@ pub mod messages {
     /// it serves no answer (nothing is delivered that is not billed).
     pub const USAGE_UNRECORDED: &str =
         "usage could not be recorded, so no answer was delivered; try again shortly";
-    /// 400 `invalid_request`: an end-user id (`user`) longer than allowed.
-    pub const USER_TOO_LONG: &str = "user must be at most 256 characters";
+    /// 400 `invalid_request`: an end-user id (`user`) too long or with control characters.
+    pub const USER_TOO_LONG: &str =
+        "user must be at most 256 characters, none of them a control character";
     /// 429 `rate_limited`: too many failed sign-ins for this email.
     pub const LOGIN_THROTTLED: &str = "too many failed sign-in attempts; try again later";
     /// 429 `rate_limited`: the credential exceeded the gateway's request rate.

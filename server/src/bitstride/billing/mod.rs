@@ -104,7 +104,7 @@ impl Bitstride {
         }
         if q.user
             .as_ref()
-            .is_some_and(|u| u.chars().count() > super::gateway::MAX_USER_CHARS)
+            .is_some_and(|u| !super::gateway::valid_user(u))
         {
             return Err(err(ErrorCode::InvalidRequest, messages::USER_TOO_LONG));
         }

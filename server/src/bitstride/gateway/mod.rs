@@ -69,6 +69,12 @@ pub struct Checked {
 /// The longest end-user id (`user`) a request may carry, in characters.
 pub const MAX_USER_CHARS: usize = 256;
 
+/// Whether `user` may be stored as an end-user id: at most [`MAX_USER_CHARS`]
+/// characters, none of them a control character (PostgreSQL text holds no NUL).
+pub fn valid_user(user: &str) -> bool {
+    user.chars().count() <= MAX_USER_CHARS && !user.chars().any(char::is_control)
+}
+
 /// Parses and checks a chat body.
 pub fn check_body(body: &[u8]) -> Result<Checked, ErrorEnvelope> {
     let parse_err = |e: serde_json::Error| {
@@ -103,11 +109,7 @@ pub fn check_body(body: &[u8]) -> Result<Checked, ErrorEnvelope> {
             "top_p must be between 0 and 1",
         ));
     }
-    if request
-        .user
-        .as_ref()
-        .is_some_and(|u| u.chars().count() > MAX_USER_CHARS)
-    {
+    if request.user.as_ref().is_some_and(|u| !valid_user(u)) {
         return Err(err(ErrorCode::InvalidRequest, messages::USER_TOO_LONG));
     }
     if request.max_tokens.is_some_and(|m| m < 1) {

@@ -570,13 +570,19 @@ async fn the_user_field_is_stored_and_filterable() {
         (status, v["error"]["code"].as_str()),
         (400, Some("invalid_request"))
     );
-    let mut body = say("hi", false);
-    body["user"] = json!(long);
-    let (status, v) = me.chat(&dep, body).await;
-    assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    for bad in [long.as_str(), "nul\u{0}byte"] {
+        let mut body = say("hi", false);
+        body["user"] = json!(bad);
+        let (status, v) = me.chat(&dep, body).await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("invalid_request"))
+        );
+    }
+    let (status, _) = me
+        .send(reqwest::Method::GET, "/v1/usage?user=nul%00byte", None)
+        .await;
+    assert_eq!(status, 400);
     s.kill().await.unwrap();
 }
 
