@@ -454,13 +454,67 @@ pub mod types {
         ///Nucleus-sampling mass, 0 to 1.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub top_p: ::std::option::Option<f64>,
-        ///Caller's end-user id, recorded with usage.
+        ///Caller's end-user id, at most 256 characters, no control characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user: ::std::option::Option<::std::string::String>,
+        pub user: ::std::option::Option<ChatCompletionRequestUser>,
     }
     impl ChatCompletionRequest {
         pub fn builder() -> builder::ChatCompletionRequest {
             Default::default()
+        }
+    }
+    ///Caller's end-user id, at most 256 characters, no control characters: stored with the request's usage record, so that `GET /v1/usage?user=` reports it.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ChatCompletionRequestUser(::std::string::String);
+    impl ::std::ops::Deref for ChatCompletionRequestUser {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ChatCompletionRequestUser> for ::std::string::String {
+        fn from(value: ChatCompletionRequestUser) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ChatCompletionRequestUser {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ChatCompletionRequestUser {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ChatCompletionRequestUser {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ChatCompletionRequestUser {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///One message of a conversation (text content only).
@@ -1817,7 +1871,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         ///Text appended to the output model's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suffix: ::std::option::Option<::std::string::String>,
-        ///Tokens processed so far.
+        ///Tokens of the training data the job went through so far: each row's text (RL: its prompt and answer) counted as the gateway counts tokens, once per pass; for the `command` trainer, the figure the program reports (never negative).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trained_tokens: ::std::option::Option<i64>,
         ///Training dataset (`ds_` prefix, purpose `fine_tuning`).
@@ -2033,6 +2087,60 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`GetUsageUser`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetUsageUser(::std::string::String);
+    impl ::std::ops::Deref for GetUsageUser {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetUsageUser> for ::std::string::String {
+        fn from(value: GetUsageUser) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetUsageUser {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetUsageUser {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetUsageUser {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetUsageUser {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Liveness answer of `GET /health`.
@@ -3826,7 +3934,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub requests: i64,
         ///Sum of the two.
         pub total_tokens: i64,
-        ///Tokens processed by training jobs that finished that day (model: the job's base model).
+        ///Tokens of training data processed by training jobs that finished that day (model: the job's base model; see `trained_tokens` of the job).
         pub trained_tokens: i64,
     }
     impl UsageBucket {
@@ -4580,7 +4688,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 ::std::string::String,
             >,
             user: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ChatCompletionRequestUser>,
                 ::std::string::String,
             >,
         }
@@ -4689,7 +4797,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChatCompletionRequestUser>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
@@ -12108,7 +12218,7 @@ let response = client.health()
     pub fn health(&self) -> builder::Health<'_> {
         builder::Health::new(self)
     }
-    #[doc = "Prometheus metrics (text exposition format, raw response)\n\nPrometheus metrics in the text exposition format 0.0.4 (`text/plain; version=0.0.4`), in both runtime modes: every operation's answers by operation and status (`bitstride_http_requests_total`), their latency by operation (`bitstride_http_request_duration_seconds`, a histogram with the Prometheus default buckets), requests being answered (`bitstride_http_requests_in_flight`), gateway token counters and uptime. The example shows fewer histogram lines. Needs no credentials. The handler builds the response itself, which is why dropshot documents it as a raw (`default`, `*/*`) response.\n\nSends a `GET` request to `/metrics`\n\n```ignore\nlet response = client.metrics()\n    .send()\n    .await;\n```"]
+    #[doc = "Prometheus metrics (text exposition format, raw response)\n\nPrometheus metrics in the text exposition format 0.0.4 (`text/plain; version=0.0.4`), in both runtime modes: every operation's answers by operation and status (`bitstride_http_requests_total`), their latency by operation (`bitstride_http_request_duration_seconds`, a histogram with the Prometheus default buckets), requests being answered (`bitstride_http_requests_in_flight`), gateway token counters, uptime, and the backend usage figures the gateway refused and billed its own count for instead (`bitstride_usage_discrepancies_total{kind}`: `negative`, `malformed`, `implausible`, and `model` for an answer naming another model than the deployment's). The example shows fewer histogram lines. Needs no credentials. The handler builds the response itself, which is why dropshot documents it as a raw (`default`, `*/*`) response.\n\nSends a `GET` request to `/metrics`\n\n```ignore\nlet response = client.metrics()\n    .send()\n    .await;\n```"]
     pub fn metrics(&self) -> builder::Metrics<'_> {
         builder::Metrics::new(self)
     }
@@ -12713,7 +12823,7 @@ let response = client.list_fine_tuning_job_events()
     }
     /**Chat completion against a named deployment
 
-Runs a chat completion on the deployment named in the path: authenticates the caller (API keys need the `inference` scope), checks that the deployment belongs to the caller's organization and is `ready`, applies the rate and concurrency limits, forwards the request (unknown fields included) to `<endpoint>/v1/chat/completions`, records usage (from the backend's `usage`, counted when absent) and relays the completion with `deployment_id` added. With `stream: true` the backend's server-sent events are passed through as they arrive. A backend that fails or answers something that is not a chat completion gives 502 `upstream_error`; one that does not answer within `--bitstride-backend-timeout-ms` (60 s) 504 `upstream_timeout`. Served in both runtime modes. This path is not one the OpenAI clients build; point them at `/v1/chat/completions`, which they use unchanged.
+Runs a chat completion on the deployment named in the path: authenticates the caller (API keys need the `inference` scope), checks that the deployment belongs to the caller's organization and is `ready`, applies the rate and concurrency limits, forwards the request (unknown fields included) to `<endpoint>/v1/chat/completions` and relays the completion with `deployment_id` added and `usage` set to what was billed. With `stream: true` the backend's server-sent events are passed through as they arrive. Billing: the gateway counts what it forwards (prompt tokens of the messages it sends, completion tokens of the content it relays); the backend's `usage` is billed only where each figure is a non-negative integer from half that count to twice it plus 16 tokens, otherwise the gateway's count is (and `bitstride_usage_discrepancies_total{kind}` in `/metrics` goes up). The model billed is the deployment's (the name of its `model_id`, else its subdomain), whatever name the backend answers with. The usage record is written before the backend is asked and, for a stream, updated as it flows (at least every second or 256 tokens) and closed at its end or when the caller disconnects, so a crash loses at most the last second of a stream; the request's `user` is stored with it. A backend that fails or answers something that is not a chat completion gives 502 `upstream_error`; one that does not answer within `--bitstride-backend-timeout-ms` (60 s) 504 `upstream_timeout`. Served in both runtime modes. This path is not one the OpenAI clients build; point them at `/v1/chat/completions`, which they use unchanged.
 
 Sends a `POST` request to `/v1/inference/{deployment_id}/chat`
 
@@ -13057,19 +13167,21 @@ let response = client.list_rl_job_events()
     }
     /**Usage by day and model
 
-Reports the organization's usage in a window, bucketed by UTC day and model, from the records the gateway writes for every completion it serves and each training job that succeeds (trained tokens, under the job's base model). Costs are integers in micro-dollars at the list prices (see Money), rounded half up per bucket; the totals are the sums of the buckets. The window defaults to the 30 days before now and may span at most 366 days. API keys need the `read` scope.
+Reports the organization's usage in a window, bucketed by UTC day and model, from the records the gateway writes for every completion it serves (under the deployment's model; a stream still flowing counts with what it relayed so far) and each training job that succeeds (trained tokens, under the job's base model). Costs are integers in micro-dollars at the list prices (see Money), rounded half up per bucket; the totals are the sums of the buckets. The window defaults to the 30 days before now and may span at most 366 days. Usage records and invoices outlive the deletion of their organization (accounting keeps them); no other organization reaches them. API keys need the `read` scope.
 
 Sends a `GET` request to `/v1/usage`
 
 Arguments:
 - `end_time`: Window end, Unix seconds (exclusive); now when omitted.
-- `model`: Only count requests answered by this model.
+- `model`: Only count usage billed under this model.
 - `start_time`: Window start, Unix seconds (inclusive); 30 days before `end_time` when omitted.
+- `user`: Only count completions whose request carried this `user` (exact match, at most 256 characters and no control characters; otherwise 400). Training usage has no user, so it is left out.
 ```ignore
 let response = client.get_usage()
     .end_time(end_time)
     .model(model)
     .start_time(start_time)
+    .user(user)
     .send()
     .await;
 ```*/
@@ -15050,6 +15162,13 @@ pub mod builder {
                         ),
                     )
                 }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 504u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -16902,6 +17021,13 @@ pub mod builder {
                     )
                 }
                 502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -18814,6 +18940,7 @@ pub mod builder {
         end_time: Result<Option<i64>, String>,
         model: Result<Option<::std::string::String>, String>,
         start_time: Result<Option<i64>, String>,
+        user: Result<Option<types::GetUsageUser>, String>,
     }
     impl<'a> GetUsage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18822,6 +18949,7 @@ pub mod builder {
                 end_time: Ok(None),
                 model: Ok(None),
                 start_time: Ok(None),
+                user: Ok(None),
             }
         }
         pub fn end_time<V>(mut self, value: V) -> Self
@@ -18857,14 +18985,25 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for start_time failed".to_string());
             self
         }
+        pub fn user<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetUsageUser>,
+        {
+            self.user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `GetUsageUser` for user failed".to_string());
+            self
+        }
         ///Sends a `GET` request to `/v1/usage`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::UsageReport>, Error<types::ErrorEnvelope>> {
-            let Self { client, end_time, model, start_time } = self;
+            let Self { client, end_time, model, start_time, user } = self;
             let end_time = end_time.map_err(Error::InvalidRequest)?;
             let model = model.map_err(Error::InvalidRequest)?;
             let start_time = start_time.map_err(Error::InvalidRequest)?;
+            let user = user.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/usage", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -18885,6 +19024,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("end_time", &end_time))
                 .query(&progenitor_client::QueryParam::new("model", &model))
                 .query(&progenitor_client::QueryParam::new("start_time", &start_time))
+                .query(&progenitor_client::QueryParam::new("user", &user))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

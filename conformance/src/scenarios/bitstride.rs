@@ -853,15 +853,6 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         ),
         (
             &ada_org,
-            "support-llama",
-            "10",
-            "3000",
-            "2000",
-            "0",
-            1_735_779_600,
-        ),
-        (
-            &ada_org,
             "llama-3.1-8b-instruct",
             "0",
             "0",
@@ -905,6 +896,32 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
         )
         .await?;
     }
+
+    // The usage example's second support-llama day is one end user's (the `by_user` example).
+    admin(
+        bin,
+        data_dir,
+        &[
+            "bitstride",
+            "usage-record",
+            "--org",
+            &ada_org,
+            "--model",
+            "support-llama",
+            "--requests",
+            "10",
+            "--input",
+            "3000",
+            "--output",
+            "2000",
+            "--at",
+            "1735779600",
+            "--user",
+            "user-1234",
+        ],
+    )
+    .await?;
+    refuse_usage_of(data_dir, UNBILLABLE_USER).await?;
 
     for (k, v) in [
         ("bearer_ada", format!("Bearer {ada_t}")),
@@ -992,6 +1009,42 @@ async fn model_in(api: &Api, token: &str) -> Result<String> {
         .as_str()
         .map(str::to_owned)
         .context("organization b has a trained model")
+}
+
+/// The end user whose usage records the storage refuses (the gateway's 503).
+const UNBILLABLE_USER: &str = "usage-refused";
+
+/// Makes the database of `data_dir` refuse to store usage records of `user`
+/// (a trigger that raises), so that the gateway's "usage not recorded" 503 is
+/// reached on a live server without taking the whole storage down.
+async fn refuse_usage_of(data_dir: &Path, user: &str) -> Result<()> {
+    use sqlx::Connection as _;
+    let user = user.replace('\'', "");
+    match crate::server::database_for(data_dir).await? {
+        None => {
+            let url = format!("sqlite://{}", data_dir.join("quartet.db").display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE TRIGGER IF NOT EXISTS refuse_usage BEFORE INSERT ON bitstride_usage
+                 WHEN NEW.end_user = '{user}' BEGIN SELECT RAISE(ABORT, 'usage refused'); END"
+            )))
+            .execute(&mut c)
+            .await?;
+        }
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(&url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE OR REPLACE FUNCTION refuse_usage() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN RAISE EXCEPTION 'usage refused'; END $$;
+                 DROP TRIGGER IF EXISTS refuse_usage ON bitstride_usage;
+                 CREATE TRIGGER refuse_usage BEFORE INSERT ON bitstride_usage FOR EACH ROW
+                     WHEN (NEW.end_user = '{user}') EXECUTE FUNCTION refuse_usage();"
+            )))
+            .execute(&mut c)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn with(s: Scenario, bearer: &'static str) -> Scenario {
@@ -1380,6 +1433,8 @@ pub fn scenarios() -> Vec<Scenario> {
             .json(msg("nostream-b", "hi", true))
             .param("deployment_id", fx("dep_nostream_b")),
         );
+        s.push(chat("400", "user_too_long").json(json!({"model": "support-chat", "messages": [{"role": "user", "content": "hi"}], "user": "u".repeat(257)})));
+        s.push(chat("503", "example").json(json!({"model": "support-chat", "messages": [{"role": "user", "content": "hi"}], "user": UNBILLABLE_USER})));
         s.push(Scenario::new(op, "401", "example"));
         s.push(at(with(
             Scenario::new(op, "403", "example"),
@@ -1688,6 +1743,13 @@ pub fn scenarios() -> Vec<Scenario> {
             .param("start_time", lit("0"))
             .param("end_time", lit("40000000")),
     );
+    s.push(
+        ada("get_usage", "200", "by_user")
+            .param("start_time", crate::scenario::Val::Documented)
+            .param("end_time", crate::scenario::Val::Documented)
+            .param("user", crate::scenario::Val::Documented),
+    );
+    s.push(ada("get_usage", "400", "user_too_long").param("user", lit("u".repeat(257))));
     s.extend(guards("get_usage", "bearer_key_none", false, "id"));
 
     // ---- models

@@ -66,6 +66,9 @@ pub enum Command {
         /// When, Unix seconds (default: now).
         #[arg(long)]
         at: Option<i64>,
+        /// End user the completions were for (the chat request's `user`).
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -158,6 +161,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             output,
             trained,
             at,
+            user,
         } => {
             if [requests, input, output, trained].iter().any(|n| *n < 0) {
                 bail!("counts must not be negative");
@@ -168,8 +172,8 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             let id = new_id("use");
             sqlx::query(
                 "INSERT INTO bitstride_usage (id, org_id, model, input_tokens, output_tokens,
-                     trained_tokens, requests, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     trained_tokens, requests, created_at, end_user)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&id)
             .bind(&org)
@@ -179,6 +183,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             .bind(trained)
             .bind(requests)
             .bind(at.unwrap_or_else(now))
+            .bind(user)
             .execute(&mut *platform.db.conn().await?)
             .await?;
             println!("{id}");

@@ -116,6 +116,7 @@ impl crate::surfaces::LiveSurface for Service {
             jobs::executor::start(context.clone(), platform.changes.clone());
         }
         deployments::probe::start(context.clone());
+        gateway::usage::sweeper::start(context.clone());
         crate::platform::http::serve(handlers::api(), context, local, log).map_err(Into::into)
     }
 

@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 6] = [
+pub const MIGRATIONS: [Migration; 7] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -231,6 +231,18 @@ pub const MIGRATIONS: [Migration; 6] = [
             first_at BIGINT NOT NULL,
             locked_until BIGINT NOT NULL DEFAULT 0
         );",
+    ),
+    // Usage written in the request's path: the caller's end user, and a record
+    // that stays `open` (counts updated as a stream flows) until it is closed
+    // at the end, or settled by the sweeper when its writer died.
+    Migration::portable(
+        "bitstride",
+        8,
+        "ALTER TABLE bitstride_usage ADD COLUMN end_user TEXT;
+ALTER TABLE bitstride_usage ADD COLUMN state TEXT NOT NULL DEFAULT 'closed';
+ALTER TABLE bitstride_usage ADD COLUMN updated_at BIGINT;
+CREATE INDEX bitstride_usage_open ON bitstride_usage (state, updated_at);
+CREATE INDEX bitstride_usage_user ON bitstride_usage (org_id, end_user, created_at);",
     ),
 ];
 

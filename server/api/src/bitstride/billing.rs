@@ -18,10 +18,15 @@ pub struct UsageParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "i64")]
     pub end_time: Option<i64>,
-    /// Only count requests answered by this model.
+    /// Only count usage billed under this model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub model: Option<String>,
+    /// Only count completions whose request carried this `user` (exact match, at most 256
+    /// characters and no control characters; otherwise 400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(max = 256))]
+    pub user: Option<String>,
 }
 
 /// Usage of one model on one UTC day.
@@ -41,7 +46,8 @@ pub struct UsageBucket {
     pub output_tokens: i64,
     /// Sum of the two.
     pub total_tokens: i64,
-    /// Tokens processed by training jobs that finished that day (model: the job's base model).
+    /// Tokens of training data processed by training jobs that finished that day (model:
+    /// the job's base model; see `trained_tokens` of the job).
     pub trained_tokens: i64,
     /// Cost at list price, in micro-dollars (1 USD = 1 000 000), rounded half up per bucket.
     pub cost_micros: i64,

@@ -343,8 +343,10 @@ pub struct ChatCompletionRequest {
     /// through from the backend as it arrives and ended by `data: [DONE]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
-    /// Caller's end-user id, recorded with usage.
+    /// Caller's end-user id, at most 256 characters, no control characters: stored
+    /// with the request's usage record, so that `GET /v1/usage?user=` reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
     pub user: Option<String>,
 }
 

@@ -310,6 +310,13 @@ pub mod messages {
         "this server runs in gateway mode and serves only health, readiness, metrics and inference";
     /// 503 `not_ready`: the database cannot be reached.
     pub const STORAGE_UNAVAILABLE: &str = "storage is temporarily unavailable; try again shortly";
+    /// 503 `not_ready`: the gateway could not write the request's usage record, so
+    /// it serves no answer (nothing is delivered that is not billed).
+    pub const USAGE_UNRECORDED: &str =
+        "usage could not be recorded, so no answer was delivered; try again shortly";
+    /// 400 `invalid_request`: an end-user id (`user`) too long or with control characters.
+    pub const USER_TOO_LONG: &str =
+        "user must be at most 256 characters, none of them a control character";
     /// 429 `rate_limited`: too many failed sign-ins for this email.
     pub const LOGIN_THROTTLED: &str = "too many failed sign-in attempts; try again later";
     /// 429 `rate_limited`: too many wrong MFA codes for this account.

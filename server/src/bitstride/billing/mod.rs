@@ -8,6 +8,7 @@
 //! bucket (reports) or per invoice line (invoices), and an invoice's amount is
 //! the sum of its lines.
 
+pub mod meter;
 mod store;
 
 use chrono::{Datelike, TimeZone, Utc};
@@ -22,7 +23,10 @@ use super::{err, Bitstride};
 use crate::platform::secrets::sha256_hex;
 use crate::platform::storage::now;
 use crate::platform::DbError;
-pub use store::{by_day, record_inference, record_training, Totals};
+pub use store::{
+    by_day, discard_inference, open_inference, record_training, settle_stale, write_inference,
+    Filter, OpenUsage, Totals,
+};
 
 /// List prices in micro-dollars per million tokens, by kind.
 pub const PRICES: [(UsageKind, i64); 3] = [
@@ -98,7 +102,19 @@ impl Bitstride {
                 messages::TIME_RANGE_TOO_LONG,
             ));
         }
-        let groups = by_day(&self.db, &caller.org_id, start, end, q.model.as_deref()).await?;
+        if q.user
+            .as_ref()
+            .is_some_and(|u| !super::gateway::valid_user(u))
+        {
+            return Err(err(ErrorCode::InvalidRequest, messages::USER_TOO_LONG));
+        }
+        let filter = Filter {
+            start,
+            end,
+            model: q.model.as_deref(),
+            end_user: q.user.as_deref(),
+        };
+        let groups = by_day(&self.db, &caller.org_id, &filter).await?;
         let data: Vec<UsageBucket> = groups
             .into_iter()
             .map(|(day, model, t)| UsageBucket {

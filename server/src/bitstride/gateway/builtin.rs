@@ -1,16 +1,17 @@
 //! In-process backends: `builtin://echo` (answers with the last user message)
 //! and `builtin://model` (a model the reference trainer produced, generating
 //! greedily or by sampling, seeded, up to `max_tokens` bytes). Both answer in
-//! the OpenAI chat-completion shape, streamed as server-sent events when asked.
+//! the OpenAI chat-completion shape, streamed as server-sent events when asked
+//! (through the same [`relay`] as a backend's stream, so their usage is
+//! recorded the same way). Their usage is the gateway's count.
 
 use bytes::Bytes;
 use dropshot::Body;
 use http::{Response, StatusCode};
-use hyper::body::Frame;
 use quartet_api::bitstride::{messages, ChatRole, ErrorCode, ErrorEnvelope};
 use serde_json::{json, Value};
 
-use super::forward::{prompt_tokens, sse_response, Call};
+use super::forward::{relay, sse_response, Call, Source};
 use super::{json_response, tokens};
 use crate::bitstride::deployments::{Row, MODEL};
 use crate::bitstride::jobs::executor::load_blob;
@@ -70,12 +71,11 @@ pub async fn serve(
             .unwrap_or_else(|| "echo".into());
         (last_user, "stop", model)
     };
-    let prompt = prompt_tokens(&call.checked);
-    let completion = tokens::count(&text);
     let id = format!("chatcmpl-{}", &new_id("x")[2..]);
     let created = now();
-    call.usage.record(&model_name, prompt, completion).await;
     if call.checked.request.stream != Some(true) {
+        // The answer leaves only once its usage record is closed.
+        let (prompt, completion) = call.usage.close(None, None, tokens::count(&text)).await?;
         return Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -93,32 +93,31 @@ pub async fn serve(
         });
         Bytes::from(format!("data: {v}\n\n"))
     };
-    let mut frames = vec![chunk(
+    let mut frames = std::collections::VecDeque::from([chunk(
         json!({"role": "assistant", "content": ""}),
         Value::Null,
-    )];
+    )]);
     let mut piece = String::new();
     for c in text.chars() {
         piece.push(c);
         if c.is_whitespace() {
-            frames.push(chunk(json!({"content": piece}), Value::Null));
+            frames.push_back(chunk(json!({"content": piece}), Value::Null));
             piece = String::new();
         }
     }
     if !piece.is_empty() {
-        frames.push(chunk(json!({"content": piece}), Value::Null));
+        frames.push_back(chunk(json!({"content": piece}), Value::Null));
     }
-    frames.push(chunk(json!({}), json!(finish)));
-    frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    let (tx, rx) = tokio::sync::mpsc::channel(frames.len());
-    let slot = call.slot;
-    tokio::spawn(async move {
-        let _slot = slot;
-        for f in frames {
-            if tx.send(Ok(Frame::data(f))).await.is_err() {
-                break;
-            }
-        }
-    });
+    frames.push_back(chunk(json!({}), json!(finish)));
+    frames.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+    let (tx, rx) = tokio::sync::mpsc::channel(32);
+    let deadline = std::time::Duration::from_millis(ctx.config.bitstride_backend_timeout_ms);
+    tokio::spawn(relay(
+        Source::Frames(frames),
+        tx,
+        call.usage,
+        call.slot,
+        deadline,
+    ));
     Ok(sse_response(rx))
 }

@@ -1,13 +1,17 @@
 //! Forwarding to an OpenAI-compatible backend: `POST <endpoint>/v1/chat/completions`
 //! with the caller's JSON (fields the gateway does not know included), within
 //! `--bitstride-backend-timeout-ms`. A JSON answer must look like a chat
-//! completion (502 otherwise); it is relayed with `deployment_id` added and a
-//! `usage` counted when the backend gave none. A stream (`stream: true`) is
-//! relayed chunk by chunk as it arrives; its usage comes from the last chunk's
-//! `usage` when the backend sends one, else from counting the deltas.
-//! Unreachable backends and non-2xx answers are 502, timeouts 504.
+//! completion (502 otherwise); it is relayed with `deployment_id` added and
+//! `usage` set to what was billed. A stream (`stream: true`) is relayed chunk by
+//! chunk as it arrives ([`relay`]) while its usage record follows what was
+//! relayed. Unreachable backends and non-2xx answers are 502, timeouts 504.
+//!
+//! What is billed is the gateway's count of what it forwarded (the prompt it
+//! sent, the content it relayed), or the backend's `usage` where believable
+//! (see [`crate::bitstride::billing::meter`]), under the deployment's model.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use dropshot::Body;
@@ -16,44 +20,18 @@ use http_body_util::StreamBody;
 use hyper::body::Frame;
 use quartet_api::bitstride::{messages, Deployment, ErrorCode, ErrorEnvelope};
 use serde_json::{json, Value};
+use tokio::sync::mpsc::Sender;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::limits::Slot;
+use super::usage::{sweeper, Record};
 use super::{json_response, tokens, Checked};
-use crate::bitstride::metrics::Metrics;
-use crate::bitstride::{billing, err, Bitstride};
-use crate::platform::Db;
+use crate::bitstride::{err, Bitstride};
 
-/// Where a request's usage is recorded.
-pub struct UsageSink {
-    /// The database.
-    pub db: Db,
-    /// Process counters.
-    pub metrics: Metrics,
-    /// Caller's organization.
-    pub org_id: String,
-    /// Deployment.
-    pub deployment_id: String,
-    /// API key, if one was used.
-    pub credential_id: Option<String>,
-}
-
-impl UsageSink {
-    /// Records one completion.
-    pub async fn record(&self, model: &str, input: i64, output: i64) {
-        self.metrics.tokens(input, output);
-        let _ = billing::record_inference(
-            &self.db,
-            &self.org_id,
-            model,
-            &self.deployment_id,
-            self.credential_id.as_deref(),
-            input,
-            output,
-        )
-        .await;
-    }
-}
+/// A streamed request's record is written at least this often while content flows.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// … and whenever this many completion tokens were relayed since the last write.
+pub const FLUSH_TOKENS: i64 = 256;
 
 /// One request on its way to a backend.
 pub struct Call<'a> {
@@ -61,8 +39,8 @@ pub struct Call<'a> {
     pub deployment: &'a Deployment,
     /// The request.
     pub checked: Checked,
-    /// Usage recording.
-    pub usage: UsageSink,
+    /// Its open usage record.
+    pub usage: Arc<Record>,
     /// Concurrency slot, held until the answer is complete.
     pub slot: Slot,
 }
@@ -85,13 +63,21 @@ pub fn prompt_tokens(checked: &Checked) -> i64 {
         .sum()
 }
 
-/// Adds `deployment_id` and, if missing, `usage` to a backend's completion;
-/// returns it with `(model, prompt, completion)` tokens.
-pub fn finish_completion(
-    mut v: serde_json::Map<String, Value>,
-    deployment_id: &str,
-    checked: &Checked,
-) -> Result<(serde_json::Map<String, Value>, String, i64, i64), ErrorEnvelope> {
+/// A backend's completion, checked: the answer, what it claimed, and what the
+/// gateway counted of it.
+pub struct Answer {
+    /// The completion as the backend sent it.
+    pub body: serde_json::Map<String, Value>,
+    /// Its `usage`, if any.
+    pub reported: Option<Value>,
+    /// The model it names, if any.
+    pub model: Option<String>,
+    /// Completion tokens of its messages, counted by the gateway.
+    pub counted: i64,
+}
+
+/// Checks that `v` looks like a chat completion and counts its content.
+pub fn check_completion(v: serde_json::Map<String, Value>) -> Result<Answer, ErrorEnvelope> {
     let choices = v
         .get("choices")
         .and_then(Value::as_array)
@@ -99,34 +85,34 @@ pub fn finish_completion(
     if choices.is_empty() || choices.iter().any(|c| c.get("message").is_none()) {
         return Err(upstream());
     }
-    let model = v
-        .get("model")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| checked.request.model.clone())
-        .unwrap_or_default();
-    let counted_out: i64 = choices
+    let counted: i64 = choices
         .iter()
         .filter_map(|c| c.pointer("/message/content").and_then(Value::as_str))
         .map(tokens::count)
         .sum();
-    let usage = v.get("usage").cloned().unwrap_or(Value::Null);
-    let prompt = usage.get("prompt_tokens").and_then(Value::as_i64);
-    let completion = usage.get("completion_tokens").and_then(Value::as_i64);
-    let (prompt, completion) = match (prompt, completion) {
-        (Some(p), Some(c)) if p >= 0 && c >= 0 => (p, c),
-        _ => {
-            let (p, c) = (prompt_tokens(checked), counted_out);
-            v.insert(
-                "usage".into(),
-                json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}),
-            );
-            (p, c)
-        }
-    };
-    v.insert("deployment_id".into(), json!(deployment_id));
-    v.entry("model").or_insert_with(|| json!(model));
-    Ok((v, model, prompt, completion))
+    Ok(Answer {
+        reported: v.get("usage").filter(|u| !u.is_null()).cloned(),
+        model: v.get("model").and_then(Value::as_str).map(str::to_owned),
+        body: v,
+        counted,
+    })
+}
+
+/// The answer as relayed: `deployment_id` added, `usage` the billed figures,
+/// `model` the billed model when the backend named none.
+pub fn relayed(
+    mut a: Answer,
+    deployment_id: &str,
+    model: &str,
+    (p, c): (i64, i64),
+) -> serde_json::Map<String, Value> {
+    a.body.insert(
+        "usage".into(),
+        json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}),
+    );
+    a.body.insert("deployment_id".into(), json!(deployment_id));
+    a.body.entry("model").or_insert_with(|| json!(model));
+    a.body
 }
 
 /// Server-sent events as a streaming response, fed by `rx`.
@@ -141,34 +127,122 @@ pub fn sse_response(
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-/// Reads the usage and the content of one SSE `data:` payload.
-fn scan_chunk(
-    data: &str,
-    usage: &mut Option<(i64, i64)>,
-    text: &mut String,
-    model: &mut Option<String>,
-) {
-    let Ok(v) = serde_json::from_str::<Value>(data) else {
-        return;
-    };
-    if let Some(m) = v.get("model").and_then(Value::as_str) {
-        model.get_or_insert_with(|| m.to_owned());
-    }
-    if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-        if let (Some(p), Some(c)) = (
-            u.get("prompt_tokens").and_then(Value::as_i64),
-            u.get("completion_tokens").and_then(Value::as_i64),
-        ) {
-            *usage = Some((p, c));
+/// What a relayed stream said so far.
+#[derive(Default)]
+struct Scan {
+    reported: Option<Value>,
+    model: Option<String>,
+    completion: tokens::Counter,
+}
+
+impl Scan {
+    /// Reads the usage, model and content of one SSE `data:` payload.
+    fn data(&mut self, data: &str) {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        if let Some(m) = v.get("model").and_then(Value::as_str) {
+            self.model.get_or_insert_with(|| m.to_owned());
         }
-    }
-    if let Some(choices) = v.get("choices").and_then(Value::as_array) {
-        for c in choices {
-            if let Some(t) = c.pointer("/delta/content").and_then(Value::as_str) {
-                text.push_str(t);
+        if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+            self.reported = Some(u.clone());
+        }
+        if let Some(choices) = v.get("choices").and_then(Value::as_array) {
+            for c in choices {
+                if let Some(t) = c.pointer("/delta/content").and_then(Value::as_str) {
+                    self.completion.feed(t);
+                }
             }
         }
     }
+}
+
+/// Where a relayed stream's bytes come from.
+pub enum Source {
+    /// A backend's streaming answer.
+    Backend(reqwest::Response),
+    /// Frames made in process (the built-in backends).
+    Frames(std::collections::VecDeque<Bytes>),
+}
+
+impl Source {
+    /// The next piece, if it comes before `until`; `None` at the end (or on a
+    /// backend's failure or silence).
+    async fn next(&mut self, until: tokio::time::Instant) -> Option<Bytes> {
+        match self {
+            Source::Backend(r) => match tokio::time::timeout_at(until, r.chunk()).await {
+                Ok(Ok(Some(c))) => Some(c),
+                _ => None,
+            },
+            Source::Frames(f) => f.pop_front(),
+        }
+    }
+}
+
+/// Relays `source` to the caller through `tx` as it arrives, keeping the usage
+/// record in step with what was relayed: written every [`FLUSH_EVERY`] or
+/// [`FLUSH_TOKENS`] while content flows (and every heartbeat while it does not),
+/// closed at the end, when the backend stops, or when the caller goes away. A
+/// write that fails ends the stream: nothing further is delivered unbilled.
+pub async fn relay(
+    mut source: Source,
+    tx: Sender<Result<Frame<Bytes>, std::io::Error>>,
+    usage: Arc<Record>,
+    slot: Slot,
+    deadline: Duration,
+) {
+    let _slot = slot;
+    let mut scan = Scan::default();
+    let mut pending: Vec<u8> = Vec::new();
+    let (mut flushed_at, mut flushed) = (Instant::now(), 0);
+    let mut until = tokio::time::Instant::now() + deadline;
+    let mut heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + sweeper::HEARTBEAT,
+        sweeper::HEARTBEAT,
+    );
+    loop {
+        let chunk = tokio::select! {
+            _ = tx.closed() => break, // The caller went away: stop reading from the backend.
+            _ = heartbeat.tick() => {
+                if usage.progress(scan.completion.total()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            c = source.next(until) => match c {
+                Some(c) => c,
+                None => break,
+            },
+        };
+        until = tokio::time::Instant::now() + deadline;
+        if tx.send(Ok(Frame::data(chunk.clone()))).await.is_err() {
+            break;
+        }
+        pending.extend_from_slice(&chunk);
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line);
+            if let Some(data) = line.trim_end().strip_prefix("data:") {
+                scan.data(data.trim());
+            }
+        }
+        let now = scan.completion.total();
+        if flushed_at.elapsed() >= FLUSH_EVERY || now - flushed >= FLUSH_TOKENS {
+            if usage.progress(now).await.is_err() {
+                return;
+            }
+            (flushed_at, flushed) = (Instant::now(), now);
+            heartbeat.reset();
+        }
+    }
+    // Failures are logged; the record keeps the counts last written and is settled.
+    let _ = usage
+        .close(
+            scan.reported.as_ref(),
+            scan.model.as_deref(),
+            scan.completion.total(),
+        )
+        .await;
 }
 
 /// Sends the call to its backend.
@@ -217,47 +291,30 @@ pub async fn forward(ctx: &Bitstride, call: Call<'_>) -> Result<Response<Body>, 
         let Ok(Value::Object(v)) = serde_json::from_slice::<Value>(&body) else {
             return Err(upstream());
         };
-        let (v, model, p, c) = finish_completion(v, &call.deployment.id, &call.checked)?;
-        call.usage.record(&model, p, c).await;
+        let answer = check_completion(v)?;
+        // No answer leaves before its usage record is closed.
+        let billed = call
+            .usage
+            .close(
+                answer.reported.as_ref(),
+                answer.model.as_deref(),
+                answer.counted,
+            )
+            .await?;
         drop(call.slot);
+        let v = relayed(answer, &call.deployment.id, &call.usage.model, billed);
         return Ok(json_response(StatusCode::OK, &Value::Object(v)));
     }
     if !is_sse {
         return Err(upstream());
     }
     let (tx, rx) = tokio::sync::mpsc::channel(32);
-    let Call {
-        checked,
-        usage,
-        slot,
-        ..
-    } = call;
-    let prompt = prompt_tokens(&checked);
-    let requested_model = checked.request.model.clone();
-    let mut upstream_body = response;
-    tokio::spawn(async move {
-        let _slot = slot;
-        let (mut reported, mut text, mut model) = (None, String::new(), None);
-        let mut pending = String::new();
-        loop {
-            let chunk = match tokio::time::timeout(deadline, upstream_body.chunk()).await {
-                Ok(Ok(Some(c))) => c,
-                _ => break,
-            };
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = pending.find('\n') {
-                let line: String = pending.drain(..=end).collect();
-                if let Some(data) = line.trim_end().strip_prefix("data:") {
-                    scan_chunk(data.trim(), &mut reported, &mut text, &mut model);
-                }
-            }
-            if tx.send(Ok(Frame::data(chunk))).await.is_err() {
-                break; // The caller went away: stop reading from the backend.
-            }
-        }
-        let (p, c) = reported.unwrap_or((prompt, tokens::count(&text)));
-        let model = model.or(requested_model).unwrap_or_default();
-        usage.record(&model, p, c).await;
-    });
+    tokio::spawn(relay(
+        Source::Backend(response),
+        tx,
+        call.usage,
+        call.slot,
+        deadline,
+    ));
     Ok(sse_response(rx))
 }

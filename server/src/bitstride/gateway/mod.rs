@@ -3,12 +3,13 @@
 //! subdomain / `model` field) within the caller's organization, applies the
 //! per-credential rate limit and the deployment's concurrency limit, forwards
 //! the request to the backend ([`forward`], [`builtin`]), streaming included,
-//! and records usage.
+//! and records usage in the request's path ([`usage`]).
 
 pub mod builtin;
 pub mod forward;
 pub mod limits;
 pub mod tokens;
+pub mod usage;
 
 use bytes::Bytes;
 use dropshot::Body;
@@ -65,6 +66,15 @@ pub struct Checked {
     pub request: ChatCompletionRequest,
 }
 
+/// The longest end-user id (`user`) a request may carry, in characters.
+pub const MAX_USER_CHARS: usize = 256;
+
+/// Whether `user` may be stored as an end-user id: at most [`MAX_USER_CHARS`]
+/// characters, none of them a control character (PostgreSQL text holds no NUL).
+pub fn valid_user(user: &str) -> bool {
+    user.chars().count() <= MAX_USER_CHARS && !user.chars().any(char::is_control)
+}
+
 /// Parses and checks a chat body.
 pub fn check_body(body: &[u8]) -> Result<Checked, ErrorEnvelope> {
     let parse_err = |e: serde_json::Error| {
@@ -98,6 +108,9 @@ pub fn check_body(body: &[u8]) -> Result<Checked, ErrorEnvelope> {
             ErrorCode::InvalidRequest,
             "top_p must be between 0 and 1",
         ));
+    }
+    if request.user.as_ref().is_some_and(|u| !valid_user(u)) {
+        return Err(err(ErrorCode::InvalidRequest, messages::USER_TOO_LONG));
     }
     if request.max_tokens.is_some_and(|m| m < 1) {
         return Err(err(
@@ -199,25 +212,27 @@ impl Bitstride {
         else {
             return Ok(too_many(messages::CONCURRENCY_LIMITED, 1));
         };
-        let usage = forward::UsageSink {
-            db: self.db.clone(),
-            metrics: self.metrics.clone(),
-            org_id: caller.org_id.clone(),
-            deployment_id: deployment.wire.id.clone(),
-            credential_id: caller.api_key_id().map(str::to_owned),
-        };
+        // Written before the backend is asked: no record, no answer (503).
+        let usage =
+            std::sync::Arc::new(usage::Record::open(self, &caller, &deployment, &checked).await?);
         let call = forward::Call {
             deployment: &deployment.wire,
             checked,
-            usage,
+            usage: usage.clone(),
             slot,
         };
-        if deployment.wire.endpoint == deployments::ECHO
+        let served = if deployment.wire.endpoint == deployments::ECHO
             || deployment.wire.endpoint == deployments::MODEL
         {
-            return builtin::serve(self, &deployment, call).await;
+            builtin::serve(self, &deployment, call).await
+        } else {
+            forward::forward(self, call).await
+        };
+        if served.is_err() {
+            // Nothing was delivered: the request is not billed.
+            usage.discard().await;
         }
-        forward::forward(self, call).await
+        served
     }
 }
 

@@ -145,6 +145,7 @@ pub async fn run(
         artifact.ok_or_else(|| fail("no_artifact", "the trainer reported no artifact".into()))?;
     Ok(Outcome {
         artifact,
-        trained_tokens: tokens.unwrap_or(0),
+        // The operator's program counts its own tokens; a negative figure is never billed.
+        trained_tokens: tokens.unwrap_or(0).max(0),
     })
 }

@@ -224,7 +224,8 @@ pub struct Step {
 
 /// Fine-tunes `model` on `texts`: `epochs` passes, batches of `batch` rows,
 /// shuffled with `seed`. `on_step` sees every step and may stop training by
-/// answering false.
+/// answering false. Returns the tokens of the training data it went through
+/// (each row's text, counted as the gateway counts tokens, once per pass).
 pub fn fine_tune(
     model: &mut Model,
     texts: &[Vec<u8>],
@@ -235,6 +236,7 @@ pub fn fine_tune(
     mut on_step: impl FnMut(Step) -> bool,
 ) -> i64 {
     let rows: Vec<Vec<usize>> = texts.iter().map(|t| model.encode(t)).collect();
+    let row_tokens: Vec<i64> = texts.iter().map(|t| text_tokens(t)).collect();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut step, mut tokens) = (0, 0i64);
@@ -242,7 +244,7 @@ pub fn fine_tune(
         order.shuffle(&mut rng);
         for chunk in order.chunks(batch.max(1)) {
             let batch_rows: Vec<Vec<usize>> = chunk.iter().map(|i| rows[*i].clone()).collect();
-            tokens += batch_rows.iter().map(|r| r.len() as i64 - 1).sum::<i64>();
+            tokens += chunk.iter().map(|i| row_tokens[*i]).sum::<i64>();
             let loss = model.sgd_step(&batch_rows, lr);
             step += 1;
             if !on_step(Step {
@@ -293,7 +295,13 @@ pub struct Prompt {
     pub answer: Option<String>,
 }
 
-/// Trains `model` as a policy on `prompts`; returns the tokens sampled.
+/// Tokens of one row of training data, counted as the gateway counts them.
+pub fn text_tokens(text: &[u8]) -> i64 {
+    crate::bitstride::gateway::tokens::count(&String::from_utf8_lossy(text))
+}
+
+/// Trains `model` as a policy on `prompts`; returns the tokens of the training
+/// data it went through (each row's prompt and answer, once per pass).
 #[allow(clippy::too_many_arguments)]
 pub fn reinforce(
     model: &mut Model,
@@ -330,11 +338,12 @@ pub fn reinforce(
                         (seq, r)
                     })
                     .collect();
+                tokens += text_tokens(&p.prompt)
+                    + p.answer.as_deref().map_or(0, |a| text_tokens(a.as_bytes()));
                 let mean =
                     group_samples.iter().map(|s| s.1).sum::<f64>() / group_samples.len() as f64;
                 total += mean;
                 for (seq, r) in group_samples {
-                    tokens += seq.len() as i64;
                     samples.push((start, seq, r - mean));
                 }
             }

@@ -6,14 +6,16 @@ use sqlx::Row as _;
 use crate::platform::storage::now;
 use crate::platform::{Db, DbError};
 
-/// Tables whose rows belong to an organization through `org_id`.
-const ORG_TABLES: [&str; 9] = [
+/// Tables whose rows belong to an organization through `org_id` and go with it.
+/// Its usage records and invoice states (`bitstride_usage`,
+/// `bitstride_invoice_status`) are billing records and stay, as accounting
+/// requires; they stay under the deleted organization's id, which no new
+/// organization is ever given, so no one reaches them through the API.
+const ORG_TABLES: [&str; 7] = [
     "bitstride_projects",
     "bitstride_models",
     "bitstride_datasets",
     "bitstride_deployments",
-    "bitstride_usage",
-    "bitstride_invoice_status",
     "bitstride_blobs",
     "bitstride_sessions",
     "bitstride_users",
@@ -74,7 +76,8 @@ pub async fn update(
 }
 
 /// Deletes `org_id`, its users' second factors, identities, sessions, jobs and every row it
-/// owns in one transaction, and tells the other instances (`channel`).
+/// owns except its billing records, in one transaction, and tells the other instances
+/// (`channel`).
 pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
     for table in [
