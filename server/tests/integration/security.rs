@@ -5,6 +5,7 @@
 mod accounts;
 mod billing;
 pub mod payments;
+mod recovery;
 mod secrets_at_rest;
 mod tenancy;
 mod tokens;
