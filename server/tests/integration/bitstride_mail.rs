@@ -420,3 +420,82 @@ fn chrono_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_plane_forwards_the_recovery_routes_to_the_auth_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
+    let cp = spawn(
+        dir.path(),
+        &[
+            "--bitstride-trainer",
+            "none",
+            "--bitstride-auth-service-url",
+            &auth.base_url,
+        ],
+    )
+    .await;
+    let via = Api::new(&cp.base_url);
+    let (me, _) = via.register("ada@example.com").await;
+    // The auth service mailed the link (same data directory here); verified through the shim.
+    let verify = mail::token(
+        &mail::wait_in_folder(dir.path(), "ada@example.com", "evt_")
+            .await
+            .unwrap(),
+        "evt_",
+    )
+    .unwrap();
+    let v = via
+        .post("/v1/auth/verify-email", json!({"token": verify}))
+        .await;
+    assert_eq!(v.status, 200, "{}", v.body);
+    let again = me.call("POST", "/v1/auth/verify-email/resend", None).await;
+    assert_eq!((again.status, again.code()), (409, "invalid_state"));
+    let f = via
+        .post(
+            "/v1/auth/password/forgot",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
+    assert_eq!(f.status, 202);
+    assert_eq!(f.body["object"], "accepted");
+    let reset = mail::token(
+        &mail::wait_in_folder(dir.path(), "ada@example.com", "prt_")
+            .await
+            .unwrap(),
+        "prt_",
+    )
+    .unwrap();
+    let r = via
+        .post(
+            "/v1/auth/password/reset",
+            json!({"token": reset, "password": "a second passphrase"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let (me, _) = via.login("ada@example.com", "a second passphrase").await;
+    let body =
+        json!({"current_password": "a second passphrase", "new_password": "a third passphrase"});
+    let c = me.post("/v1/auth/password", body).await;
+    assert_eq!(c.status, 204, "{}", c.body);
+    // The auth service's throttling comes back as a 429 with Retry-After.
+    for _ in 0..5 {
+        let w = me
+            .post(
+                "/v1/auth/password",
+                json!({"current_password": "wrong", "new_password": "a fourth passphrase"}),
+            )
+            .await;
+        assert_eq!((w.status, w.code()), (401, "invalid_credentials"));
+    }
+    let locked = me
+        .post(
+            "/v1/auth/password",
+            json!({"current_password": "wrong", "new_password": "a fourth passphrase"}),
+        )
+        .await;
+    assert_eq!((locked.status, locked.code()), (429, "rate_limited"));
+    assert!(locked.headers.contains_key("retry-after"));
+    cp.kill().await.unwrap();
+    auth.kill().await.unwrap();
+}
