@@ -12902,7 +12902,7 @@ let response = client.refresh_session()
     }
     /**Create an account and its organization, and sign in
 
-Creates an account together with its own organization (the account is the organization's owner) and signs it in at once: the answer is a full session. Emails are compared case-insensitively and must be unused. Passwords need 8 to 128 characters.
+Creates an account together with its own organization (the account is the organization's owner) and signs it in at once: the answer is a full session. Emails are compared case-insensitively and must be unused. Passwords need 8 to 128 characters. A verification link is mailed to the address after the answer (see `POST /v1/auth/verify-email` and Mail); until it is used the user has no `email_verified_at`.
 
 Sends a `POST` request to `/v1/auth/register`
 
