@@ -13,6 +13,7 @@
 
 pub mod compare;
 pub mod examples;
+pub mod mail;
 pub mod mock;
 pub mod report;
 pub mod request;

@@ -8,6 +8,19 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///Answer of a request that mails something: what happens next.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Accepted {
+        ///What was done, in words.
+        pub message: ::std::string::String,
+        ///Always `accepted`.
+        pub object: ::std::string::String,
+    }
+    impl Accepted {
+        pub fn builder() -> builder::Accepted {
+            Default::default()
+        }
+    }
     ///An API key as listed: never contains the secret, only its `prefix`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKey {
@@ -391,6 +404,78 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Body of `POST /v1/auth/password`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ChangePasswordRequest {
+        ///The account's password now.
+        pub current_password: ::std::string::String,
+        ///The password to set, 8 to 128 characters.
+        pub new_password: ChangePasswordRequestNewPassword,
+    }
+    impl ChangePasswordRequest {
+        pub fn builder() -> builder::ChangePasswordRequest {
+            Default::default()
+        }
+    }
+    ///The password to set, 8 to 128 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ChangePasswordRequestNewPassword(::std::string::String);
+    impl ::std::ops::Deref for ChangePasswordRequestNewPassword {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ChangePasswordRequestNewPassword>
+    for ::std::string::String {
+        fn from(value: ChangePasswordRequestNewPassword) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ChangePasswordRequestNewPassword {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 8usize {
+                return Err("shorter than 8 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ChangePasswordRequestNewPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ChangePasswordRequestNewPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ChangePasswordRequestNewPassword {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///One generated alternative.
@@ -2089,6 +2174,17 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             value.parse()
         }
     }
+    ///Body of `POST /v1/auth/password/forgot`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ForgotPasswordRequest {
+        ///The sign-in email address of the account to recover.
+        pub email: ::std::string::String,
+    }
+    impl ForgotPasswordRequest {
+        pub fn builder() -> builder::ForgotPasswordRequest {
+            Default::default()
+        }
+    }
     ///`GetUsageUser`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -3457,6 +3553,77 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 })
         }
     }
+    ///Body of `POST /v1/auth/password/reset`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ResetPasswordRequest {
+        ///The new password, 8 to 128 characters.
+        pub password: ResetPasswordRequestPassword,
+        ///The token of the reset link (`prt_` prefix).
+        pub token: ::std::string::String,
+    }
+    impl ResetPasswordRequest {
+        pub fn builder() -> builder::ResetPasswordRequest {
+            Default::default()
+        }
+    }
+    ///The new password, 8 to 128 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ResetPasswordRequestPassword(::std::string::String);
+    impl ::std::ops::Deref for ResetPasswordRequestPassword {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ResetPasswordRequestPassword> for ::std::string::String {
+        fn from(value: ResetPasswordRequestPassword) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ResetPasswordRequestPassword {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 8usize {
+                return Err("shorter than 8 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResetPasswordRequestPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ResetPasswordRequestPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResetPasswordRequestPassword {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///How completions are scored: `exact_match` against a rows `answer` (config `case_sensitive`), `regex` (config `pattern`), `http` (config `url` of a scoring service returning a number) or `model_graded` (config `model` and `rubric`). The reference trainer supports `exact_match` and `regex`.
     #[derive(
         ::serde::Deserialize,
@@ -4031,6 +4198,9 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub created_at: i64,
         ///Sign-in email address, unique across the service.
         pub email: ::std::string::String,
+        ///When the account proved that it receives mail at `email` (a verification link, a password reset, or a provider that vouched for the address), Unix seconds; absent while it has not.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email_verified_at: ::std::option::Option<i64>,
         ///Account id (`user_` prefix).
         pub id: ::std::string::String,
         ///Whether sign-in asks for a TOTP code.
@@ -4048,8 +4218,77 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             Default::default()
         }
     }
+    ///Body of `POST /v1/auth/verify-email`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VerifyEmailRequest {
+        ///The token of the verification link (`evt_` prefix).
+        pub token: ::std::string::String,
+    }
+    impl VerifyEmailRequest {
+        pub fn builder() -> builder::VerifyEmailRequest {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Accepted {
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Accepted {
+            fn default() -> Self {
+                Self {
+                    message: Err("no value supplied for message".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl Accepted {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Accepted> for super::Accepted {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Accepted,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Accepted> for Accepted {
+            fn from(value: super::Accepted) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    object: Ok(value.object),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ApiKey {
             created_at: ::std::result::Result<i64, ::std::string::String>,
@@ -4431,6 +4670,76 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self {
                     name: Ok(value.name),
                     scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ChangePasswordRequest {
+            current_password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            new_password: ::std::result::Result<
+                super::ChangePasswordRequestNewPassword,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ChangePasswordRequest {
+            fn default() -> Self {
+                Self {
+                    current_password: Err(
+                        "no value supplied for current_password".to_string(),
+                    ),
+                    new_password: Err("no value supplied for new_password".to_string()),
+                }
+            }
+        }
+        impl ChangePasswordRequest {
+            pub fn current_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_password: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ChangePasswordRequestNewPassword>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for new_password: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ChangePasswordRequest>
+        for super::ChangePasswordRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ChangePasswordRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    current_password: value.current_password?,
+                    new_password: value.new_password?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ChangePasswordRequest>
+        for ChangePasswordRequest {
+            fn from(value: super::ChangePasswordRequest) -> Self {
+                Self {
+                    current_password: Ok(value.current_password),
+                    new_password: Ok(value.new_password),
                 }
             }
         }
@@ -7660,6 +7969,46 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ForgotPasswordRequest {
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ForgotPasswordRequest {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                }
+            }
+        }
+        impl ForgotPasswordRequest {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ForgotPasswordRequest>
+        for super::ForgotPasswordRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ForgotPasswordRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { email: value.email? })
+            }
+        }
+        impl ::std::convert::From<super::ForgotPasswordRequest>
+        for ForgotPasswordRequest {
+            fn from(value: super::ForgotPasswordRequest) -> Self {
+                Self { email: Ok(value.email) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct HealthStatus {
             mode: ::std::result::Result<super::RuntimeMode, ::std::string::String>,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -10610,6 +10959,68 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ResetPasswordRequest {
+            password: ::std::result::Result<
+                super::ResetPasswordRequestPassword,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ResetPasswordRequest {
+            fn default() -> Self {
+                Self {
+                    password: Err("no value supplied for password".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl ResetPasswordRequest {
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResetPasswordRequestPassword>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordRequest>
+        for super::ResetPasswordRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password: value.password?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordRequest> for ResetPasswordRequest {
+            fn from(value: super::ResetPasswordRequest) -> Self {
+                Self {
+                    password: Ok(value.password),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RlEnvironment {
             config: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -11984,6 +12395,10 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
         pub struct User {
             created_at: ::std::result::Result<i64, ::std::string::String>,
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            email_verified_at: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             mfa_enabled: ::std::result::Result<bool, ::std::string::String>,
             name: ::std::result::Result<
@@ -11998,6 +12413,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self {
                     created_at: Err("no value supplied for created_at".to_string()),
                     email: Err("no value supplied for email".to_string()),
+                    email_verified_at: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     mfa_enabled: Err("no value supplied for mfa_enabled".to_string()),
                     name: Ok(Default::default()),
@@ -12028,6 +12444,20 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_verified_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_verified_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_verified_at: {e}"
+                        )
                     });
                 self
             }
@@ -12098,6 +12528,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Ok(Self {
                     created_at: value.created_at?,
                     email: value.email?,
+                    email_verified_at: value.email_verified_at?,
                     id: value.id?,
                     mfa_enabled: value.mfa_enabled?,
                     name: value.name?,
@@ -12111,12 +12542,51 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
                 Self {
                     created_at: Ok(value.created_at),
                     email: Ok(value.email),
+                    email_verified_at: Ok(value.email_verified_at),
                     id: Ok(value.id),
                     mfa_enabled: Ok(value.mfa_enabled),
                     name: Ok(value.name),
                     object: Ok(value.object),
                     org_id: Ok(value.org_id),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerifyEmailRequest {
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VerifyEmailRequest {
+            fn default() -> Self {
+                Self {
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl VerifyEmailRequest {
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerifyEmailRequest> for super::VerifyEmailRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerifyEmailRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { token: value.token? })
+            }
+        }
+        impl ::std::convert::From<super::VerifyEmailRequest> for VerifyEmailRequest {
+            fn from(value: super::VerifyEmailRequest) -> Self {
+                Self { token: Ok(value.token) }
             }
         }
     }
@@ -12154,7 +12624,7 @@ The set is closed; each code maps to exactly one HTTP status: `invalid_request` 
     }
 }
 #[derive(Clone, Debug)]
-#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication and OAuth/OIDC sign-in, API keys, projects, models, datasets,\nfine-tuning and reinforcement-learning jobs that really run, deployments, usage, invoices and the\ncaller's organization, plus OpenAI-compatible chat inference against deployments (streaming\nincluded).\n\n## Runtime modes\n\nThe server binary runs in one of two modes (`--bitstride-mode`), reported by `GET /health` and\n`GET /ready` as `mode`. Every operation says where it is served with the extension\n`x-bitstride-modes`:\n\n- **Full** (`full`): every route of this document (control plane plus gateway).\n- **Gateway** (`gateway`): only the operations whose `x-bitstride-modes` lists `gateway` (tag\n  `gateway`): `GET /health`, `GET /ready`, `GET /metrics`, `POST /v1/inference/{deployment_id}/chat`\n  and `POST /v1/chat/completions`. Every control-plane route answers 404 `not_found` in the envelope\n  below. Both modes share the same database, so keys and deployments created through a Full server\n  work on a Gateway server.\n\n## The auth service\n\nBy default this process serves `/v1/auth/*` and `/v1/api_keys/*` itself. Started with\n`--bitstride-auth-service-url URL` (or `AUTH_SERVICE_URL`), the control plane keeps those routes as\ncompatibility shims: it forwards each request (method, path, query, headers, body) to the auth\nservice and relays its status and body. An auth service that cannot be reached answers 502\n`upstream_error` (`the auth service could not be reached`). Both share the database, so sessions and\nkeys the auth service issues are accepted by the control plane.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: an access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It is an RS256 JWT signed by quartet's token service (keys published\n  at BitMind's `/.well-known/jwks.json`) with the claims `iss` (the token issuer), `aud`\n  (`bitstride`), `sub` (the user id), `org` (the organization id), `sid` (the session id), `scope`\n  (`read write inference`), `iat`, `nbf`, `exp` and `jti`. It carries every permission of the\n  account and stops working at once when its session ends (logout, refresh-token reuse, deletion of\n  the organization). The refresh token (`rt_…`) is a random secret stored as a SHA-256 digest; each\n  refresh spends it and returns the next one of the same session, and presenting a spent refresh\n  token again ends the whole session.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys` and stored as a SHA-256\n  digest. Each key has scopes: `read` (GET routes), `write` (create, update, delete, upload,\n  validate, cancel) and `inference` (the two chat routes). A key without the needed scope gets 403\n  `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback (which also takes the session that started a link flow), refresh, MFA verify-login,\n`/health`, `/ready`, `/metrics`. Session-only routes, which answer 403 `forbidden` to an API key:\nlogout, the MFA routes, the linked-identity routes (`POST /v1/auth/link/{provider}`,\n`GET /v1/auth/identities`, `DELETE /v1/auth/identities/{provider}`), all API-key management routes\nand `DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Attempt limits\n\n- **Sign-in**: per email address (known or not), 5 failed passwords within 15 minutes are free;\n  each further failure locks the address for 30 seconds, doubling up to 15 minutes. A locked\n  address answers 429 `rate_limited` with `Retry-After` (seconds). A successful sign-in clears the\n  count.\n- **MFA**: an `mfa_token` lives 5 minutes and dies after 5 wrong codes. Per account, 10 wrong\n  codes (TOTP or recovery, over all its `mfa_token`s, and those given to `POST /v1/auth/mfa/disable`)\n  within 15 minutes lock the account's codes for 15 minutes: `POST /v1/auth/mfa/verify-login` and\n  `POST /v1/auth/mfa/disable` then answer 429 `rate_limited` with `Retry-After` without checking\n  the code. A correct password does not reset either count (it only mints a new\n  `mfa_token`); a correct code does not count. TOTP codes are RFC 6238\n  (SHA-1, 6 digits, 30-second step, the previous and next step accepted); a code\n  works once (a code of the same or an earlier step than the last one used is refused). Recovery codes (ten,\n  given at enrolment) are single-use.\n- Every password and code is counted **before** it is checked, so parallel attempts are checked at\n  most as often as these limits allow.\n- **Gateway**: each credential may send `--bitstride-rate-limit-per-minute` chat requests per\n  minute (600 by default; a fixed one-minute window per instance), and each deployment serves at\n  most `concurrency_limit` requests at once; both answer 429 `rate_limited` with `Retry-After`.\n\n## OAuth / OIDC providers\n\n`GET /v1/auth/login/{provider}` works for the providers configured in the TOML file given with\n`--bitstride-oauth-config`: `[providers.NAME]` with `issuer` (discovery at\n`<issuer>/.well-known/openid-configuration`) or `discovery_url`, `client_id`, `client_secret` and\noptional `scopes` (default `openid email profile`). The redirect goes to the provider's authorization\nendpoint with `state` (single-use, 10 minutes), a nonce and PKCE (`S256`); the callback exchanges\nthe code, verifies the ID token (RS256 against the provider's JWKS: issuer, audience = client id,\nexpiry, nonce) or, without one, reads the userinfo endpoint. The redirect URI is\n`<--bitstride-public-url>/v1/auth/callback/{provider}`.\n\nA provider's account is an **identity**, named by (provider, `sub`) and linked to one Bitstride\naccount (at most one identity per provider and account). Once linked it signs in by that pair\nalone: the email the provider reports later is never used to find the account. A new identity:\n\n- with an email the provider does not report as verified (`email_verified: true`): nothing is\n  created or linked; 502 `upstream_error`;\n- with a verified email no account has: the account is created (its email verified) and linked;\n- with a verified email an account has: linked only when that account's email is verified\n  (proved to the server, or vouched for by a provider when it created the account) and it has no\n  identity of this provider yet. Otherwise the callback creates no session and answers 409\n  `identity_link_required`: the owner signs in with the password and links the provider from the\n  account settings.\n\nLinking from a signed-in session: `POST /v1/auth/link/{provider}` answers the authorize URL with a\n`state` bound to the session; the callback for that state must carry the same session's token and\nlinks the provider's identity to the account, whatever its email (409 `conflict` if another\naccount has it). `GET /v1/auth/identities` lists the linked identities and\n`DELETE /v1/auth/identities/{provider}` unlinks one, except the last way to sign in of an account\nwithout a password (409 `invalid_state`).\n\n## Jobs\n\nJobs are kept in a persisted queue shared by every instance on the database; an instance's executor\nclaims the oldest queued job of its trainer (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Trainers\n(`--bitstride-trainer`): `reference` (embedded: a character-level bigram model trained for real on\nCPU from base model `bitstride-char-tiny` or from a model it produced; RL jobs take policy-gradient\nsteps against an `exact_match` or `regex` reward) and `command` (an external program,\n`--bitstride-trainer-command`, speaking a JSON-lines protocol; see the README). A job on a base model\nthe trainer does not start from is refused with 400. Events and per-step metrics are listed at\n`…/jobs/{id}/events`. A job whose worker stopped (crash, restart) runs again from the start, at most\n3 times, then fails with code `worker_lost`.\n\n## Money\n\nAmounts are integers in micro-dollars (`*_micros`, 1 USD = 1 000 000). List prices per million\ntokens: input 500 000 (0.50 USD), output 1 500 000 (1.50 USD), trained 3 000 000 (3.00 USD). A\ncharge is `tokens × price / 1 000 000` rounded half up, once per usage bucket or invoice line; an\ninvoice's amount is the sum of its lines.\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`, `ev_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n- **Bodies**: JSON bodies are at most 64 KiB (chat requests 1 MiB, dataset uploads 16 MiB); a\n  larger body answers 413 `payload_too_large`.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP or recovery code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization (or a control-plane route in gateway mode) |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `identity_link_required` | 409 | an OAuth sign-in found an account with the provider's email that it may not link by itself |\n| `payload_too_large` | 413 | a body over its limit |\n| `rate_limited` | 429 | too many requests or failed sign-ins; `Retry-After` says when to try again |\n| `upstream_error` | 502 | a deployment backend, OAuth provider or the auth service failed |\n| `upstream_timeout` | 504 | a deployment backend did not answer in time |\n| `not_ready` | 503 | readiness probe failed, or storage is unavailable |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
+#[doc = "Client for Bitstride\n\nControl plane and inference gateway of the Bitstride ML platform: accounts with optional TOTP\nmulti-factor authentication and OAuth/OIDC sign-in, API keys, projects, models, datasets,\nfine-tuning and reinforcement-learning jobs that really run, deployments, usage, invoices and the\ncaller's organization, plus OpenAI-compatible chat inference against deployments (streaming\nincluded).\n\n## Runtime modes\n\nThe server binary runs in one of two modes (`--bitstride-mode`), reported by `GET /health` and\n`GET /ready` as `mode`. Every operation says where it is served with the extension\n`x-bitstride-modes`:\n\n- **Full** (`full`): every route of this document (control plane plus gateway).\n- **Gateway** (`gateway`): only the operations whose `x-bitstride-modes` lists `gateway` (tag\n  `gateway`): `GET /health`, `GET /ready`, `GET /metrics`, `POST /v1/inference/{deployment_id}/chat`\n  and `POST /v1/chat/completions`. Every control-plane route answers 404 `not_found` in the envelope\n  below. Both modes share the same database, so keys and deployments created through a Full server\n  work on a Gateway server.\n\n## The auth service\n\nBy default this process serves `/v1/auth/*` and `/v1/api_keys/*` itself. Started with\n`--bitstride-auth-service-url URL` (or `AUTH_SERVICE_URL`), the control plane keeps those routes as\ncompatibility shims: it forwards each request (method, path, query, headers, body) to the auth\nservice and relays its status and body. An auth service that cannot be reached answers 502\n`upstream_error` (`the auth service could not be reached`). Both share the database, so sessions and\nkeys the auth service issues are accepted by the control plane.\n\n## Authentication\n\nTwo credentials, both sent as `Authorization: Bearer …` (security schemes `session` and `api_key`):\n\n- **Session**: an access token (1 hour) obtained from register, login, the OAuth callback,\n  MFA verify-login or refresh. It is an RS256 JWT signed by quartet's token service (keys published\n  at BitMind's `/.well-known/jwks.json`) with the claims `iss` (the token issuer), `aud`\n  (`bitstride`), `sub` (the user id), `org` (the organization id), `sid` (the session id), `scope`\n  (`read write inference`), `iat`, `nbf`, `exp` and `jti`. It carries every permission of the\n  account and stops working at once when its session ends (logout, refresh-token reuse, deletion of\n  the organization). The refresh token (`rt_…`) is a random secret stored as a SHA-256 digest; each\n  refresh spends it and returns the next one of the same session, and presenting a spent refresh\n  token again ends the whole session.\n- **API key**: `bsk_` + 40 characters, created with `POST /v1/api_keys` and stored as a SHA-256\n  digest. Each key has scopes: `read` (GET routes), `write` (create, update, delete, upload,\n  validate, cancel) and `inference` (the two chat routes). A key without the needed scope gets 403\n  `forbidden`.\n\nPublic routes (`security: []`): register, login, `GET /v1/auth/login/{provider}`, the OAuth\ncallback (which also takes the session that started a link flow), refresh, MFA verify-login,\nverify-email, password forgot and reset, `/health`, `/ready`, `/metrics`. Session-only routes,\nwhich answer 403 `forbidden` to an API key: logout, the MFA routes, the linked-identity routes\n(`POST /v1/auth/link/{provider}`, `GET /v1/auth/identities`, `DELETE /v1/auth/identities/{provider}`),\nthe verification resend, the password change, all API-key management routes and\n`DELETE /v1/orgs/current`. Every other route accepts either credential. A missing, malformed,\nexpired or revoked credential answers 401 `unauthorized`.\n\nEach account belongs to exactly one organization, created with it, and owns it; every resource\nbelongs to an organization and is invisible to others (another organization's id answers 404).\n\n## Attempt limits\n\n- **Sign-in**: per email address (known or not), 5 failed passwords within 15 minutes are free;\n  each further failure locks the address for 30 seconds, doubling up to 15 minutes. A locked\n  address answers 429 `rate_limited` with `Retry-After` (seconds). A successful sign-in clears the\n  count. A wrong current password in `POST /v1/auth/password` is a failed sign-in of the account's\n  address, and a locked address is locked there too.\n- **Mail**: an account is sent at most 5 verification mails and 5 reset mails per hour each\n  (registration's included). The resend route answers 429 with `Retry-After` beyond that;\n  `forgot` answers 202 as always and mails nothing.\n- **MFA**: an `mfa_token` lives 5 minutes and dies after 5 wrong codes. Per account, 10 wrong\n  codes (TOTP or recovery, over all its `mfa_token`s, and those given to `POST /v1/auth/mfa/disable`)\n  within 15 minutes lock the account's codes for 15 minutes: `POST /v1/auth/mfa/verify-login` and\n  `POST /v1/auth/mfa/disable` then answer 429 `rate_limited` with `Retry-After` without checking\n  the code. A correct password does not reset either count (it only mints a new\n  `mfa_token`); a correct code does not count. TOTP codes are RFC 6238\n  (SHA-1, 6 digits, 30-second step, the previous and next step accepted); a code\n  works once (a code of the same or an earlier step than the last one used is refused). Recovery codes (ten,\n  given at enrolment) are single-use.\n- Every password and code is counted **before** it is checked, so parallel attempts are checked at\n  most as often as these limits allow.\n- **Gateway**: each credential may send `--bitstride-rate-limit-per-minute` chat requests per\n  minute (600 by default; a fixed one-minute window per instance), and each deployment serves at\n  most `concurrency_limit` requests at once; both answer 429 `rate_limited` with `Retry-After`.\n\n## OAuth / OIDC providers\n\n`GET /v1/auth/login/{provider}` works for the providers configured in the TOML file given with\n`--bitstride-oauth-config`: `[providers.NAME]` with `issuer` (discovery at\n`<issuer>/.well-known/openid-configuration`) or `discovery_url`, `client_id`, `client_secret` and\noptional `scopes` (default `openid email profile`). The redirect goes to the provider's authorization\nendpoint with `state` (single-use, 10 minutes), a nonce and PKCE (`S256`); the callback exchanges\nthe code, verifies the ID token (RS256 against the provider's JWKS: issuer, audience = client id,\nexpiry, nonce) or, without one, reads the userinfo endpoint. The redirect URI is\n`<--bitstride-public-url>/v1/auth/callback/{provider}`.\n\nA provider's account is an **identity**, named by (provider, `sub`) and linked to one Bitstride\naccount (at most one identity per provider and account). Once linked it signs in by that pair\nalone: the email the provider reports later is never used to find the account. A new identity:\n\n- with an email the provider does not report as verified (`email_verified: true`): nothing is\n  created or linked; 502 `upstream_error`;\n- with a verified email no account has: the account is created (its email verified) and linked;\n- with a verified email an account has: linked only when that account's email is verified\n  (proved to the server, or vouched for by a provider when it created the account) and it has no\n  identity of this provider yet. Otherwise the callback creates no session and answers 409\n  `identity_link_required`: the owner signs in with the password and links the provider from the\n  account settings.\n\nLinking from a signed-in session: `POST /v1/auth/link/{provider}` answers the authorize URL with a\n`state` bound to the session; the callback for that state must carry the same session's token and\nlinks the provider's identity to the account, whatever its email (409 `conflict` if another\naccount has it). `GET /v1/auth/identities` lists the linked identities and\n`DELETE /v1/auth/identities/{provider}` unlinks one, except the last way to sign in of an account\nwithout a password (409 `invalid_state`).\n\n## Mail\n\nRegistration, `POST /v1/auth/verify-email/resend` and `POST /v1/auth/password/forgot` mail links\nwith single-use tokens (verification `evt_…`, 24 hours; reset `prt_…`, 1 hour; the lifetimes are\nthe flags `--bitstride-email-verification-ttl-secs` and `--bitstride-password-reset-ttl-secs`).\nOnly a SHA-256 digest of each token is stored. Links point at `--bitstride-public-url` (default:\nthe listening address): `/verify-email?token=…` and `/reset-password?token=…`, pages of a front end\nserved there that send the token to this API. Messages go over SMTP to `--smtp-url` from\n`--mail-from`; a server started without `--smtp-url` writes each message to `DATA_DIR/mail/` as an\n`.eml` file (owner-readable only) and logs it. Registration and `forgot` mail after answering (their\nanswers never wait for the relay); the resend route waits for it, at most `--smtp-timeout-secs`\n(10 by default), and answers 502 when it fails. Nothing is queued: a mail that did not go out is\nasked for again.\n\n## Jobs\n\nJobs are kept in a persisted queue shared by every instance on the database; an instance's executor\nclaims the oldest queued job of its trainer (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Trainers\n(`--bitstride-trainer`): `reference` (embedded: a character-level bigram model trained for real on\nCPU from base model `bitstride-char-tiny` or from a model it produced; RL jobs take policy-gradient\nsteps against an `exact_match` or `regex` reward) and `command` (an external program,\n`--bitstride-trainer-command`, speaking a JSON-lines protocol; see the README). A job on a base model\nthe trainer does not start from is refused with 400. Events and per-step metrics are listed at\n`…/jobs/{id}/events`. A job whose worker stopped (crash, restart) runs again from the start, at most\n3 times, then fails with code `worker_lost`.\n\n## Money\n\nAmounts are integers in micro-dollars (`*_micros`, 1 USD = 1 000 000). List prices per million\ntokens: input 500 000 (0.50 USD), output 1 500 000 (1.50 USD), trained 3 000 000 (3.00 USD). A\ncharge is `tokens × price / 1 000 000` rounded half up, once per usage bucket or invoice line; an\ninvoice's amount is the sum of its lines.\n\n## Conventions\n\n- **Ids** are opaque strings: a type prefix (`user_`, `org_`, `key_`, `proj_`, `model_`, `ds_`,\n  `ftjob_`, `rljob_`, `dep_`, `inv_`, `ev_`) followed by 16 lowercase hex digits.\n- **Timestamps** are Unix seconds (UTC) in `int64` fields named `*_at`, `created`, `*_start`,\n  `*_end` or `*_time`.\n- **Resources** carry an `object` string naming their type (`project`, `model`, `dataset`, …).\n- **Lists** answer `{\"object\": \"list\", \"data\": […], \"has_more\": bool}`, newest first. Query\n  `limit` (1 to 100, default 20) sets the page size; `after` (the id of the last item already seen)\n  continues after that item. `limit` out of range, or an `after` that names no item of the list,\n  answers 400 `invalid_request`.\n- **Updates** use `PUT` with partial bodies: omitted fields keep their value.\n- **Deletes** answer 204 with no body.\n- **Bodies**: JSON bodies are at most 64 KiB (chat requests 1 MiB, dataset uploads 16 MiB); a\n  larger body answers 413 `payload_too_large`.\n\n## Errors\n\nEvery 4xx/5xx answer uses one envelope, `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`. `code` is\nfrom a closed set, and each code always comes with the same status:\n\n| code | status | meaning |\n|---|---|---|\n| `invalid_request` | 400 | a parameter or field is missing, malformed or out of range |\n| `invalid_json` | 400 | the body is not JSON, has the wrong media type or the wrong shape |\n| `unauthorized` | 401 | missing, malformed, expired or revoked token |\n| `invalid_credentials` | 401 | wrong email or password |\n| `invalid_mfa_code` | 401 | the TOTP or recovery code does not match |\n| `forbidden` | 403 | valid credential, but not allowed (session-only route, missing scope) |\n| `not_found` | 404 | no such resource in the caller's organization (or a control-plane route in gateway mode) |\n| `conflict` | 409 | a unique email, name or subdomain is taken |\n| `invalid_state` | 409 | the resource's state forbids the action (e.g. cancelling a finished job) |\n| `identity_link_required` | 409 | an OAuth sign-in found an account with the provider's email that it may not link by itself |\n| `payload_too_large` | 413 | a body over its limit |\n| `rate_limited` | 429 | too many requests or failed sign-ins; `Retry-After` says when to try again |\n| `upstream_error` | 502 | a deployment backend, OAuth provider or the auth service failed |\n| `upstream_timeout` | 504 | a deployment backend did not answer in time |\n| `not_ready` | 503 | readiness probe failed, or storage is unavailable |\n| `internal_error` | 500 | a server fault (not listed per operation) |\n\n`message` is a human-readable sentence; the examples quote the exact strings the server sends.\nMalformed JSON bodies are reported with the parser's own explanation after\n`unable to parse JSON body: `. Requests to unknown paths, and unsupported methods, are answered by\nthe router with its own 404/405 body rather than this envelope.\n\n\nVersion: 0.1.0"]
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -12480,6 +12950,51 @@ let response = client.mfa_verify_login()
     pub fn mfa_verify_login(&self) -> builder::MfaVerifyLogin<'_> {
         builder::MfaVerifyLogin::new(self)
     }
+    /**Change the signed-in account's password
+
+Sets a new password for the account of the session, given its current password. The new password follows the registration rules (8 to 128 characters). A wrong current password is a failed sign-in: it counts in the sign-in throttle of the account's address (see Attempt limits), so a locked address answers 429 with `Retry-After` here and at `POST /v1/auth/login` alike. On success every other session of the account ends (their access and refresh tokens answer 401); the session that made the change goes on, and reset links mailed earlier stop working. Accounts that have no password (OAuth sign-in only) set one with `POST /v1/auth/password/forgot`. Session tokens only.
+
+Sends a `POST` request to `/v1/auth/password`
+
+```ignore
+let response = client.change_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn change_password(&self) -> builder::ChangePassword<'_> {
+        builder::ChangePassword::new(self)
+    }
+    /**Ask for a password reset link
+
+Mails a password reset link to the account of `email`, if there is one. The answer is the same 202, after the same work, whether or not an account uses the address (the account is looked up and mailed after the answer), so it tells nothing about which addresses have accounts; only a malformed address is refused. The link is `<--bitstride-public-url>/reset-password?token=prt_…` (a page of the front end served there, which sends the token to `POST /v1/auth/password/reset`); the mail carries the token on its own line too. A token works once and for 1 hour (`--bitstride-password-reset-ttl-secs`). An account is sent at most 5 reset mails an hour; further requests in that hour are answered the same and mail nothing. Where the mail goes: see Mail.
+
+Sends a `POST` request to `/v1/auth/password/forgot`
+
+```ignore
+let response = client.forgot_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn forgot_password(&self) -> builder::ForgotPassword<'_> {
+        builder::ForgotPassword::new(self)
+    }
+    /**Set a new password with a reset link's token
+
+Spends the token of a reset link (`POST /v1/auth/password/forgot`) and sets the account's password (8 to 128 characters). A token works once, for 1 hour, and only for the account it was mailed to; an unknown, spent or expired token, or one of another kind, answers 400. On success every session of the account ends (access tokens and refresh tokens answer 401), its other reset links stop working, failed sign-ins of its address are forgotten, and its email counts as verified (`email_verified_at`), since the token came through that mailbox. MFA stays as it was: a sign-in with the new password still asks for the TOTP code. No session is returned; sign in with the new password.
+
+Sends a `POST` request to `/v1/auth/password/reset`
+
+```ignore
+let response = client.reset_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reset_password(&self) -> builder::ResetPassword<'_> {
+        builder::ResetPassword::new(self)
+    }
     /**Exchange a refresh token for a new session
 
 Exchanges a refresh token for a new session. Refresh tokens are single-use and rotate: the answer carries a new refresh token and the old one is spent. Refresh tokens live 30 days; access tokens 1 hour.
@@ -12497,7 +13012,7 @@ let response = client.refresh_session()
     }
     /**Create an account and its organization, and sign in
 
-Creates an account together with its own organization (the account is the organization's owner) and signs it in at once: the answer is a full session. Emails are compared case-insensitively and must be unused. Passwords need 8 to 128 characters.
+Creates an account together with its own organization (the account is the organization's owner) and signs it in at once: the answer is a full session. Emails are compared case-insensitively and must be unused. Passwords need 8 to 128 characters. A verification link is mailed to the address after the answer (see `POST /v1/auth/verify-email` and Mail); until it is used the user has no `email_verified_at`.
 
 Sends a `POST` request to `/v1/auth/register`
 
@@ -12523,6 +13038,35 @@ let response = client.verify_session()
 ```*/
     pub fn verify_session(&self) -> builder::VerifySession<'_> {
         builder::VerifySession::new(self)
+    }
+    /**Prove the account's email address
+
+Spends the token of a verification link and records that the account receives mail at its address: `email_verified_at` is set (kept if it was set already) and the account's other verification links stop working. Registration mails the first link; `POST /v1/auth/verify-email/resend` mails another. The link is `<--bitstride-public-url>/verify-email?token=evt_…` (a page of the front end served there, which sends the token here); the mail carries the token on its own line too. A token works once and for 24 hours (`--bitstride-email-verification-ttl-secs`); an unknown, spent or expired token, or one of another kind, answers 400. No credential is needed: the token names the account.
+
+Sends a `POST` request to `/v1/auth/verify-email`
+
+```ignore
+let response = client.verify_email()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_email(&self) -> builder::VerifyEmail<'_> {
+        builder::VerifyEmail::new(self)
+    }
+    /**Mail a new verification link
+
+Mails a new verification link to the address of the signed-in account (see `POST /v1/auth/verify-email`); links mailed before keep working until they expire or one is used. Unlike registration, which mails without waiting, this route waits for the SMTP relay (at most `--smtp-timeout-secs`) and answers 502 when the relay refuses the message or does not answer: ask again later. An account is sent at most 5 verification mails an hour, registration's included; beyond that this answers 429 with `Retry-After`. An account whose address is verified already answers 409. Session tokens only.
+
+Sends a `POST` request to `/v1/auth/verify-email/resend`
+
+```ignore
+let response = client.resend_verification_email()
+    .send()
+    .await;
+```*/
+    pub fn resend_verification_email(&self) -> builder::ResendVerificationEmail<'_> {
+        builder::ResendVerificationEmail::new(self)
     }
     /**OpenAI-compatible chat completion, deployment resolved from the host
 
@@ -14779,6 +15323,300 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::change_password`]
+
+[`Client::change_password`]: super::Client::change_password*/
+    #[derive(Debug, Clone)]
+    pub struct ChangePassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ChangePasswordRequest, String>,
+    }
+    impl<'a> ChangePassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ChangePasswordRequest>,
+            <V as std::convert::TryInto<
+                types::ChangePasswordRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ChangePasswordRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ChangePasswordRequest,
+            ) -> types::builder::ChangePasswordRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/password`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<types::ErrorEnvelope>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ChangePasswordRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/password", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "change_password",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::forgot_password`]
+
+[`Client::forgot_password`]: super::Client::forgot_password*/
+    #[derive(Debug, Clone)]
+    pub struct ForgotPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ForgotPasswordRequest, String>,
+    }
+    impl<'a> ForgotPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ForgotPasswordRequest>,
+            <V as std::convert::TryInto<
+                types::ForgotPasswordRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ForgotPasswordRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ForgotPasswordRequest,
+            ) -> types::builder::ForgotPasswordRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/password/forgot`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Accepted>, Error<types::ErrorEnvelope>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ForgotPasswordRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/password/forgot", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "forgot_password",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reset_password`]
+
+[`Client::reset_password`]: super::Client::reset_password*/
+    #[derive(Debug, Clone)]
+    pub struct ResetPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ResetPasswordRequest, String>,
+    }
+    impl<'a> ResetPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResetPasswordRequest>,
+            <V as std::convert::TryInto<
+                types::ResetPasswordRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ResetPasswordRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResetPasswordRequest,
+            ) -> types::builder::ResetPasswordRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/password/reset`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<types::ErrorEnvelope>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ResetPasswordRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/password/reset", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reset_password",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::refresh_session`]
 
 [`Client::refresh_session`]: super::Client::refresh_session*/
@@ -15016,6 +15854,178 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_email`]
+
+[`Client::verify_email`]: super::Client::verify_email*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyEmail<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::VerifyEmailRequest, String>,
+    }
+    impl<'a> VerifyEmail<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyEmailRequest>,
+            <V as std::convert::TryInto<
+                types::VerifyEmailRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `VerifyEmailRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyEmailRequest,
+            ) -> types::builder::VerifyEmailRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/verify-email`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::ErrorEnvelope>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyEmailRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/verify-email", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_email",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resend_verification_email`]
+
+[`Client::resend_verification_email`]: super::Client::resend_verification_email*/
+    #[derive(Debug, Clone)]
+    pub struct ResendVerificationEmail<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ResendVerificationEmail<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/v1/auth/verify-email/resend`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Accepted>, Error<types::ErrorEnvelope>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/auth/verify-email/resend", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resend_verification_email",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                502u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

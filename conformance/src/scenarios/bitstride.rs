@@ -815,6 +815,65 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
             .await?;
         }
     }
+    // Account mail: this server has no SMTP relay, so every message is an .eml file in the
+    // data directory, where the tokens are read from.
+    let mut mail_bearers = Vec::new();
+    for name in [
+        "verify",
+        "verified",
+        "resend",
+        "resend_max",
+        "resend_down",
+        "pw_wrong",
+        "pw_locked",
+    ] {
+        let email = format!("{name}@example.com");
+        let session = api.register(&email).await?;
+        mail_bearers.push((name, format!("Bearer {}", token(&session))));
+        let m = crate::mail::wait_in_folder(data_dir, &email, "evt_").await?;
+        let verify = crate::mail::token(&m, "evt_").context("a verification token in the mail")?;
+        match name {
+            "verify" => put("verify_token", verify),
+            "verified" => {
+                api.ok(
+                    "POST",
+                    "/v1/auth/verify-email",
+                    None,
+                    Some(json!({"token": verify})),
+                )
+                .await?;
+            }
+            // Registration sent the first of five mails an hour; four more use them up.
+            "resend_max" => {
+                for _ in 0..4 {
+                    api.ok(
+                        "POST",
+                        "/v1/auth/verify-email/resend",
+                        Some(&token(&session)),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            // Five failed sign-ins: the next wrong password locks the address.
+            "pw_locked" => {
+                for _ in 0..5 {
+                    api.call(
+                        "POST",
+                        "/v1/auth/login",
+                        None,
+                        Some(json!({"email": email, "password": "wrong password"})),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, bearer) in mail_bearers {
+        put(&format!("bearer_{name}"), bearer);
+    }
     // Wait for the health probe to settle every deployment.
     for (t, id) in [
         (&ada_t, &dep_ada),
@@ -967,9 +1026,16 @@ pub async fn local_setup(bin: &Path, data_dir: &Path, doc: &Document) -> Result<
     gateway.extend(["--bitstride-mode", "gateway"].map(String::from));
     let mut limited = gateway.clone();
     limited.extend(["--bitstride-rate-limit-per-minute", "1"].map(String::from));
-    setup.variants.push(("default", queued));
+    setup.variants.push(("default", queued.clone()));
     setup.variants.push(("gateway", gateway));
     setup.variants.push(("limited", limited));
+    // The SMTP relay of this one is a port nothing listens on.
+    let mut mail_down = queued.clone();
+    mail_down.extend([
+        "--smtp-url".to_owned(),
+        format!("smtp://127.0.0.1:{}", closed_port()),
+    ]);
+    setup.variants.push(("mail-down", mail_down));
     setup.variants.push(super::storage_down_variant());
     setup.guards.push(Box::new(mock));
     Ok(setup)
@@ -1304,6 +1370,82 @@ pub fn scenarios() -> Vec<Scenario> {
         "/expires_at",
     ]));
     s.push(Scenario::new("verify_session", "401", "example"));
+
+    // ---- email verification and password recovery
+    s.push(
+        Scenario::new("verify_email", "200", "example")
+            .json(json!({"token": "fx:verify_token"}))
+            .volatile(&[
+                "/id",
+                "/org_id",
+                "/created_at",
+                "/email",
+                "/email_verified_at",
+            ])
+            .local_only(NEEDS_SETUP),
+    );
+    s.push(Scenario::new("verify_email", "400", "invalid_token"));
+    s.push(Scenario::new("verify_email", "400", "missing_field").json(json!({})));
+    s.push(with(
+        Scenario::new("resend_verification_email", "202", "example"),
+        "bearer_resend",
+    ));
+    s.push(Scenario::new("resend_verification_email", "401", "example"));
+    s.push(with(
+        Scenario::new("resend_verification_email", "403", "example"),
+        "bearer_ada_key",
+    ));
+    s.push(with(
+        Scenario::new("resend_verification_email", "409", "example"),
+        "bearer_verified",
+    ));
+    s.push(with(
+        Scenario::new("resend_verification_email", "429", "example"),
+        "bearer_resend_max",
+    ));
+    s.push(
+        with(
+            Scenario::new("resend_verification_email", "502", "example"),
+            "bearer_resend_down",
+        )
+        .variant("mail-down"),
+    );
+    s.push(Scenario::new("forgot_password", "202", "example"));
+    s.push(
+        Scenario::new("forgot_password", "400", "email_format")
+            .json(json!({"email": "not an address"})),
+    );
+    s.push(Scenario::new("forgot_password", "400", "missing_field").json(json!({})));
+    s.push(Scenario::new("reset_password", "400", "invalid_token"));
+    s.push(
+        Scenario::new("reset_password", "400", "password_too_short")
+            .json(json!({"token": "prt_0", "password": "short"})),
+    );
+    s.push(Scenario::new("reset_password", "400", "missing_field").json(json!({})));
+    s.push(
+        ada("change_password", "400", "new_password_too_short")
+            .json(json!({"current_password": PASSWORD, "new_password": "short"})),
+    );
+    s.push(ada("change_password", "400", "missing_field").json(json!({})));
+    s.push(Scenario::new("change_password", "401", "missing_token"));
+    s.push(
+        with(
+            Scenario::new("change_password", "401", "wrong_password"),
+            "bearer_pw_wrong",
+        )
+        .json(json!({"current_password": "not the password", "new_password": "tr0ub4dor and then some"})),
+    );
+    s.push(with(
+        Scenario::new("change_password", "403", "example"),
+        "bearer_ada_key",
+    ));
+    s.push(
+        with(
+            Scenario::new("change_password", "429", "example"),
+            "bearer_pw_locked",
+        )
+        .json(json!({"current_password": "wrong password", "new_password": "tr0ub4dor and then some"})),
+    );
 
     // ---- MFA
     let user_v = ["/id", "/org_id", "/created_at", "/email"];

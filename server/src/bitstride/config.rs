@@ -59,9 +59,16 @@ pub struct Config {
     /// `discovery_url`, `client_id`, `client_secret`, optional `scopes`).
     #[arg(long)]
     pub bitstride_oauth_config: Option<PathBuf>,
-    /// Public base URL of this server, for OAuth redirect URIs (default: the listening address).
+    /// Public base URL of this server, for OAuth redirect URIs and the links of account mail
+    /// (default: the listening address).
     #[arg(long)]
     pub bitstride_public_url: Option<String>,
+    /// How long an email verification link stays valid, in seconds (default 24 hours).
+    #[arg(long, default_value_t = 24 * 3600, value_parser = clap::value_parser!(i64).range(1..=30 * 24 * 3600))]
+    pub bitstride_email_verification_ttl_secs: i64,
+    /// How long a password reset link stays valid, in seconds (default 1 hour).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(1..=24 * 3600))]
+    pub bitstride_password_reset_ttl_secs: i64,
     /// Requests per minute each credential may send to the gateway.
     #[arg(long, default_value_t = 600)]
     pub bitstride_rate_limit_per_minute: u32,

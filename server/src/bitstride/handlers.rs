@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use dropshot::{
-    ApiDescription, Body, HttpResponseCreated, HttpResponseDeleted, HttpResponseFound,
-    HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query, RequestContext, TypedBody,
-    UntypedBody,
+    ApiDescription, Body, HttpResponseAccepted, HttpResponseCreated, HttpResponseDeleted,
+    HttpResponseFound, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query, RequestContext,
+    TypedBody, UntypedBody,
 };
 use http::StatusCode;
 use quartet_api::bitstride::*;
 
+use super::accounts::recovery::Throttled;
 use super::accounts::SignIn;
 use super::auth::Caller;
 use super::auth_proxy::Proxied;
@@ -87,6 +88,38 @@ fn relay_locked<T: serde::Serialize>(r: R<T>) -> R<http::Response<Body>> {
         Err(e) if e.error.code == ErrorCode::RateLimited => Ok(too_many(&e.error.message, 60)),
         Err(e) => Err(e),
     }
+}
+
+/// [`proxied`] for a route with a raw answer (`status` on success); the auth
+/// service's 429 is relayed with a conservative `Retry-After`.
+async fn raw_proxied<T: serde::de::DeserializeOwned + serde::Serialize>(
+    rqctx: &Ctx,
+    body: Option<Vec<u8>>,
+    status: StatusCode,
+) -> Option<R<http::Response<Body>>> {
+    let ctx = rqctx.context();
+    if let Err(e) = ctx.control_plane() {
+        return Some(Err(e));
+    }
+    let r = ctx.proxy::<T>(&rqctx.request, body).await?;
+    Some(match r {
+        Ok(Proxied::Ok(_)) if status == StatusCode::NO_CONTENT => Ok(no_content()),
+        Ok(Proxied::Ok(v)) => Ok(json_response(status, &v)),
+        Err(e) if e.error.code == ErrorCode::RateLimited => Ok(too_many(&e.error.message, 60)),
+        Err(e) => Err(e),
+        Ok(Proxied::Found(_)) => Err(err(
+            ErrorCode::UpstreamError,
+            messages::AUTH_SERVICE_UNREACHABLE,
+        )),
+    })
+}
+
+/// An empty 204.
+fn no_content() -> http::Response<Body> {
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .unwrap_or_else(|_| http::Response::new(Body::empty()))
 }
 
 impl Status for ErrorEnvelope {
@@ -284,6 +317,84 @@ impl BitstrideApi for BitstrideImpl {
             Ok(HttpResponseOk(
                 rqctx.context().refresh(&body.refresh_token).await?,
             ))
+        })
+        .await
+    }
+
+    async fn verify_email(
+        rqctx: Ctx,
+        body: TypedBody<VerifyEmailRequest>,
+    ) -> R<HttpResponseOk<User>> {
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseOk);
+            }
+            Ok(HttpResponseOk(rqctx.context().verify_email(body).await?))
+        })
+        .await
+    }
+
+    async fn resend_verification_email(rqctx: Ctx) -> R<http::Response<Body>> {
+        metered(&rqctx, async {
+            if let Some(r) = raw_proxied::<Accepted>(&rqctx, None, StatusCode::ACCEPTED).await {
+                return r;
+            }
+            let c = session(&rqctx).await?;
+            Ok(match rqctx.context().resend_verification(&c).await? {
+                Throttled::Done(a) => json_response(StatusCode::ACCEPTED, &a),
+                Throttled::Wait(wait) => too_many(messages::MAIL_THROTTLED, wait.max(1) as u64),
+            })
+        })
+        .await
+    }
+
+    async fn forgot_password(
+        rqctx: Ctx,
+        body: TypedBody<ForgotPasswordRequest>,
+    ) -> R<HttpResponseAccepted<Accepted>> {
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied(&rqctx, Some(&body)).await {
+                return r.map(HttpResponseAccepted);
+            }
+            Ok(HttpResponseAccepted(rqctx.context().forgot_password(body)?))
+        })
+        .await
+    }
+
+    async fn reset_password(
+        rqctx: Ctx,
+        body: TypedBody<ResetPasswordRequest>,
+    ) -> R<HttpResponseUpdatedNoContent> {
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            if let Some(r) = proxied::<()>(&rqctx, Some(&body)).await {
+                return r.map(|_| HttpResponseUpdatedNoContent());
+            }
+            rqctx.context().reset_password(body).await?;
+            Ok(HttpResponseUpdatedNoContent())
+        })
+        .await
+    }
+
+    async fn change_password(
+        rqctx: Ctx,
+        body: TypedBody<ChangePasswordRequest>,
+    ) -> R<http::Response<Body>> {
+        metered(&rqctx, async {
+            let body = body.into_inner();
+            let forwarded = serde_json::to_vec(&body).unwrap_or_default();
+            if let Some(r) =
+                raw_proxied::<()>(&rqctx, Some(forwarded), StatusCode::NO_CONTENT).await
+            {
+                return r;
+            }
+            let c = session(&rqctx).await?;
+            Ok(match rqctx.context().change_password(&c, body).await? {
+                Throttled::Done(()) => no_content(),
+                Throttled::Wait(wait) => too_many(messages::LOGIN_THROTTLED, wait.max(1) as u64),
+            })
         })
         .await
     }

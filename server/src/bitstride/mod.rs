@@ -62,8 +62,10 @@ pub struct Bitstride {
     gateway: gateway::Limits,
     oidc: oidc::Providers,
     jobs: jobs::Queue,
-    /// Base URL clients reach this server at (OAuth redirect URIs).
+    /// Base URL clients reach this server at (OAuth redirect URIs, links in mail).
     public_url: String,
+    /// Outgoing mail (verification and reset links).
+    mail: Arc<crate::platform::mail::Mailer>,
 }
 
 /// Bitstride in the surface registry.
@@ -109,6 +111,7 @@ impl crate::surfaces::LiveSurface for Service {
             jobs: jobs::Queue::new(platform.db.clone()),
             oidc,
             public_url,
+            mail: platform.mail.clone(),
             config,
             log: log.clone(),
         });

@@ -202,7 +202,7 @@ CREATE TABLE bitstride_invoice_status (
 ";
 
 /// Schema migrations of this surface (`BIGINT` is an integer on SQLite too).
-pub const MIGRATIONS: [Migration; 7] = [
+pub const MIGRATIONS: [Migration; 8] = [
     Migration::portable("bitstride", 1, TABLES),
     Migration {
         owner: "bitstride",
@@ -219,6 +219,9 @@ pub const MIGRATIONS: [Migration; 7] = [
     ),
     // When the account's email address was proved to belong to it (NULL: never).
     Migration::portable("bitstride", 4, "ALTER TABLE bitstride_users ADD COLUMN email_verified_at BIGINT;"),
+    // Single-use tokens mailed to an account (email verification, password reset;
+    // only their SHA-256 is kept), and how many of each kind were mailed lately.
+    Migration::portable("bitstride", 5, ACCOUNT_TOKENS),
     // External identities (provider, subject) -> account, and link flows bound to a session.
     Migration::portable("bitstride", 6, IDENTITIES),
     // Wrong MFA codes per account, counted across every mfa_token of it.
@@ -245,6 +248,26 @@ CREATE INDEX bitstride_usage_open ON bitstride_usage (state, updated_at);
 CREATE INDEX bitstride_usage_user ON bitstride_usage (org_id, end_user, created_at);",
     ),
 ];
+
+/// Migration 5: tokens mailed to accounts, and the per-account mail limit.
+const ACCOUNT_TOKENS: &str = "
+CREATE TABLE bitstride_account_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX bitstride_account_tokens_user ON bitstride_account_tokens (user_id, purpose);
+CREATE TABLE bitstride_mail_limits (
+    user_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    sent BIGINT NOT NULL,
+    PRIMARY KEY (user_id, purpose)
+);
+";
 
 /// Migration 6: external identities. An account has at most one per provider;
 /// states of link flows name the account and session that started them.

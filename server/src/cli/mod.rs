@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use quartet_server::platform::oauth::{TokenPolicy, TokenService};
-use quartet_server::platform::{Db, Platform};
+use quartet_server::platform::{mail, Db, Platform};
 use quartet_server::surfaces::{self, SURFACES};
 
 /// quartet: four API surfaces from four hand-maintained OpenAPI documents.
@@ -38,6 +38,18 @@ struct PlatformArgs {
     /// only audience BitMind accepts).
     #[arg(long, global = true, default_value = quartet_api::bitmind::DEFAULT_AUDIENCE)]
     token_audience: String,
+    /// SMTP relay for the mail the surfaces send (account verification, password
+    /// recovery): `smtp://host:port` (plain; `?tls=required` for STARTTLS),
+    /// `smtps://host:port` (TLS), credentials as `user:password@`. Without it each
+    /// message is written to DATA_DIR/mail/ as an .eml file and logged.
+    #[arg(long, global = true, env = "QUARTET_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender (`From`) of that mail.
+    #[arg(long, global = true, default_value = mail::DEFAULT_FROM, env = "QUARTET_MAIL_FROM")]
+    mail_from: String,
+    /// Seconds a message may take to reach the SMTP relay before the send fails.
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), env = "QUARTET_SMTP_TIMEOUT_SECS")]
+    smtp_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -138,11 +150,20 @@ async fn platform(args: &PlatformArgs, log: slog::Logger) -> Result<Platform> {
     if args.token_issuer.is_empty() {
         bail!("--token-issuer must not be empty");
     }
+    let mail = mail::Mailer::new(
+        args.smtp_url.as_deref(),
+        &args.mail_from,
+        std::time::Duration::from_secs(args.smtp_timeout_secs),
+        &args.data_dir,
+        log.new(slog::o!("component" => "mail")),
+    )
+    .context("--smtp-url / --mail-from")?;
     Ok(Platform {
         db,
         tokens,
         changes: None,
         data_dir: args.data_dir.clone(),
+        mail: std::sync::Arc::new(mail),
         log,
     })
 }

@@ -1,7 +1,7 @@
 //! What every surface stands on: storage (SQLite or PostgreSQL), bearer
 //! parsing, secrets, hashed revocable credentials, the OAuth token service,
-//! the mapping of internal failures, calls to caller-chosen URLs, and starting
-//! a dropshot server.
+//! the mapping of internal failures, calls to caller-chosen URLs, outgoing
+//! mail, and starting a dropshot server.
 
 pub mod bearer;
 pub mod cache;
@@ -10,6 +10,7 @@ pub mod changes;
 pub mod credentials;
 pub mod fault;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod outbound;
@@ -34,8 +35,10 @@ pub struct Platform {
     pub tokens: Arc<oauth::TokenService>,
     /// Changes made by other processes and instances (`None` in admin commands, which only publish).
     pub changes: Option<Arc<changes::Changes>>,
-    /// The data directory (the SQLite file, search indexes).
+    /// The data directory (the SQLite file, search indexes, the mail folder).
     pub data_dir: PathBuf,
+    /// Outgoing mail (SMTP, or the mail folder when no relay is configured).
+    pub mail: Arc<mail::Mailer>,
     /// The process logger.
     pub log: Logger,
 }
@@ -43,7 +46,8 @@ pub struct Platform {
 impl Platform {
     /// The platform a library user embeds a surface in: the database in `data_dir`
     /// (or at `database_url`) with every migration of the registry, the token service
-    /// with quartet's default policy, and the change feed.
+    /// with quartet's default policy, the change feed, and mail written to the
+    /// mail folder of `data_dir`.
     pub async fn open(
         data_dir: &std::path::Path,
         database_url: Option<&str>,
@@ -61,11 +65,20 @@ impl Platform {
         );
         let changes = changes::Changes::start(db.clone(), log.clone());
         tokens.follow(&changes);
+        let mail = mail::Mailer::new(
+            None,
+            mail::DEFAULT_FROM,
+            mail::DEFAULT_TIMEOUT,
+            data_dir,
+            log.clone(),
+        )
+        .map_err(|e| DbError::Corrupt(e.to_string()))?;
         Ok(Self {
             db,
             tokens,
             changes: Some(changes),
             data_dir: data_dir.to_owned(),
+            mail: Arc::new(mail),
             log,
         })
     }

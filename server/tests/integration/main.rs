@@ -5,6 +5,7 @@ mod bindu;
 mod bindu_a2a;
 mod bitmind;
 mod bitstride;
+mod bitstride_mail;
 mod brookmimir;
 mod client_examples;
 mod conformance;

@@ -6,6 +6,7 @@ mod accounts;
 mod attempts;
 mod billing;
 pub mod payments;
+mod recovery;
 mod secrets_at_rest;
 mod tenancy;
 mod tokens;

@@ -25,6 +25,15 @@ pub struct User {
     pub org_id: String,
     /// Whether sign-in asks for a TOTP code.
     pub mfa_enabled: bool,
+    /// When the account proved that it receives mail at `email` (a verification
+    /// link, a password reset, or a provider that vouched for the address), Unix
+    /// seconds; absent while it has not.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::present"
+    )]
+    pub email_verified_at: Option<i64>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
 }
@@ -131,6 +140,49 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+}
+
+/// Body of `POST /v1/auth/verify-email`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyEmailRequest {
+    /// The token of the verification link (`evt_` prefix).
+    pub token: String,
+}
+
+/// Body of `POST /v1/auth/password/forgot`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ForgotPasswordRequest {
+    /// The sign-in email address of the account to recover.
+    pub email: String,
+}
+
+/// Body of `POST /v1/auth/password/reset`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ResetPasswordRequest {
+    /// The token of the reset link (`prt_` prefix).
+    pub token: String,
+    /// The new password, 8 to 128 characters.
+    #[schemars(length(min = 8, max = 128))]
+    pub password: String,
+}
+
+/// Body of `POST /v1/auth/password`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ChangePasswordRequest {
+    /// The account's password now.
+    pub current_password: String,
+    /// The password to set, 8 to 128 characters.
+    #[schemars(length(min = 8, max = 128))]
+    pub new_password: String,
+}
+
+/// Answer of a request that mails something: what happens next.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Accepted {
+    /// Always `accepted`.
+    pub object: String,
+    /// What was done, in words.
+    pub message: String,
 }
 
 /// Body of `POST /v1/auth/refresh`.

@@ -225,6 +225,31 @@ pub mod messages {
     pub const PASSWORD_TOO_SHORT: &str = "password must be at least 8 characters long";
     /// 401 `unauthorized`: unknown, used or expired refresh token.
     pub const INVALID_REFRESH_TOKEN: &str = "invalid or expired refresh token";
+    /// 400 `invalid_request`: an email verification token that is unknown, spent or expired.
+    pub const INVALID_VERIFICATION_TOKEN: &str =
+        "invalid, used or expired email verification token";
+    /// 400 `invalid_request`: a password reset token that is unknown, spent or expired.
+    pub const INVALID_RESET_TOKEN: &str = "invalid, used or expired password reset token";
+    /// 400 `invalid_request`: `new_password` shorter than 8 characters.
+    pub const NEW_PASSWORD_TOO_SHORT: &str = "new_password must be at least 8 characters long";
+    /// 400 `invalid_request`: `new_password` longer than 128 characters.
+    pub const NEW_PASSWORD_TOO_LONG: &str = "new_password must be at most 128 characters long";
+    /// 401 `invalid_credentials`: a password change with the wrong current password.
+    pub const WRONG_CURRENT_PASSWORD: &str = "the current password is incorrect";
+    /// 409 `invalid_state`: a verification link asked for an account already verified.
+    pub const EMAIL_ALREADY_VERIFIED: &str =
+        "the email address of this account is already verified";
+    /// 429 `rate_limited`: the account was sent as many emails of this kind as an hour allows.
+    pub const MAIL_THROTTLED: &str =
+        "too many emails of this kind were sent to this account recently; try again later";
+    /// 502 `upstream_error`: the SMTP relay refused the message or did not answer.
+    pub const MAIL_FAILED: &str = "the mail server did not accept the message; try again later";
+    /// 202 message of `POST /v1/auth/verify-email/resend`.
+    pub const VERIFICATION_SENT: &str =
+        "a new verification link has been sent to the account's email address";
+    /// 202 message of `POST /v1/auth/password/forgot` (whether or not the account exists).
+    pub const RESET_REQUESTED: &str =
+        "if an account uses this email address, a password reset link has been sent to it";
     /// 401 `unauthorized`: unknown, used or expired MFA token.
     pub const INVALID_MFA_TOKEN: &str = "invalid or expired MFA token";
     /// 401 `invalid_mfa_code`: the TOTP code does not match.

@@ -16,8 +16,9 @@ pub mod jobs;
 pub mod resources;
 
 use dropshot::{
-    Body, HttpResponseCreated, HttpResponseDeleted, HttpResponseFound, HttpResponseOk,
-    HttpResponseUpdatedNoContent, Path, Query, RequestContext, TypedBody, UntypedBody,
+    Body, HttpResponseAccepted, HttpResponseCreated, HttpResponseDeleted, HttpResponseFound,
+    HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query, RequestContext, TypedBody,
+    UntypedBody,
 };
 
 pub use auth::*;
@@ -114,6 +115,44 @@ pub trait BitstrideApi {
         rqctx: RequestContext<Self::Context>,
         body: TypedBody<RefreshRequest>,
     ) -> Result<HttpResponseOk<Session>, ErrorEnvelope>;
+
+    /// Prove the account's email address with the token of its verification link.
+    #[endpoint { method = POST, path = "/v1/auth/verify-email", tags = ["auth"] }]
+    async fn verify_email(
+        rqctx: RequestContext<Self::Context>,
+        body: TypedBody<VerifyEmailRequest>,
+    ) -> Result<HttpResponseOk<User>, ErrorEnvelope>;
+
+    /// Mail a new verification link to the signed-in account.
+    ///
+    /// Raw response: a throttled request answers 429 with a `Retry-After` header.
+    #[endpoint { method = POST, path = "/v1/auth/verify-email/resend", tags = ["auth"] }]
+    async fn resend_verification_email(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
+
+    /// Ask for a password reset link (answered the same whether or not the account exists).
+    #[endpoint { method = POST, path = "/v1/auth/password/forgot", tags = ["auth"] }]
+    async fn forgot_password(
+        rqctx: RequestContext<Self::Context>,
+        body: TypedBody<ForgotPasswordRequest>,
+    ) -> Result<HttpResponseAccepted<Accepted>, ErrorEnvelope>;
+
+    /// Set a new password with the token of a reset link; every session ends.
+    #[endpoint { method = POST, path = "/v1/auth/password/reset", tags = ["auth"] }]
+    async fn reset_password(
+        rqctx: RequestContext<Self::Context>,
+        body: TypedBody<ResetPasswordRequest>,
+    ) -> Result<HttpResponseUpdatedNoContent, ErrorEnvelope>;
+
+    /// Change the signed-in account's password; its other sessions end.
+    ///
+    /// Raw response: a throttled request answers 429 with a `Retry-After` header.
+    #[endpoint { method = POST, path = "/v1/auth/password", tags = ["auth"] }]
+    async fn change_password(
+        rqctx: RequestContext<Self::Context>,
+        body: TypedBody<ChangePasswordRequest>,
+    ) -> Result<http::Response<Body>, ErrorEnvelope>;
 
     /// Start MFA enrolment: get a TOTP secret.
     #[endpoint { method = POST, path = "/v1/auth/mfa/enroll", tags = ["auth"] }]

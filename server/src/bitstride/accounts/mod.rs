@@ -1,10 +1,15 @@
 //! Accounts and sessions: registration, email/password sign-in (with
-//! throttling and the MFA second step), refresh, logout and introspection.
+//! throttling and the MFA second step), refresh, logout and introspection;
+//! email verification and password recovery are in [`recovery`].
 
 pub mod passwords;
+pub mod recovery;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
+
+use recovery::password_rules;
 
 use quartet_api::bitstride::{
     messages, ErrorCode, ErrorEnvelope, LoginRequest, LoginResponse, RegisterRequest, Session,
@@ -45,13 +50,7 @@ impl Bitstride {
         if !users::is_email(&email) {
             return Err(err(ErrorCode::InvalidRequest, messages::EMAIL_FORMAT));
         }
-        let length = body.password.chars().count();
-        if length < 8 {
-            return Err(err(ErrorCode::InvalidRequest, messages::PASSWORD_TOO_SHORT));
-        }
-        if length > 128 {
-            return Err(err(ErrorCode::InvalidRequest, messages::PASSWORD_TOO_LONG));
-        }
+        password_rules(&body.password)?;
         let organization_name = body
             .organization_name
             .filter(|n| !n.trim().is_empty())
@@ -78,6 +77,7 @@ impl Bitstride {
             }
             Err(e) => return Err(e.into()),
         };
+        self.mail_verification_detached(&user).await;
         Ok(sessions::start(&self.db, &self.tokens, &user).await?)
     }
 

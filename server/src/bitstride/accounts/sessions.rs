@@ -171,6 +171,28 @@ pub async fn revoke(db: &Db, sid: &str, reason: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Ends every session of `user_id` except `keep` (`""` keeps none), on `conn`
+/// (in the caller's transaction). Their refresh tokens die with them: a refresh
+/// needs a live session.
+pub async fn revoke_all_of(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    keep: &str,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE bitstride_sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE user_id = $3 AND id <> $4 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Whether session `sid` of `user_id` is live; returns the account.
 pub async fn live_session(db: &Db, sid: &str, user_id: &str) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(

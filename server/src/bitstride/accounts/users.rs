@@ -24,6 +24,8 @@ pub struct UserRow {
     pub mfa_secret: Option<String>,
     /// Secret of an enrolment not confirmed yet.
     pub mfa_pending_secret: Option<String>,
+    /// When the email address was proved to be the account's (`None`: never).
+    pub email_verified_at: Option<i64>,
     /// Creation time.
     pub created_at: i64,
 }
@@ -38,6 +40,7 @@ impl UserRow {
             name: self.name.clone(),
             org_id: self.org_id.clone(),
             mfa_enabled: self.mfa_secret.is_some(),
+            email_verified_at: self.email_verified_at,
             created_at: self.created_at,
         }
     }
@@ -45,7 +48,7 @@ impl UserRow {
 
 /// Columns of [`UserRow`], for queries that join.
 pub const COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.password_hash, u.mfa_secret, \
-                           u.mfa_pending_secret, u.created_at";
+                           u.mfa_pending_secret, u.email_verified_at, u.created_at";
 
 /// Reads a [`UserRow`] from a row selected with [`COLUMNS`].
 pub fn from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
@@ -57,6 +60,7 @@ pub fn from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
         password_hash: r.try_get("password_hash")?,
         mfa_secret: r.try_get("mfa_secret")?,
         mfa_pending_secret: r.try_get("mfa_pending_secret")?,
+        email_verified_at: r.try_get("email_verified_at")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -120,6 +124,7 @@ pub async fn create(db: &Db, new: NewUser) -> Result<UserRow, DbError> {
         password_hash: new.password_hash,
         mfa_secret: None,
         mfa_pending_secret: None,
+        email_verified_at: new.email_verified.then_some(now),
         created_at: now,
     };
     let mut tx = db.begin().await?;
@@ -144,7 +149,7 @@ pub async fn create(db: &Db, new: NewUser) -> Result<UserRow, DbError> {
     .bind(user.name.clone())
     .bind(user.password_hash.clone())
     .bind(i64::from(new.email_verified))
-    .bind(new.email_verified.then_some(now))
+    .bind(user.email_verified_at)
     .bind(now)
     .execute(&mut *tx)
     .await?;

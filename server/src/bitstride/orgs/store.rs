@@ -85,6 +85,8 @@ pub async fn delete(db: &Db, org_id: &str, channel: &str) -> Result<(), DbError>
         "bitstride_mfa_tokens",
         "bitstride_identities",
         "bitstride_mfa_failures",
+        "bitstride_account_tokens",
+        "bitstride_mail_limits",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE user_id IN
