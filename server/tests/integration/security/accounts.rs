@@ -424,3 +424,38 @@ async fn identities_are_managed_only_by_their_own_session() {
     assert_eq!((s, code(&v)), (409, "identity_link_required"), "{v}");
     w.stop().await;
 }
+
+/// The verified account of the linking rule is one whose owner followed the
+/// mailed verification link: before it the provider's sign-in is refused,
+/// after it the same sign-in links to the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_links_to_an_account_once_its_mailed_link_was_followed() {
+    use quartet_conformance::mail;
+    let w = World::start().await;
+    let (_, kim_id) = w.register("kim@example.com").await;
+    let (s, v) = w
+        .corp()
+        .sign_in(claims("kim-1", "kim@example.com", true))
+        .await;
+    assert_eq!((s, code(&v)), (409, "identity_link_required"), "{v}");
+    // No SMTP relay is configured: the verification mail is in the data directory.
+    let m = mail::wait_in_folder(w.dir.path(), "kim@example.com", "evt_")
+        .await
+        .unwrap();
+    let token = mail::token(&m, "evt_").unwrap();
+    let (s, v) = w
+        .call(
+            "POST",
+            "/v1/auth/verify-email",
+            None,
+            Some(json!({ "token": token })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = w
+        .corp()
+        .sign_in(claims("kim-1", "kim@example.com", true))
+        .await;
+    assert_eq!((s, v["user"]["id"].as_str()), (200, Some(&*kim_id)), "{v}");
+    w.stop().await;
+}
