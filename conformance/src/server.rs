@@ -175,14 +175,53 @@ pub fn test_postgres() -> Option<String> {
 
 /// `--database-url` for a process on `data_dir`: none on SQLite, none when `args`
 /// already choose a database, else the PostgreSQL database of this data directory.
+/// Processes given one database explicitly (instances sharing it, from data
+/// directories of their own) get one sealing key for it, as an operator gives
+/// them, unless `args` name a key file.
 async fn database_args(data_dir: &Path, args: &[String]) -> Result<Vec<String>> {
-    if args.iter().any(|a| a == "--database-url") {
-        return Ok(Vec::new());
+    if let Some(i) = args.iter().position(|a| a == "--database-url") {
+        if args.iter().any(|a| a == "--secret-key-file") {
+            return Ok(Vec::new());
+        }
+        let url = args.get(i + 1).context("--database-url without a URL")?;
+        let key = shared_key_file(url)?;
+        return Ok(vec![
+            "--secret-key-file".into(),
+            key.display().to_string(),
+        ]);
     }
     Ok(match database_for(data_dir).await? {
         Some(url) => vec!["--database-url".into(), url],
         None => Vec::new(),
     })
+}
+
+/// The sealing key file (mode 0600) of the processes that share database `url`:
+/// made on first use under the temporary directory, the same for every test
+/// process that asks.
+pub fn shared_key_file(url: &str) -> Result<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    use std::io::Write as _;
+    let digest = |salt: u64| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, url).hash(&mut h);
+        h.finish()
+    };
+    let dir = std::env::temp_dir().join("quartet-test-keys");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{:016x}.key", digest(0)));
+    if path.exists() {
+        return Ok(path);
+    }
+    let key: String = (1..=4).map(|i| format!("{:016x}", digest(i))).collect();
+    let mut temp = tempfile::NamedTempFile::new_in(&dir)?;
+    writeln!(temp, "{key}")?;
+    temp.as_file().sync_all()?;
+    match temp.persist_noclobber(&path) {
+        Ok(_) => Ok(path),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(path),
+        Err(e) => Err(e.error.into()),
+    }
 }
 
 /// The PostgreSQL database of processes on `data_dir` (created on first use), or

@@ -37,6 +37,9 @@ fn token_service(c: &mut Criterion) {
                 lifetime_secs: 3600,
                 leeway_secs: 30,
             },
+            quartet_server::platform::Sealer::new(
+                &quartet_server::platform::sealed::SecretKey::generate(),
+            ),
         );
         let (token, _) = service.sign(&client, None).await.expect("a token");
         (service, client, token)

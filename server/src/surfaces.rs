@@ -13,6 +13,7 @@ use std::pin::Pin;
 use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
 
 use crate::platform::http::Server;
+use crate::platform::sealing::SealedColumn;
 use crate::platform::{Migration, Platform};
 
 /// What a surface provides to be served.
@@ -21,6 +22,10 @@ pub trait LiveSurface {
     type Config: Args + Send + 'static;
     /// Its `quartet admin <surface> …` subcommands.
     type Admin: Subcommand + Send + 'static;
+
+    /// The columns of its tables that hold sealed secrets (sealed in place at
+    /// start-up when found in clear, re-sealed by `quartet admin secrets rotate`).
+    const SEALED: &'static [SealedColumn] = &[];
 
     /// Builds the surface over the platform and serves it on `addr`.
     fn start(
@@ -47,6 +52,8 @@ pub struct Surface {
     pub default_port: u16,
     /// Its schema migrations, applied after the platform's.
     pub migrations: &'static [Migration],
+    /// Its columns of sealed secrets ([`LiveSurface::SEALED`]).
+    pub sealed: &'static [SealedColumn],
     /// Adds its flags to `quartet serve`.
     pub serve_args: fn(Command) -> Command,
     /// Adds its subcommands to `quartet admin <name>`.
@@ -68,6 +75,7 @@ impl Surface {
             name,
             default_port,
             migrations,
+            sealed: S::SEALED,
             serve_args: |c| S::Config::augment_args(c),
             admin_args: |c| S::Admin::augment_subcommands(c),
             start: |platform, matches, addr| match S::Config::from_arg_matches(matches) {
@@ -117,6 +125,15 @@ pub fn migrations() -> Vec<Migration> {
     let mut all = crate::platform::migrations();
     for s in &SURFACES {
         all.extend_from_slice(s.migrations);
+    }
+    all
+}
+
+/// Every column of sealed secrets: the platform's, then each surface's.
+pub fn sealed_columns() -> Vec<SealedColumn> {
+    let mut all = crate::platform::sealing::PLATFORM_COLUMNS.to_vec();
+    for s in &SURFACES {
+        all.extend_from_slice(s.sealed);
     }
     all
 }

@@ -138,7 +138,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
             println!("revoked client {id}");
         }
         Command::Identity(IdentityCommand::Show) => {
-            let id = Identity::load_or_create(&platform.db).await?;
+            let id = Identity::load_or_create(&platform.db, &platform.sealer).await?;
             println!("agent_id    {}", id.agent_id);
             println!("public_key  {}", id.public_key_base58());
             println!("created     {}", did::rfc3339_seconds(id.created_at));
@@ -160,7 +160,7 @@ pub async fn run(platform: Platform, command: Command) -> Result<()> {
                 agent_id,
                 created.unwrap_or_else(crate::platform::storage::now),
             );
-            id.store(&platform.db).await?;
+            id.store(&platform.db, &platform.sealer).await?;
             println!("agent_id    {}", id.agent_id);
             println!("public_key  {}", id.public_key_base58());
         }

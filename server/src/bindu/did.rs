@@ -1,12 +1,23 @@
 //! The agent's identity (an Ed25519 key and a `did:bindu:…` DID, made on first
-//! start and kept in the database), artifact signatures, and the verification
-//! of callers' DID request signatures.
+//! start and kept in the database, its seed sealed), artifact signatures, and
+//! the verification of callers' DID request signatures.
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use quartet_api::bindu::{DidDocument, VerificationMethod, VerificationMethodType};
 use sha2::{Digest as _, Sha256};
 
 use crate::platform::storage::{Db, DbError};
+use crate::platform::Sealer;
+
+/// The purpose the agent's seed is sealed under (its row: the identity's name, `agent`).
+pub const SEALED_PURPOSE: &str = "bindu.identity";
+
+/// The name of the agent's identity row.
+const NAME: &str = "agent";
+
+fn seal_seed(sealer: &Sealer, seed: &[u8; 32]) -> Vec<u8> {
+    sealer.seal(SEALED_PURPOSE, NAME, seed).into_bytes()
+}
 
 /// How far `X-DID-Timestamp` may be from the server clock, in seconds.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
@@ -61,8 +72,8 @@ impl Identity {
 
     /// The identity stored in `db`, made (once, even with several instances
     /// starting together) if there is none.
-    pub async fn load_or_create(db: &Db) -> Result<Self, DbError> {
-        if let Some(found) = Self::load(db).await? {
+    pub async fn load_or_create(db: &Db, sealer: &Sealer) -> Result<Self, DbError> {
+        if let Some(found) = Self::load(db, sealer).await? {
             return Ok(found);
         }
         let seed: [u8; 32] = rand::random();
@@ -72,23 +83,26 @@ impl Identity {
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&made.agent_id)
-        .bind(seed.to_vec())
+        .bind(seal_seed(sealer, &seed))
         .bind(made.created_at)
         .execute(&mut *db.conn().await?)
         .await?;
-        Self::load(db)
+        Self::load(db, sealer)
             .await?
             .ok_or_else(|| DbError::Corrupt("the agent identity vanished after insert".into()))
     }
 
-    async fn load(db: &Db) -> Result<Option<Self>, DbError> {
+    async fn load(db: &Db, sealer: &Sealer) -> Result<Option<Self>, DbError> {
         let row: Option<(String, Vec<u8>, i64)> = sqlx::query_as(
             "SELECT agent_id, seed, created_at FROM bindu_identity WHERE name = 'agent'",
         )
         .fetch_optional(&mut *db.conn().await?)
         .await?;
-        row.map(|(agent_id, seed, created_at)| {
-            let seed: [u8; 32] = seed
+        row.map(|(agent_id, stored, created_at)| {
+            let sealed = String::from_utf8(stored)
+                .map_err(|_| DbError::Corrupt("the agent seed is not sealed".into()))?;
+            let seed: [u8; 32] = sealer
+                .open(SEALED_PURPOSE, NAME, &sealed)?
                 .try_into()
                 .map_err(|_| DbError::Corrupt("the agent seed is not 32 bytes".into()))?;
             Ok(Self::from_seed(seed, Some(agent_id), created_at))
@@ -97,7 +111,7 @@ impl Identity {
     }
 
     /// Replaces the stored identity (`quartet admin bindu identity import`).
-    pub async fn store(&self, db: &Db) -> Result<(), DbError> {
+    pub async fn store(&self, db: &Db, sealer: &Sealer) -> Result<(), DbError> {
         let mut conn = db.conn().await?;
         sqlx::query("DELETE FROM bindu_identity WHERE name = 'agent'")
             .execute(&mut *conn)
@@ -106,7 +120,7 @@ impl Identity {
             "INSERT INTO bindu_identity (name, agent_id, seed, created_at) VALUES ('agent', $1, $2, $3)",
         )
         .bind(&self.agent_id)
-        .bind(self.key.to_bytes().to_vec())
+        .bind(seal_seed(sealer, &self.key.to_bytes()))
         .bind(self.created_at)
         .execute(&mut *conn)
         .await?;

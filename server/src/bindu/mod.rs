@@ -41,7 +41,7 @@ use tokio::sync::Notify;
 
 use crate::platform::http::Server;
 use crate::platform::oauth::{ClientStore, TokenService};
-use crate::platform::{Db, DbError, Platform};
+use crate::platform::{Db, DbError, Platform, Sealer};
 use agents::SharedAgent;
 use config::{AgentKind, Config};
 use did::Identity;
@@ -54,6 +54,8 @@ use tasks::Tasks;
 /// Everything a Bindu handler needs.
 pub struct Bindu {
     db: Db,
+    /// Seals payment tokens (and, through the tasks, webhooks) at rest.
+    sealer: Sealer,
     tokens: Arc<TokenService>,
     clients: ClientStore,
     config: Config,
@@ -103,9 +105,15 @@ fn builtin_agent(config: &Config) -> anyhow::Result<SharedAgent> {
 pub type IdentityCell = Arc<std::sync::OnceLock<Identity>>;
 
 /// Reads (or makes) the identity into `cell`, retrying while storage is down.
-async fn load_identity(db: Db, cell: IdentityCell, metrics: Arc<Metrics>, log: Logger) {
+async fn load_identity(
+    db: Db,
+    sealer: Sealer,
+    cell: IdentityCell,
+    metrics: Arc<Metrics>,
+    log: Logger,
+) {
     loop {
-        match Identity::load_or_create(&db).await {
+        match Identity::load_or_create(&db, &sealer).await {
             Ok(id) => {
                 metrics.set_agent_id(&id.agent_id);
                 let _ = cell.set(id);
@@ -174,6 +182,7 @@ pub async fn serve_agent(
     let identity: IdentityCell = Arc::default();
     let loader = tokio::spawn(load_identity(
         db.clone(),
+        platform.sealer.clone(),
         identity.clone(),
         metrics.clone(),
         log.clone(),
@@ -182,6 +191,7 @@ pub async fn serve_agent(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), loader).await;
     let push = Push::new(
         db.clone(),
+        platform.sealer.clone(),
         config.bindu_allow_private_webhooks,
         config.bindu_webhooks_loopback_only,
         identity.clone(),
@@ -204,11 +214,17 @@ pub async fn serve_agent(
     };
     let mut bindu = Bindu {
         db: db.clone(),
+        sealer: platform.sealer.clone(),
         tokens: platform.tokens.clone(),
         clients: ClientStore::new(db.clone()),
         manifest,
         identity: identity.clone(),
-        tasks: Tasks::new(db.clone(), hub.clone(), wake.clone()),
+        tasks: Tasks::new(
+            db.clone(),
+            platform.sealer.clone(),
+            hub.clone(),
+            wake.clone(),
+        ),
         pool: None,
         push: push.clone(),
         metrics: metrics.clone(),
@@ -245,6 +261,7 @@ pub async fn serve_agent(
 impl crate::surfaces::LiveSurface for Service {
     type Config = Config;
     type Admin = admin::Command;
+    const SEALED: &'static [crate::platform::sealing::SealedColumn] = &store::SEALED;
 
     async fn start(platform: Platform, config: Config, addr: SocketAddr) -> anyhow::Result<Server> {
         let agent = builtin_agent(&config)?;

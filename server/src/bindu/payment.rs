@@ -443,7 +443,7 @@ impl Bindu {
         let resource = self.session_resource(id);
         self.verify_payment(&offered, &requirements, &resource)
             .await?;
-        store::complete_payment_session(&self.db, id, offered.encoded.trim(), now()).await?;
+        store::complete_payment_session(&self.db, &self.sealer, id, offered.encoded.trim(), now()).await?;
         self.session(id).await
     }
 
@@ -471,7 +471,7 @@ impl Bindu {
         if status.status == PaymentSessionStatus::Completed
             && secret_matches(s.secret_hash.as_deref(), secret)
         {
-            status.payment_token = store::payment_token(&self.db, id).await?;
+            status.payment_token = store::payment_token(&self.db, &self.sealer, id).await?;
         }
         Ok(status)
     }

@@ -24,10 +24,11 @@ use slog::Logger;
 use tokio::sync::Notify;
 
 use super::failure::Failure;
-use super::store::now_ms;
+use super::store::{self, now_ms};
 use super::IdentityCell;
 use crate::platform::outbound::{self, Outbound, Policy, Refused};
 use crate::platform::storage::{Db, DbError};
+use crate::platform::Sealer;
 
 /// The header with the Unix seconds at which a delivery was signed.
 pub const TIMESTAMP_HEADER: &str = "X-Bindu-Timestamp";
@@ -52,6 +53,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Webhook checks and delivery.
 pub struct Push {
     db: Db,
+    /// Opens the sealed webhook configurations of the outbox.
+    sealer: Sealer,
     /// The client deliveries go out with, under the delivery policy.
     http: Outbound,
     /// The policy a URL is checked with when it is set.
@@ -69,6 +72,7 @@ impl Push {
     /// until it is loaded).
     pub fn new(
         db: Db,
+        sealer: Sealer,
         allow_private: bool,
         loopback_only: bool,
         identity: IdentityCell,
@@ -86,6 +90,7 @@ impl Push {
         };
         Arc::new(Self {
             db,
+            sealer,
             http: Outbound::new(delivery_policy, reqwest::Client::builder().timeout(TIMEOUT))
                 .expect("a client with a timeout builds"),
             set_policy,
@@ -173,8 +178,8 @@ impl Push {
             .await?;
         let any = !claimed.is_empty();
         let mut sends = Vec::new();
-        for (id, _task_pk, seq, config, attempts) in claimed {
-            sends.push(self.deliver_one(id, seq, config, attempts));
+        for (id, task_pk, seq, config, attempts) in claimed {
+            sends.push(self.deliver_one(id, task_pk, seq, config, attempts));
         }
         for r in futures::future::join_all(sends).await {
             r?;
@@ -185,11 +190,12 @@ impl Push {
     async fn deliver_one(
         &self,
         id: i64,
+        task_pk: i64,
         seq: i64,
         config: String,
         attempts: i64,
     ) -> Result<(), DbError> {
-        let outcome = self.post(seq, &config).await;
+        let outcome = self.post(task_pk, seq, &config).await;
         let mut conn = self.db.conn().await?;
         match outcome {
             Ok(()) => {
@@ -220,10 +226,12 @@ impl Push {
         Ok(())
     }
 
-    /// One POST of event `seq` to the webhook in `config`.
-    async fn post(&self, seq: i64, config: &str) -> Result<(), String> {
+    /// One POST of event `seq` to the webhook in `config` (sealed for task `task_pk`).
+    async fn post(&self, task_pk: i64, seq: i64, config: &str) -> Result<(), String> {
+        let config = store::open_webhook(&self.sealer, task_pk, config)
+            .map_err(|e| format!("stored webhook: {e}"))?;
         let config: PushNotificationConfig =
-            serde_json::from_str(config).map_err(|e| format!("stored webhook: {e}"))?;
+            serde_json::from_str(&config).map_err(|e| format!("stored webhook: {e}"))?;
         // Refused at once for an address literal, else when the name is resolved.
         let request = self
             .http

@@ -1,7 +1,8 @@
 //! Bindu's storage: tasks (one row each, the task itself as JSON plus the
 //! columns the queue and the lists need), the event log streams and webhooks
 //! read, webhook configurations and their outbox, feedback, the agent's
-//! identity, and used nonces.
+//! identity, and used nonces. Webhook configurations (their tokens), payment
+//! tokens and the agent's seed are sealed at rest ([`SEALED`]).
 //!
 //! Task ids are unique per owner (the caller that created the task): two
 //! tenants may pick the same id without learning of each other. Every other
@@ -11,7 +12,56 @@ use quartet_api::bindu::{PushNotificationConfig, StreamEvent, Task, TaskState};
 use sqlx::{AnyConnection, Row as _};
 
 use crate::platform::changes;
+use crate::platform::sealing::SealedColumn;
 use crate::platform::storage::{Backend, Db, DbError, Migration};
+use crate::platform::Sealer;
+
+/// The purpose a task's webhook configuration is sealed under (its row: the task's `pk`).
+/// The outbox copies the sealed configuration as it is, for the same task.
+pub const WEBHOOK_PURPOSE: &str = "bindu.webhook";
+/// The purpose a payment session's token is sealed under (its row: the session id).
+pub const PAYMENT_PURPOSE: &str = "bindu.payment";
+
+/// Bindu's sealed columns.
+pub const SEALED: [SealedColumn; 4] = [
+    SealedColumn {
+        table: "bindu_push_configs",
+        key: "task_pk",
+        row: "task_pk",
+        column: "config",
+        purpose: WEBHOOK_PURPOSE,
+        bytes: false,
+    },
+    SealedColumn {
+        table: "bindu_push_outbox",
+        key: "id",
+        row: "task_pk",
+        column: "config",
+        purpose: WEBHOOK_PURPOSE,
+        bytes: false,
+    },
+    SealedColumn {
+        table: "bindu_payment_sessions",
+        key: "id",
+        row: "id",
+        column: "payment_token",
+        purpose: PAYMENT_PURPOSE,
+        bytes: false,
+    },
+    SealedColumn {
+        table: "bindu_identity",
+        key: "name",
+        row: "name",
+        column: "seed",
+        purpose: crate::bindu::did::SEALED_PURPOSE,
+        bytes: true,
+    },
+];
+
+/// Opens the stored (sealed) webhook configuration of task `pk`: its JSON.
+pub fn open_webhook(sealer: &Sealer, pk: i64, stored: &str) -> Result<String, DbError> {
+    Ok(sealer.open_str(WEBHOOK_PURPOSE, &pk.to_string(), stored)?)
+}
 
 /// The change channel announcing task updates (payload: the task's `pk`).
 pub const TASK_CHANNEL: &str = "bindu.task";
@@ -472,23 +522,33 @@ pub async fn insert_feedback(
 }
 
 /// The webhook of task `pk`.
-pub async fn push_config(db: &Db, pk: i64) -> Result<Option<PushNotificationConfig>, DbError> {
-    let json: Option<String> =
+pub async fn push_config(
+    db: &Db,
+    sealer: &Sealer,
+    pk: i64,
+) -> Result<Option<PushNotificationConfig>, DbError> {
+    let stored: Option<String> =
         sqlx::query_scalar("SELECT config FROM bindu_push_configs WHERE task_pk = $1")
             .bind(pk)
             .fetch_optional(&mut *db.conn().await?)
             .await?;
-    json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt("stored webhook", e)))
+    stored
+        .map(|s| {
+            let json = open_webhook(sealer, pk, &s)?;
+            serde_json::from_str(&json).map_err(|e| corrupt("stored webhook", e))
+        })
         .transpose()
 }
 
 /// Sets (replaces) the webhook of task `pk`.
 pub async fn set_push_config(
     conn: &mut AnyConnection,
+    sealer: &Sealer,
     pk: i64,
     config: &PushNotificationConfig,
 ) -> Result<(), DbError> {
     let json = serde_json::to_string(config).map_err(|e| corrupt("serialising a webhook", e))?;
+    let json = sealer.seal_str(WEBHOOK_PURPOSE, &pk.to_string(), &json);
     sqlx::query("DELETE FROM bindu_push_configs WHERE task_pk = $1")
         .bind(pk)
         .execute(&mut *conn)
@@ -623,11 +683,12 @@ pub async fn insert_payment_session(
     Ok(())
 }
 
-/// Completes pending, unexpired payment session `id` with `token` (a session
-/// completed or expired meanwhile is left as it is). The only write of
+/// Completes pending, unexpired payment session `id` with `token`, sealed (a
+/// session completed or expired meanwhile is left as it is). The only write of
 /// `payment_token`.
 pub async fn complete_payment_session(
     db: &Db,
+    sealer: &Sealer,
     id: &str,
     token: &str,
     now: i64,
@@ -635,7 +696,7 @@ pub async fn complete_payment_session(
     sqlx::query(
         "UPDATE bindu_payment_sessions SET status = 'completed', payment_token = $1 WHERE id = $2 AND status = 'pending' AND expires_at >= $3",
     )
-    .bind(token)
+    .bind(sealer.seal_str(PAYMENT_PURPOSE, id, token))
     .bind(id)
     .bind(now)
     .execute(&mut *db.conn().await?)
@@ -674,12 +735,19 @@ pub async fn payment_session(db: &Db, id: &str) -> Result<Option<PaymentSessionR
     ))
 }
 
-/// The `payment_token` of payment session `id` (the only read of it).
-pub async fn payment_token(db: &Db, id: &str) -> Result<Option<String>, DbError> {
+/// The `payment_token` of payment session `id`, opened (the only read of it).
+pub async fn payment_token(
+    db: &Db,
+    sealer: &Sealer,
+    id: &str,
+) -> Result<Option<String>, DbError> {
     let token: Option<Option<String>> =
         sqlx::query_scalar("SELECT payment_token FROM bindu_payment_sessions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *db.conn().await?)
             .await?;
-    Ok(token.flatten())
+    Ok(token
+        .flatten()
+        .map(|t| sealer.open_str(PAYMENT_PURPOSE, id, &t))
+        .transpose()?)
 }

@@ -49,6 +49,8 @@ pub const AUDIENCE: &str = "bitstride";
 /// Everything a Bitstride handler needs.
 pub struct Bitstride {
     db: Db,
+    /// Seals TOTP secrets at rest.
+    sealer: crate::platform::Sealer,
     tokens: Arc<TokenService>,
     keys: CredentialStore,
     config: Config,
@@ -74,6 +76,7 @@ pub enum Service {}
 impl crate::surfaces::LiveSurface for Service {
     type Config = Config;
     type Admin = admin::Command;
+    const SEALED: &'static [crate::platform::sealing::SealedColumn] = &store::SEALED;
 
     async fn start(platform: Platform, config: Config, addr: SocketAddr) -> anyhow::Result<Server> {
         let log = platform.log.new(slog::o!("surface" => "bitstride"));
@@ -95,6 +98,7 @@ impl crate::surfaces::LiveSurface for Service {
             .to_owned();
         let context = Arc::new(Bitstride {
             db: platform.db.clone(),
+            sealer: platform.sealer.clone(),
             tokens: platform.tokens.clone(),
             keys: CredentialStore::new(platform.db.clone(), store::KEY_KIND),
             http: reqwest::Client::builder()

@@ -8,6 +8,7 @@
 
 use quartet_api::bitstride::{messages, ErrorCode, ErrorEnvelope, ListParams};
 
+use crate::platform::sealing::SealedColumn;
 use crate::platform::secrets::random_hex;
 use crate::platform::{DbError, Migration};
 
@@ -288,6 +289,27 @@ ALTER TABLE bitstride_oauth_states ADD COLUMN link_session_id TEXT;
 UPDATE bitstride_users SET email_verified_at = created_at
     WHERE email_verified = 1 AND email_verified_at IS NULL;
 ";
+
+/// Bitstride's sealed columns: the TOTP secret and the pending one of an
+/// enrolment, both sealed for the user (the pending one becomes the secret as is).
+pub const SEALED: [SealedColumn; 2] = [
+    SealedColumn {
+        table: "bitstride_users",
+        key: "id",
+        row: "id",
+        column: "mfa_secret",
+        purpose: crate::bitstride::mfa::SEALED_PURPOSE,
+        bytes: false,
+    },
+    SealedColumn {
+        table: "bitstride_users",
+        key: "id",
+        row: "id",
+        column: "mfa_pending_secret",
+        purpose: crate::bitstride::mfa::SEALED_PURPOSE,
+        bytes: false,
+    },
+];
 
 /// A new id: `prefix` + `_` + 16 lowercase hex digits.
 pub fn new_id(prefix: &str) -> String {

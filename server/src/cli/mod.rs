@@ -1,14 +1,16 @@
-//! The `quartet` command line. Its fixed part is declared here; each surface of
-//! the registry adds its `serve` flags and its `admin` subcommands.
+//! The `quartet` command line. Its fixed part is declared here (with the
+//! platform's own `admin secrets`); each surface of the registry adds its
+//! `serve` flags and its `admin` subcommands.
 
+mod secrets;
 mod serve;
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
-use quartet_server::platform::oauth::{TokenPolicy, TokenService};
-use quartet_server::platform::{mail, Db, Platform};
+use quartet_server::platform::oauth::TokenPolicy;
+use quartet_server::platform::{mail, Options, Platform};
 use quartet_server::surfaces::{self, SURFACES};
 
 /// quartet: four API surfaces from four hand-maintained OpenAPI documents.
@@ -50,6 +52,12 @@ struct PlatformArgs {
     /// Seconds a message may take to reach the SMTP relay before the send fails.
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), env = "QUARTET_SMTP_TIMEOUT_SECS")]
     smtp_timeout_secs: u64,
+    /// File holding the key secrets are sealed under at rest (64 hex characters,
+    /// mode 0600). Without it (and without QUARTET_SECRET_KEY) a key is generated
+    /// into DATA_DIR/secret.key on first start. Instances sharing a database need
+    /// the same key.
+    #[arg(long, global = true, env = "QUARTET_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +69,9 @@ enum Command {
     /// List the surfaces this build serves, with their default ports.
     Surfaces,
 }
+
+/// The name of the platform's own admin subcommand (no surface may take it).
+const SECRETS: &str = "secrets";
 
 /// The command line, with every surface's flags and admin subcommands.
 fn command() -> clap::Command {
@@ -75,16 +86,25 @@ fn command() -> clap::Command {
             }
         })
         .mut_subcommand("admin", |admin| {
-            SURFACES.iter().fold(
-                admin.subcommand_required(true).arg_required_else_help(true),
-                |c, s| {
-                    c.subcommand(
-                        (s.admin_args)(clap::Command::new(s.name))
-                            .about(format!("{} administration", s.name))
-                            .subcommand_required(true),
-                    )
-                },
-            )
+            SURFACES
+                .iter()
+                .fold(
+                    admin.subcommand_required(true).arg_required_else_help(true),
+                    |c, s| {
+                        c.subcommand(
+                            (s.admin_args)(clap::Command::new(s.name))
+                                .about(format!("{} administration", s.name))
+                                .subcommand_required(true),
+                        )
+                    },
+                )
+                .subcommand(
+                    <secrets::Command as Subcommand>::augment_subcommands(clap::Command::new(
+                        SECRETS,
+                    ))
+                    .about("The key secrets are sealed under at rest")
+                    .subcommand_required(true),
+                )
         })
 }
 
@@ -108,11 +128,18 @@ pub fn main() -> Result<()> {
                 .subcommand_matches("admin")
                 .and_then(ArgMatches::subcommand)
                 .expect("admin requires a surface");
-            let surface = surfaces::find(name).expect("only registered surfaces parse");
             let log = slog::Logger::root(slog::Discard, slog::o!());
             runtime.block_on(async {
                 let platform = platform(&cli.platform, log).await?;
-                let result = (surface.admin)(platform.clone(), admin_matches).await;
+                let result = if name == SECRETS {
+                    match secrets::Command::from_arg_matches(admin_matches) {
+                        Ok(command) => secrets::run(platform.clone(), command).await,
+                        Err(e) => Err(e.into()),
+                    }
+                } else {
+                    let surface = surfaces::find(name).expect("only registered surfaces parse");
+                    (surface.admin)(platform.clone(), admin_matches).await
+                };
                 platform.db.close().await;
                 result
             })
@@ -126,27 +153,8 @@ pub fn main() -> Result<()> {
     }
 }
 
-/// Connects to the database and builds the shared services.
+/// Reads the sealing key, connects to the database and builds the shared services.
 async fn platform(args: &PlatformArgs, log: slog::Logger) -> Result<Platform> {
-    let db = Db::connect(
-        args.database_url.as_deref(),
-        &args.data_dir,
-        surfaces::migrations(),
-    )
-    .await
-    .with_context(|| match &args.database_url {
-        Some(_) => "connecting to the database".to_owned(),
-        None => format!("opening the database in {}", args.data_dir.display()),
-    })?;
-    let tokens = TokenService::new(
-        db.clone(),
-        TokenPolicy {
-            issuer: args.token_issuer.clone(),
-            default_audience: args.token_audience.clone(),
-            lifetime_secs: quartet_api::bitmind::TOKEN_LIFETIME_SECS,
-            leeway_secs: quartet_server::platform::oauth::tokens::LEEWAY_SECS,
-        },
-    );
     if args.token_issuer.is_empty() {
         bail!("--token-issuer must not be empty");
     }
@@ -158,12 +166,22 @@ async fn platform(args: &PlatformArgs, log: slog::Logger) -> Result<Platform> {
         log.new(slog::o!("component" => "mail")),
     )
     .context("--smtp-url / --mail-from")?;
-    Ok(Platform {
-        db,
-        tokens,
-        changes: None,
-        data_dir: args.data_dir.clone(),
+    Platform::assemble(Options {
+        data_dir: &args.data_dir,
+        database_url: args.database_url.as_deref(),
+        secret_key_file: args.secret_key_file.as_deref(),
+        token_policy: TokenPolicy {
+            issuer: args.token_issuer.clone(),
+            default_audience: args.token_audience.clone(),
+            lifetime_secs: quartet_api::bitmind::TOKEN_LIFETIME_SECS,
+            leeway_secs: quartet_server::platform::oauth::tokens::LEEWAY_SECS,
+        },
         mail: std::sync::Arc::new(mail),
         log,
+    })
+    .await
+    .with_context(|| match &args.database_url {
+        Some(_) => "opening the platform (sealing key, database)".to_owned(),
+        None => format!("opening the data directory {}", args.data_dir.display()),
     })
 }

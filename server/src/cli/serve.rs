@@ -86,14 +86,14 @@ pub async fn serve(platform: PlatformArgs, args: ServeArgs, matches: ArgMatches)
         .filter(|s| args.surfaces.is_empty() || args.surfaces.iter().any(|n| n == s.name))
         .collect();
     let mut platform = super::platform(&platform, log.clone()).await?;
-    let changes = quartet_server::platform::changes::Changes::start(
-        platform.db.clone(),
-        log.new(slog::o!("component" => "changes")),
-    );
-    platform.tokens.follow(&changes);
-    platform.changes = Some(changes);
-    if let Err(e) = platform.db.ping().await {
-        slog::warn!(log, "the database is not reachable yet; requests get 503 until it is"; "error" => %e);
+    platform.follow_changes(log.new(slog::o!("component" => "changes")));
+    match platform.db.ping().await {
+        Ok(()) => {}
+        Err(e) if e.is_unavailable() => {
+            slog::warn!(log, "the database is not reachable yet; requests get 503 until it is"; "error" => %e);
+        }
+        // A database sealed under another key, or a migration that fails: do not serve.
+        Err(e) => return Err(anyhow::Error::new(e).context("preparing the database")),
     }
 
     let mut starting = JoinSet::new();

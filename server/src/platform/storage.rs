@@ -164,6 +164,15 @@ impl Migration {
 /// A boxed future borrowing a connection, for work done under [`Db::locked`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Work done once per process right after the migrations, in their transaction and
+/// under their lock (checking the sealing key and sealing rows left in clear).
+/// Failing it fails every use of the database, with its error.
+pub type AfterMigrate = Arc<
+    dyn for<'c> Fn(&'c mut AnyConnection, Backend) -> BoxFuture<'c, Result<(), DbError>>
+        + Send
+        + Sync,
+>;
+
 /// How long a request waits for a connection before the database counts as down.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -195,6 +204,7 @@ pub const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// The migrations to apply and whether they have been.
 struct Schema {
     migrations: Vec<Migration>,
+    after: Option<AfterMigrate>,
     applied: std::sync::atomic::AtomicBool,
     applying: Mutex<()>,
 }
@@ -207,6 +217,16 @@ impl Db {
         url: Option<&str>,
         data_dir: &Path,
         migrations: Vec<Migration>,
+    ) -> Result<Self, DbError> {
+        Self::connect_with(url, data_dir, migrations, None).await
+    }
+
+    /// [`Db::connect`], with `after` run once right after the migrations.
+    pub async fn connect_with(
+        url: Option<&str>,
+        data_dir: &Path,
+        migrations: Vec<Migration>,
+        after: Option<AfterMigrate>,
     ) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match url {
@@ -262,6 +282,7 @@ impl Db {
             probing: Arc::new(Mutex::new(())),
             schema: Arc::new(Schema {
                 migrations,
+                after,
                 applied: std::sync::atomic::AtomicBool::new(false),
                 applying: Mutex::new(()),
             }),
@@ -311,7 +332,13 @@ impl Db {
             let _guard = self.schema.applying.lock().await;
             if !self.schema.applied.load(Ordering::Acquire) {
                 let mut conn = self.acquire().await?;
-                migrate(&mut conn, self.backend, &self.schema.migrations).await?;
+                migrate(
+                    &mut conn,
+                    self.backend,
+                    &self.schema.migrations,
+                    self.schema.after.clone(),
+                )
+                .await?;
                 self.schema.applied.store(true, Ordering::Release);
             }
         }
@@ -483,6 +510,7 @@ async fn migrate(
     conn: &mut AnyConnection,
     backend: Backend,
     migrations: &[Migration],
+    after: Option<AfterMigrate>,
 ) -> Result<(), DbError> {
     let migrations = migrations.to_vec();
     transaction(conn, backend, Some(MIGRATION_LOCK), move |conn| {
@@ -511,6 +539,9 @@ async fn migrate(
                         .execute(&mut *conn)
                         .await?;
                 }
+            }
+            if let Some(after) = after {
+                after(&mut *conn, backend).await?;
             }
             Ok(())
         })

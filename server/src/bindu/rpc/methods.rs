@@ -115,10 +115,13 @@ impl Bindu {
                 self.push.check_url(&config.url).await?;
                 let pk = found.pk;
                 let stored = config.clone();
+                let sealer = self.tasks.sealer().clone();
                 self.tasks
                     .db()
                     .write(move |conn| {
-                        Box::pin(async move { store::set_push_config(conn, pk, &stored).await })
+                        Box::pin(async move {
+                            store::set_push_config(conn, &sealer, pk, &stored).await
+                        })
                     })
                     .await?;
                 self.push_value(&p.task_id, config, false)
@@ -136,7 +139,7 @@ impl Bindu {
                 let p: PushNotificationConfigListParams = parse(raw)?;
                 if self.a2a() {
                     let found = self.tasks.find(owner, &p.task_id).await?;
-                    let list = store::push_config(self.tasks.db(), found.pk).await?;
+                    let list = store::push_config(self.tasks.db(), self.tasks.sealer(), found.pk).await?;
                     Value::Array(
                         list.into_iter()
                             .map(|c| self.push_value(&p.task_id, c, true))
@@ -236,7 +239,7 @@ impl Bindu {
         expected: Option<&str>,
     ) -> Result<PushNotificationConfig, Failure> {
         let found = self.tasks.find(owner, task_id).await?;
-        let config = store::push_config(self.tasks.db(), found.pk).await?;
+        let config = store::push_config(self.tasks.db(), self.tasks.sealer(), found.pk).await?;
         match config {
             Some(c) if expected.is_none_or(|e| c.id.as_deref() == Some(e)) => Ok(c),
             _ => Err(Failure::with_message(

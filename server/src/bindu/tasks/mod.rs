@@ -25,6 +25,7 @@ use super::store::{self, Queue, StoredTask, QUEUE_CHANNEL};
 use super::stream::Hub;
 use crate::platform::changes;
 use crate::platform::storage::{Db, DbError};
+use crate::platform::Sealer;
 
 /// `2026-11-02T09:15:30.412087+00:00`: the timestamp format of task states.
 pub fn timestamp() -> String {
@@ -101,6 +102,8 @@ struct Prior {
 /// The task service.
 pub struct Tasks {
     db: Db,
+    /// Seals the webhooks stored with tasks.
+    sealer: Sealer,
     hub: Arc<Hub>,
     wake: Arc<Notify>,
 }
@@ -131,8 +134,18 @@ fn other_context(task: &Task, context_id: &str) -> Failure {
 
 impl Tasks {
     /// The service over `db`; `hub` tells streams about changes, `wake` the local workers.
-    pub fn new(db: Db, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
-        Self { db, hub, wake }
+    pub fn new(db: Db, sealer: Sealer, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
+        Self {
+            db,
+            sealer,
+            hub,
+            wake,
+        }
+    }
+
+    /// The sealer of stored webhooks.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The database.
@@ -161,6 +174,7 @@ impl Tasks {
         let backend = self.db.backend();
         let owner_s = owner.to_owned();
         let hold = hold.map(str::to_owned);
+        let sealer = self.sealer.clone();
         let submitted = self
             .db
             .write(move |conn| {
@@ -243,7 +257,7 @@ impl Tasks {
                         }
                     };
                     if let Some(config) = &push {
-                        store::set_push_config(conn, pk, config).await?;
+                        store::set_push_config(conn, &sealer, pk, config).await?;
                     }
                     if let Some(nonce) = &hold {
                         let prior = prior

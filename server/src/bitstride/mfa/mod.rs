@@ -1,7 +1,8 @@
 //! TOTP multi-factor authentication (RFC 6238: SHA-1, 6 digits, 30-second
 //! steps, one step of clock skew either way), one-time recovery codes (stored
 //! as SHA-256 digests), and the short-lived `mfa_token` of the second sign-in
-//! step, which dies after [`MAX_CODE_FAILURES`] wrong codes.
+//! step, which dies after [`MAX_CODE_FAILURES`] wrong codes. TOTP secrets are
+//! sealed at rest, bound to their user ([`SEALED_PURPOSE`]).
 //!
 //! Every code of the second step is counted before it is checked, against its
 //! `mfa_token` and against the account ([`lockout`]); only a code with both
@@ -20,7 +21,7 @@ use super::store::spend_once;
 use super::{err, Bitstride};
 use crate::platform::secrets::{constant_time_eq, random_bytes, random_hex, sha256_hex};
 use crate::platform::storage::now;
-use crate::platform::{Db, DbError, Fault};
+use crate::platform::{Db, DbError, Fault, Sealer};
 
 /// Issuer shown by authenticator apps.
 pub const ISSUER: &str = "Bitstride";
@@ -31,6 +32,8 @@ pub const MFA_TOKEN_SECS: i64 = 300;
 pub const MAX_CODE_FAILURES: i64 = 5;
 /// Recovery codes issued at enrolment.
 pub const RECOVERY_CODES: usize = 10;
+/// The purpose TOTP secrets are sealed under (their row: the user id).
+pub const SEALED_PURPOSE: &str = "bitstride.totp";
 
 fn totp(secret_b32: &str) -> Result<TOTP, Fault> {
     let bytes = Secret::Encoded(secret_b32.to_owned())
@@ -51,10 +54,20 @@ fn matching_step(secret: &str, code: &str) -> Result<Option<u64>, Fault> {
         .find(|s| constant_time_eq(totp.generate(s * 30).as_bytes(), code.as_bytes())))
 }
 
-/// Whether `code` is current for `secret` and newer than the last code `user_id`
-/// used: a code works once, so one seen in transit cannot be replayed.
-async fn use_code(db: &Db, user_id: &str, secret: &str, code: &str) -> Result<bool, ErrorEnvelope> {
-    let Some(step) = matching_step(secret, code)? else {
+/// Whether `code` is current for the `sealed` secret of `user_id` and newer than
+/// the last code that user used: a code works once, so one seen in transit
+/// cannot be replayed.
+async fn use_code(
+    db: &Db,
+    sealer: &Sealer,
+    user_id: &str,
+    sealed: &str,
+    code: &str,
+) -> Result<bool, ErrorEnvelope> {
+    let secret = sealer
+        .open_str(SEALED_PURPOSE, user_id, sealed)
+        .map_err(|e| Fault::internal(format!("stored TOTP secret: {e}")))?;
+    let Some(step) = matching_step(&secret, code)? else {
         return Ok(false);
     };
     let step = i64::try_from(step).unwrap_or(i64::MAX);
@@ -114,7 +127,8 @@ impl Bitstride {
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c.as_bytes())).collect();
-        store::begin_enrolment(&self.db, &user.id, &secret, &hashes).await?;
+        let sealed = self.sealer.seal_str(SEALED_PURPOSE, &user.id, &secret);
+        store::begin_enrolment(&self.db, &user.id, &sealed, &hashes).await?;
         let label =
             url::form_urlencoded::byte_serialize(format!("{ISSUER}:{}", user.email).as_bytes())
                 .collect::<String>()
@@ -141,7 +155,7 @@ impl Bitstride {
         if user.mfa_secret.is_some() {
             return Err(err(ErrorCode::InvalidState, messages::MFA_ALREADY_ENABLED));
         }
-        if !use_code(&self.db, &user.id, pending, code).await? {
+        if !use_code(&self.db, &self.sealer, &user.id, pending, code).await? {
             return Err(wrong_code());
         }
         store::enable(&self.db, &user.id).await?;
@@ -163,7 +177,7 @@ impl Bitstride {
         if let lockout::Attempt::Locked(wait) = lockout::reserve(&self.db, &user.id).await? {
             return Ok(Guarded::Locked(wait));
         }
-        if !use_code(&self.db, &user.id, secret, code).await? {
+        if !use_code(&self.db, &self.sealer, &user.id, secret, code).await? {
             return Err(wrong_code());
         }
         lockout::release(&self.db, &user.id).await?;
@@ -202,7 +216,7 @@ impl Bitstride {
             return Ok(Guarded::Locked(wait));
         }
         let passed = match (&body.code, &body.recovery_code) {
-            (Some(code), _) => use_code(&self.db, &user.id, secret, code).await?,
+            (Some(code), _) => use_code(&self.db, &self.sealer, &user.id, secret, code).await?,
             (_, Some(recovery)) => {
                 let code_hash = sha256_hex(normalise_recovery(recovery).as_bytes());
                 store::use_recovery_code(&self.db, &user.id, &code_hash).await?

@@ -73,7 +73,7 @@ pub async fn use_recovery_code(db: &Db, user_id: &str, code_hash: &str) -> Resul
     Ok(spent == 1)
 }
 
-/// Starts an enrolment: the pending secret, and new inactive recovery codes in
+/// Starts an enrolment: the pending secret (sealed), and new inactive recovery codes in
 /// place of earlier inactive ones.
 pub async fn begin_enrolment(
     db: &Db,

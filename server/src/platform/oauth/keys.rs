@@ -1,5 +1,5 @@
-//! RS256 signing keys: generated with aws-lc-rs, stored (PKCS#8) in the
-//! database, published as a JWK Set. Rotation retires the current key; a
+//! RS256 signing keys: generated with aws-lc-rs, stored (PKCS#8, sealed under
+//! the platform's secret key) in the database, published as a JWK Set. Rotation retires the current key; a
 //! retired key stays published, and accepted, until every token it signed has
 //! expired.
 
@@ -13,6 +13,10 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use sqlx::AnyConnection;
 
 use crate::platform::storage::{now, Db, DbError};
+use crate::platform::Sealer;
+
+/// The purpose a signing key's PKCS#8 is sealed under (its row: the `kid`).
+pub const SEALED_PURPOSE: &str = "oauth.signing_key";
 
 /// The lock rotations and first-key creation take, so that instances starting
 /// together agree on one current key.
@@ -84,6 +88,7 @@ fn generate() -> Result<Vec<u8>, DbError> {
 /// The published keys, read from the database and re-read when they change.
 pub struct Keyring {
     db: Db,
+    sealer: Sealer,
     /// How long after retirement a key stays published: the longest token life plus leeway.
     retention_secs: i64,
     keys: RwLock<Vec<Arc<SigningKey>>>,
@@ -91,9 +96,10 @@ pub struct Keyring {
 
 impl Keyring {
     /// An empty keyring over `db`; the keys are read (the first one made) on [`Keyring::refresh`].
-    pub fn new(db: Db, retention_secs: i64) -> Self {
+    pub fn new(db: Db, retention_secs: i64, sealer: Sealer) -> Self {
         Self {
             db,
+            sealer,
             retention_secs,
             keys: RwLock::new(Vec::new()),
         }
@@ -108,8 +114,11 @@ impl Keyring {
                 .fetch_one(&mut *conn)
                 .await?;
         if current == 0 {
+            let sealer = self.sealer.clone();
             self.db
-                .locked(KEY_LOCK, |c| Box::pin(ensure_current(c)))
+                .locked(KEY_LOCK, move |c| {
+                    Box::pin(async move { ensure_current(c, &sealer).await })
+                })
                 .await?;
         }
         // Cheap first: which keys are published, and in what state. Parsing RSA keys is
@@ -135,11 +144,14 @@ impl Keyring {
         }
         let mut keys = Vec::new();
         for (kid, retired_at) in listed {
-            let der: Vec<u8> =
+            let stored: Vec<u8> =
                 sqlx::query_scalar("SELECT pkcs8_der FROM oauth_signing_keys WHERE kid = $1")
                     .bind(&kid)
                     .fetch_one(&mut *conn)
                     .await?;
+            let sealed = String::from_utf8(stored)
+                .map_err(|_| DbError::Corrupt(format!("signing key {kid} is not sealed")))?;
+            let der = self.sealer.open(SEALED_PURPOSE, &kid, &sealed)?;
             keys.push(Arc::new(SigningKey::from_pkcs8(&der, retired_at)?));
         }
         *self.keys.write().expect("keyring lock") = keys;
@@ -175,9 +187,10 @@ impl Keyring {
     /// `(new kid, retired kid)`.
     pub async fn rotate(&self) -> Result<(String, Option<String>), DbError> {
         let backend = self.db.backend();
+        let sealer = self.sealer.clone();
         let rotated = self
             .db
-            .locked(KEY_LOCK, |c| {
+            .locked(KEY_LOCK, move |c| {
                 Box::pin(async move {
                     let old: Option<String> = sqlx::query_scalar(
                         "SELECT kid FROM oauth_signing_keys WHERE retired_at IS NULL",
@@ -190,7 +203,7 @@ impl Keyring {
                     .bind(now())
                     .execute(&mut *c)
                     .await?;
-                    let new = insert_new(c).await?;
+                    let new = insert_new(c, &sealer).await?;
                     crate::platform::changes::publish(c, backend, KEYS_CHANNEL, &new).await?;
                     Ok((new, old))
                 })
@@ -202,25 +215,25 @@ impl Keyring {
 }
 
 /// Creates the current key if there is none (under the key lock).
-async fn ensure_current(conn: &mut AnyConnection) -> Result<(), DbError> {
+async fn ensure_current(conn: &mut AnyConnection, sealer: &Sealer) -> Result<(), DbError> {
     let current: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM oauth_signing_keys WHERE retired_at IS NULL")
             .fetch_one(&mut *conn)
             .await?;
     if current == 0 {
-        insert_new(conn).await?;
+        insert_new(conn, sealer).await?;
     }
     Ok(())
 }
 
-async fn insert_new(conn: &mut AnyConnection) -> Result<String, DbError> {
+async fn insert_new(conn: &mut AnyConnection, sealer: &Sealer) -> Result<String, DbError> {
     let der = tokio::task::spawn_blocking(generate)
         .await
         .map_err(|e| DbError::Corrupt(format!("key generation task: {e}")))??;
     let key = SigningKey::from_pkcs8(&der, None)?;
     sqlx::query("INSERT INTO oauth_signing_keys (kid, pkcs8_der, created_at) VALUES ($1, $2, $3)")
         .bind(&key.kid)
-        .bind(der)
+        .bind(sealer.seal(SEALED_PURPOSE, &key.kid, &der).into_bytes())
         .bind(now())
         .execute(&mut *conn)
         .await?;

@@ -169,10 +169,11 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    /// The service over `db`; keys are read (and the first one made) on first use.
-    pub fn new(db: Db, policy: TokenPolicy) -> Arc<Self> {
+    /// The service over `db`; keys are read (and the first one made) on first use,
+    /// their private halves sealed at rest by `sealer`.
+    pub fn new(db: Db, policy: TokenPolicy, sealer: crate::platform::Sealer) -> Arc<Self> {
         Arc::new(Self {
-            keyring: Keyring::new(db.clone(), policy.lifetime_secs + policy.leeway_secs),
+            keyring: Keyring::new(db.clone(), policy.lifetime_secs + policy.leeway_secs, sealer),
             policy,
             verified: Cache::standalone(VERIFIED_MAX_AGE, VERIFIED_CAPACITY),
             clients: Arc::new(Cache::of_database(CLIENT_MAX_AGE, 10_000)),
