@@ -185,10 +185,7 @@ async fn database_args(data_dir: &Path, args: &[String]) -> Result<Vec<String>> 
         }
         let url = args.get(i + 1).context("--database-url without a URL")?;
         let key = shared_key_file(url)?;
-        return Ok(vec![
-            "--secret-key-file".into(),
-            key.display().to_string(),
-        ]);
+        return Ok(vec!["--secret-key-file".into(), key.display().to_string()]);
     }
     Ok(match database_for(data_dir).await? {
         Some(url) => vec!["--database-url".into(), url],

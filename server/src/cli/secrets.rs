@@ -84,6 +84,8 @@ async fn rotate(platform: &Platform, new_key_file: Option<PathBuf>) -> Result<()
     platform.sealer.adopt(&new);
     tokio::time::sleep(SWEEP_AFTER).await;
     let swept = sealing::sweep(&platform.db, &platform.sealer, &columns).await?;
+    // The values sealed under the old key must not stay in the SQLite log.
+    platform.db.checkpoint().await;
     println!("old_key_id  {old_id}");
     println!("new_key_id  {}", new.id());
     println!("resealed    {}", done.total() + swept.total());

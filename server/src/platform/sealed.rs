@@ -66,7 +66,9 @@ pub enum SealError {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum KeyError {
     /// Not 64 hexadecimal characters.
-    #[error("a secret key is 32 bytes written as 64 hexadecimal characters (openssl rand -hex 32)")]
+    #[error(
+        "a secret key is 32 bytes written as 64 hexadecimal characters (openssl rand -hex 32)"
+    )]
     Format,
 }
 
@@ -334,7 +336,10 @@ mod tests {
             sealer.open_str("bitstride.totp", "usr_1", &a).unwrap(),
             "JBSWY3DPEHPK3PXP"
         );
-        assert_eq!(sealer.open("p", "r", &sealer.seal("p", "r", &[])), Ok(vec![]));
+        assert_eq!(
+            sealer.open("p", "r", &sealer.seal("p", "r", &[])),
+            Ok(vec![])
+        );
     }
 
     #[test]
@@ -391,7 +396,13 @@ mod tests {
             ));
             bytes[i] ^= 1;
         }
-        for bad in ["", "v1.", "v2.0123456789abcdef.AAAA", "v1.xyz.AAAA", "JBSWY3DP"] {
+        for bad in [
+            "",
+            "v1.",
+            "v2.0123456789abcdef.AAAA",
+            "v1.xyz.AAAA",
+            "JBSWY3DP",
+        ] {
             assert_eq!(sealer.open("p", "r", bad), Err(SealError::Malformed));
             assert!(!is_sealed(bad));
         }
@@ -412,10 +423,7 @@ mod tests {
     #[test]
     fn keys_read_from_hex_only() {
         let key = SecretKey::generate();
-        assert_eq!(
-            SecretKey::from_text(&key.to_text()).unwrap().id(),
-            key.id()
-        );
+        assert_eq!(SecretKey::from_text(&key.to_text()).unwrap().id(), key.id());
         assert_eq!(key.id().len(), KEY_ID_LEN);
         for bad in ["", "zz", &"ab".repeat(31), &"ab".repeat(33)] {
             assert_eq!(SecretKey::from_text(bad).unwrap_err(), KeyError::Format);

@@ -94,7 +94,7 @@ pub fn after_migrate(
 ) -> AfterMigrate {
     fn hook<F>(f: F) -> AfterMigrate
     where
-        F: for<'c> Fn(&'c mut AnyConnection, Backend) -> BoxFuture<'c, Result<(), DbError>>
+        F: for<'c> Fn(&'c mut AnyConnection, Backend) -> BoxFuture<'c, Result<bool, DbError>>
             + Send
             + Sync
             + 'static,
@@ -106,10 +106,11 @@ pub fn after_migrate(
         Box::pin(async move {
             lock(conn, backend).await?;
             check(conn, &sealer, &source).await?;
+            let mut rewrote = 0;
             for column in &columns {
-                reseal(conn, column, &sealer, &sealer, false).await?;
+                rewrote += reseal(conn, column, &sealer, &sealer, false).await?.total();
             }
-            Ok(())
+            Ok(rewrote > 0)
         })
     })
 }
@@ -125,7 +126,11 @@ async fn lock(conn: &mut AnyConnection, backend: Backend) -> Result<(), DbError>
 }
 
 /// Fails unless the check value opens under `sealer`; records it if there is none.
-async fn check(conn: &mut AnyConnection, sealer: &Sealer, source: &KeySource) -> Result<(), DbError> {
+async fn check(
+    conn: &mut AnyConnection,
+    sealer: &Sealer,
+    source: &KeySource,
+) -> Result<(), DbError> {
     let found: Option<String> =
         sqlx::query_scalar("SELECT value FROM platform_sealing WHERE name = $1")
             .bind(CHECK.1)
@@ -141,13 +146,14 @@ async fn check(conn: &mut AnyConnection, sealer: &Sealer, source: &KeySource) ->
     };
     match sealer.open(CHECK.0, CHECK.1, &found) {
         Ok(plain) if plain == CHECK_PLAIN => Ok(()),
-        Ok(_) | Err(SealError::Forged { .. }) | Err(SealError::Malformed) | Err(SealError::NotText { .. }) => {
-            Err(DbError::Config(format!(
-                "the database's sealing check value does not open under key {} ({source}): \
+        Ok(_)
+        | Err(SealError::Forged { .. })
+        | Err(SealError::Malformed)
+        | Err(SealError::NotText { .. }) => Err(DbError::Config(format!(
+            "the database's sealing check value does not open under key {} ({source}): \
                  it was altered",
-                sealer.current_id()
-            )))
-        }
+            sealer.current_id()
+        ))),
         Err(SealError::UnknownKey { found, current }) => Err(DbError::Config(format!(
             "the database's secrets are sealed under key {found}, but this server's key \
              ({source}) is {current}: start it with the key the database was sealed under \
@@ -273,7 +279,11 @@ pub async fn rotate(
 /// Re-seals, under `sealer`'s current key, values another process sealed under an
 /// earlier key `sealer` still holds (written between a rotation and that process
 /// hearing of it).
-pub async fn sweep(db: &Db, sealer: &Sealer, columns: &[SealedColumn]) -> Result<Resealed, DbError> {
+pub async fn sweep(
+    db: &Db,
+    sealer: &Sealer,
+    columns: &[SealedColumn],
+) -> Result<Resealed, DbError> {
     let (sealer, columns) = (sealer.clone(), columns.to_vec());
     db.locked(SEALING_LOCK, move |conn| {
         Box::pin(async move {
@@ -292,7 +302,12 @@ pub async fn sweep(db: &Db, sealer: &Sealer, columns: &[SealedColumn]) -> Result
 /// Follows the change feed of a serving process: when a rotation announces a new
 /// key id, the key is looked up where this process's key came from, so values
 /// sealed under it open and new values are sealed under it.
-pub fn follow(sealer: &Sealer, source: &KeySource, changes: &super::changes::Changes, log: slog::Logger) {
+pub fn follow(
+    sealer: &Sealer,
+    source: &KeySource,
+    changes: &super::changes::Changes,
+    log: slog::Logger,
+) {
     let mut rx = changes.subscribe();
     let (sealer, source) = (sealer.clone(), source.clone());
     tokio::spawn(async move {

@@ -166,9 +166,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Work done once per process right after the migrations, in their transaction and
 /// under their lock (checking the sealing key and sealing rows left in clear).
-/// Failing it fails every use of the database, with its error.
+/// Failing it fails every use of the database, with its error. It answers whether
+/// it overwrote values that must not linger in the files (see [`Db::checkpoint`]).
 pub type AfterMigrate = Arc<
-    dyn for<'c> Fn(&'c mut AnyConnection, Backend) -> BoxFuture<'c, Result<(), DbError>>
+    dyn for<'c> Fn(&'c mut AnyConnection, Backend) -> BoxFuture<'c, Result<bool, DbError>>
         + Send
         + Sync,
 >;
@@ -264,7 +265,8 @@ impl Db {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA secure_delete = FAST;",
                         )
                         .await?;
                     }
@@ -332,13 +334,16 @@ impl Db {
             let _guard = self.schema.applying.lock().await;
             if !self.schema.applied.load(Ordering::Acquire) {
                 let mut conn = self.acquire().await?;
-                migrate(
+                let overwrote = migrate(
                     &mut conn,
                     self.backend,
                     &self.schema.migrations,
                     self.schema.after.clone(),
                 )
                 .await?;
+                if overwrote {
+                    checkpoint(&mut conn, self.backend).await;
+                }
                 self.schema.applied.store(true, Ordering::Release);
             }
         }
@@ -445,6 +450,17 @@ impl Db {
         Ok(self.conn().await?.detach())
     }
 
+    /// On SQLite, copies the write-ahead log into the database file and empties it,
+    /// so that page images holding overwritten values (secrets sealed in place, or
+    /// sealed under a retired key) leave the log; deleted content inside pages is
+    /// zeroed as it is written (`secure_delete`). Best effort: a reader of another
+    /// process can keep the log from being emptied. Nothing on PostgreSQL.
+    pub async fn checkpoint(&self) {
+        if let Ok(mut conn) = self.acquire().await {
+            checkpoint(&mut conn, self.backend).await;
+        }
+    }
+
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -459,6 +475,12 @@ fn redact(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+async fn checkpoint(conn: &mut AnyConnection, backend: Backend) {
+    if backend == Backend::Sqlite {
+        let _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await;
     }
 }
 
@@ -511,7 +533,7 @@ async fn migrate(
     backend: Backend,
     migrations: &[Migration],
     after: Option<AfterMigrate>,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let migrations = migrations.to_vec();
     transaction(conn, backend, Some(MIGRATION_LOCK), move |conn| {
         Box::pin(async move {
@@ -540,10 +562,10 @@ async fn migrate(
                         .await?;
                 }
             }
-            if let Some(after) = after {
-                after(&mut *conn, backend).await?;
+            match after {
+                Some(after) => after(&mut *conn, backend).await,
+                None => Ok(false),
             }
-            Ok(())
         })
     })
     .await

@@ -119,9 +119,9 @@ impl Bindu {
                 self.tasks
                     .db()
                     .write(move |conn| {
-                        Box::pin(async move {
-                            store::set_push_config(conn, &sealer, pk, &stored).await
-                        })
+                        Box::pin(
+                            async move { store::set_push_config(conn, &sealer, pk, &stored).await },
+                        )
                     })
                     .await?;
                 self.push_value(&p.task_id, config, false)
@@ -139,7 +139,8 @@ impl Bindu {
                 let p: PushNotificationConfigListParams = parse(raw)?;
                 if self.a2a() {
                     let found = self.tasks.find(owner, &p.task_id).await?;
-                    let list = store::push_config(self.tasks.db(), self.tasks.sealer(), found.pk).await?;
+                    let list =
+                        store::push_config(self.tasks.db(), self.tasks.sealer(), found.pk).await?;
                     Value::Array(
                         list.into_iter()
                             .map(|c| self.push_value(&p.task_id, c, true))

@@ -173,7 +173,11 @@ impl TokenService {
     /// their private halves sealed at rest by `sealer`.
     pub fn new(db: Db, policy: TokenPolicy, sealer: crate::platform::Sealer) -> Arc<Self> {
         Arc::new(Self {
-            keyring: Keyring::new(db.clone(), policy.lifetime_secs + policy.leeway_secs, sealer),
+            keyring: Keyring::new(
+                db.clone(),
+                policy.lifetime_secs + policy.leeway_secs,
+                sealer,
+            ),
             policy,
             verified: Cache::standalone(VERIFIED_MAX_AGE, VERIFIED_CAPACITY),
             clients: Arc::new(Cache::of_database(CLIENT_MAX_AGE, 10_000)),
