@@ -56,10 +56,14 @@ fn code(secret: &str, offset: i64) -> String {
 
 /// Registers the account; returns its access token.
 async fn register(s: &ServerProcess) -> String {
+    register_as(s, EMAIL).await
+}
+
+async fn register_as(s: &ServerProcess, email: &str) -> String {
     let (status, body) = post(
         format!("{}/v1/auth/register", s.url("bitstride")),
         None,
-        json!({"email": EMAIL, "password": PASSWORD, "name": "Ada"}),
+        json!({"email": email, "password": PASSWORD, "name": "Ada"}),
     )
     .await;
     assert!((200..300).contains(&status), "{status} {body}");
@@ -89,22 +93,27 @@ async fn enable_mfa(s: &ServerProcess, token: &str) -> String {
 /// Signs in with the password and the code of step `offset`: the server opened
 /// the sealed secret if this passes.
 async fn sign_in_with_mfa(s: &ServerProcess, secret: &str, offset: i64) {
+    let (status, session) = try_mfa(s, EMAIL, secret, offset).await;
+    assert_eq!(status, 200, "the second factor verifies: {session}");
+    assert!(session["access_token"].is_string(), "{session}");
+}
+
+/// Signs in as `email` with the code of `secret`; returns the second step's answer.
+async fn try_mfa(s: &ServerProcess, email: &str, secret: &str, offset: i64) -> (u16, Value) {
     let base = s.url("bitstride");
     let (status, l) = post(
         format!("{base}/v1/auth/login"),
         None,
-        json!({"email": EMAIL, "password": PASSWORD}),
+        json!({"email": email, "password": PASSWORD}),
     )
     .await;
     assert_eq!((status, &l["mfa_required"]), (200, &json!(true)), "{l}");
-    let (status, session) = post(
+    post(
         format!("{base}/v1/auth/mfa/verify-login"),
         None,
         json!({"mfa_token": l["mfa_token"], "code": code(secret, offset)}),
     )
-    .await;
-    assert_eq!(status, 200, "the second factor verifies: {session}");
-    assert!(session["access_token"].is_string(), "{session}");
+    .await
 }
 
 /// Imports a fresh random seed as the agent's identity; returns it and the public key.
@@ -517,4 +526,36 @@ async fn a_server_with_another_key_or_a_readable_key_file_refuses_to_start() {
 
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     serve(dir.path(), &[]).await.expect("the right key starts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_secret_copied_into_another_account_does_not_open_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]).await.unwrap();
+    let victim = register_as(&s, "victim@example.com").await;
+    let (attacker, other) = ("mallory@example.com", "mallory-other@example.com");
+    let attacker_token = register_as(&s, attacker).await;
+    register_as(&s, other).await;
+    let victim_secret = enable_mfa(&s, &victim).await;
+    let attacker_secret = enable_mfa(&s, &attacker_token).await;
+    // With write access to the database but not the key, the attacker moves their
+    // own sealed secret (whose codes they know) into another account's row.
+    let mut conn = connect(dir.path()).await;
+    sqlx::query(
+        "UPDATE bitstride_users SET mfa_secret = (SELECT mfa_secret FROM bitstride_users WHERE email = $1) \
+         WHERE email = $2",
+    )
+    .bind(attacker)
+    .bind(other)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let (status, body) = try_mfa(&s, other, &attacker_secret, 0).await;
+    assert_ne!(status, 200, "a moved secret opened in another row: {body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    // Both owners still sign in.
+    let (status, body) = try_mfa(&s, "victim@example.com", &victim_secret, 0).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = try_mfa(&s, attacker, &attacker_secret, 0).await;
+    assert_eq!(status, 200, "{body}");
 }
