@@ -397,6 +397,14 @@ async fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         refused.to_string().contains("sealed under key"),
         "{refused}"
     );
+
+    // A rotation cut short after its commit leaves the new key staged beside the old
+    // one: the next start finds it there.
+    std::fs::copy(&key_file, dir.path().join("secret.key.new")).unwrap();
+    std::fs::copy(&old, &key_file).unwrap();
+    let s = serve(dir.path(), &[]).await.unwrap();
+    agent_signs(&s, &public, "signed after an interrupted rotation").await;
+    assert_eq!(key_id(dir.path()).await, new_id);
 }
 
 /// The id of the key in force, as `quartet admin secrets show` prints it.
