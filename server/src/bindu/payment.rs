@@ -443,7 +443,8 @@ impl Bindu {
         let resource = self.session_resource(id);
         self.verify_payment(&offered, &requirements, &resource)
             .await?;
-        store::complete_payment_session(&self.db, &self.sealer, id, offered.encoded.trim(), now()).await?;
+        store::complete_payment_session(&self.db, &self.sealer, id, offered.encoded.trim(), now())
+            .await?;
         self.session(id).await
     }
 

@@ -736,11 +736,7 @@ pub async fn payment_session(db: &Db, id: &str) -> Result<Option<PaymentSessionR
 }
 
 /// The `payment_token` of payment session `id`, opened (the only read of it).
-pub async fn payment_token(
-    db: &Db,
-    sealer: &Sealer,
-    id: &str,
-) -> Result<Option<String>, DbError> {
+pub async fn payment_token(db: &Db, sealer: &Sealer, id: &str) -> Result<Option<String>, DbError> {
     let token: Option<Option<String>> =
         sqlx::query_scalar("SELECT payment_token FROM bindu_payment_sessions WHERE id = $1")
             .bind(id)
