@@ -6,7 +6,7 @@
 //! database is read directly to see what was billed and what survived; on
 //! PostgreSQL (`QUARTET_TEST_POSTGRES`) the same tests run on a fresh database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,36 +14,13 @@ use std::time::Duration;
 use quartet_conformance::server::{admin, database_for, ServerProcess};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-const PASSWORD: &str = "correct horse battery";
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_quartet"))
-}
+use crate::support::bitstride::{read_request, say, C, PASSWORD};
+use crate::support::{bin, http};
 
 async fn spawn(dir: &Path) -> ServerProcess {
-    let args: Vec<String> = [
-        "--log-level",
-        "warn",
-        "--bitstride-allow-private-backends",
-        "--bitstride-loopback-backends-only",
-        "--bitstride-trainer",
-        "none",
-    ]
-    .map(String::from)
-    .to_vec();
-    ServerProcess::spawn(&bin(), dir, "bitstride", &args)
-        .await
-        .unwrap()
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
+    crate::support::bitstride::spawn(dir, &["--bitstride-trainer", "none"]).await
 }
 
 /// A signed-in caller of one server.
@@ -51,66 +28,46 @@ struct Caller {
     base: String,
     token: String,
     org: String,
-    http: reqwest::Client,
+    c: C,
 }
 
 impl Caller {
-    async fn register(base: &str, email: &str) -> Self {
-        let http = http();
-        let v: Value = http
-            .post(format!("{base}/v1/auth/register"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    /// `POST path` (register or login) with `email` and [`PASSWORD`]; the
+    /// signed-in caller of `org` (the session's own when `None`).
+    async fn sign_in(base: &str, path: &str, email: &str, org: Option<&str>) -> Self {
+        let anon = C::new(base);
+        let (_, v) = anon
+            .post(path, json!({"email": email, "password": PASSWORD}))
+            .await;
+        let token = v["access_token"].as_str().unwrap().to_owned();
         Self {
             base: base.to_owned(),
-            token: v["access_token"].as_str().unwrap().to_owned(),
-            org: v["user"]["org_id"].as_str().unwrap().to_owned(),
-            http,
+            org: org.map_or_else(
+                || v["user"]["org_id"].as_str().unwrap().to_owned(),
+                str::to_owned,
+            ),
+            c: anon.with(&token),
+            token,
         }
+    }
+
+    async fn register(base: &str, email: &str) -> Self {
+        Self::sign_in(base, "/v1/auth/register", email, None).await
     }
 
     async fn login(base: &str, email: &str, org: &str) -> Self {
-        let http = http();
-        let v: Value = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            base: base.to_owned(),
-            token: v["access_token"].as_str().unwrap().to_owned(),
-            org: org.to_owned(),
-            http,
-        }
+        Self::sign_in(base, "/v1/auth/login", email, Some(org)).await
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
+        self.c
+            .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self.request(method, path);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.c.req(method.as_str(), path, body).await
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -151,10 +108,6 @@ impl Caller {
     }
 }
 
-fn say(text: &str, stream: bool) -> Value {
-    json!({"model": "m", "messages": [{"role": "user", "content": text}], "stream": stream})
-}
-
 /// The words of a long answer: `n` of them.
 fn words(n: usize) -> String {
     (0..n).map(|i| format!("w{i} ")).collect()
@@ -177,7 +130,9 @@ async fn lying_backend() -> (String, Arc<AtomicUsize>) {
         while let Ok((mut sock, _)) = listener.accept().await {
             let counter = counter.clone();
             tokio::spawn(async move {
-                let (head, body) = read_request(&mut sock).await;
+                let Some((head, body)) = read_request(&mut sock).await else {
+                    return;
+                };
                 if head.starts_with("GET") {
                     let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await;
                     return;
@@ -235,40 +190,6 @@ async fn lying_backend() -> (String, Arc<AtomicUsize>) {
         }
     });
     (format!("http://{addr}"), calls)
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> (String, String) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let (head_end, len) = loop {
-        let n = sock.read(&mut chunk).await.unwrap_or(0);
-        if n == 0 {
-            return (String::new(), String::new());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| {
-                    l.strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            break (i + 4, len);
-        }
-    };
-    while buf.len() < head_end + len {
-        let n = sock.read(&mut chunk).await.unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    (
-        String::from_utf8_lossy(&buf[..head_end]).to_string(),
-        String::from_utf8_lossy(&buf[head_end..]).to_string(),
-    )
 }
 
 /// The database of the server on `dir` (SQLite file, or its PostgreSQL database).
