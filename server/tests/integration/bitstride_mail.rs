@@ -12,9 +12,9 @@ use quartet_conformance::server::{closed_port, ServerProcess};
 use serde_json::{json, Value};
 
 use crate::support::bin;
+use crate::support::bitstride::C;
 
-/// The password every account here registers with.
-pub const PASSWORD: &str = "correct horse battery";
+pub use crate::support::bitstride::{Answer, PASSWORD};
 
 /// Starts Bitstride on `dir` with `extra` flags.
 pub async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
@@ -25,70 +25,29 @@ pub async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
         .unwrap()
 }
 
-/// An answer: status, JSON body (or the text as a string) and headers.
-pub struct Answer {
-    /// Status code.
-    pub status: u16,
-    /// Body.
-    pub body: Value,
-    /// Headers.
-    pub headers: reqwest::header::HeaderMap,
-}
-
-impl Answer {
-    /// `error.code` of the body.
-    pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-}
-
-/// A caller of one server, optionally with a bearer token.
+/// A caller of one server, optionally with a bearer token, whose sign-ins
+/// assert their documented status.
 #[derive(Clone)]
 pub struct Api {
-    base: String,
-    token: Option<String>,
-    http: reqwest::Client,
+    c: C,
 }
 
 impl Api {
     /// A caller without a token.
     pub fn new(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            token: None,
-            http: crate::support::http(),
-        }
+        Self { c: C::new(base) }
     }
 
     /// The same caller with `token`.
     pub fn with(&self, token: &str) -> Self {
         Self {
-            token: Some(token.to_owned()),
-            ..self.clone()
+            c: self.c.with(token),
         }
     }
 
     /// Sends `method path` with an optional JSON body.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        let mut r = self.http.request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{path}", self.base),
-        );
-        if let Some(t) = &self.token {
-            r = r.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            headers,
-        }
+        self.c.call(method, path, body).await
     }
 
     /// `POST path body`.

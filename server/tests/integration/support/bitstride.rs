@@ -36,6 +36,23 @@ pub async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
         .unwrap()
 }
 
+/// An answer: status, JSON body (or the text as a string) and headers.
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Body.
+    pub body: Value,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// `error.code` of the body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
 /// A caller of one server.
 #[derive(Clone)]
 pub struct C {
@@ -68,8 +85,9 @@ impl C {
             ..self.clone()
         }
     }
-    /// Sends `method path` (with a JSON `body`); the status and the JSON (or text) answer.
-    pub async fn req(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    /// Sends `method path` (with a JSON `body`); the status, the JSON (or text)
+    /// answer and the headers.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         let mut r = self.http.request(
             reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{}{path}", self.base),
@@ -82,11 +100,18 @@ impl C {
         }
         let resp = r.send().await.unwrap();
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        (
+        Answer {
             status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            headers,
+        }
+    }
+    /// Sends `method path` (with a JSON `body`); the status and the JSON (or text) answer.
+    pub async fn req(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let a = self.call(method, path, body).await;
+        (a.status, a.body)
     }
     /// `GET path`.
     pub async fn get(&self, path: &str) -> (u16, Value) {
