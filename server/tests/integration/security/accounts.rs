@@ -8,10 +8,9 @@
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
 
+use crate::support::bitstride::{C, PASSWORD};
 use crate::support::oidc::{Flow, Provider};
-use crate::support::{bin, http};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::support::bin;
 
 /// A Bitstride server with two providers, `corp` and `other`.
 struct World {
@@ -73,23 +72,13 @@ impl World {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut r = http().request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{path}", self.server.base_url),
-        );
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
+        let anon = C::new(&self.server.base_url);
+        match token {
+            Some(t) => anon.with(t),
+            None => anon,
         }
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        .req(method, path, body)
+        .await
     }
 
     /// Registers `email` with the password; returns (access token, user id).
