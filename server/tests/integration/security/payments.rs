@@ -18,7 +18,8 @@ use quartet_conformance::server::ServerProcess;
 use quartet_server::bindu::x402;
 use serde_json::{json, Value};
 
-use crate::support::{bin, http};
+use crate::support::bindu::serve;
+use crate::support::http;
 
 /// The paid agent's recipient.
 pub const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
@@ -156,27 +157,31 @@ async fn paid_agent(dir: &Path, facilitator: &Mock) -> ServerProcess {
         "touch '{}'; echo '{{\"type\":\"completed\",\"text\":\"done\"}}'",
         marker.display()
     );
+    paid_command_agent(dir, facilitator, &command).await
+}
+
+/// A paid agent (auth off, price 0.01 to [`PAY_TO`], settled by `facilitator`)
+/// whose agent runs the shell `command`.
+async fn paid_command_agent(dir: &Path, facilitator: &Mock, command: &str) -> ServerProcess {
     let url = facilitator.url("");
-    let args: Vec<String> = [
-        "--bindu-auth",
-        "off",
-        "--bindu-price",
-        "0.01",
-        "--bindu-pay-to",
-        PAY_TO,
-        "--bindu-x402-facilitator-url",
-        &url,
-        "--bindu-agent",
-        "command",
-        "--bindu-agent-command",
-        &command,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    ServerProcess::spawn(&bin(), dir, "bindu", &args)
-        .await
-        .unwrap()
+    serve(
+        dir,
+        &[
+            "--bindu-auth",
+            "off",
+            "--bindu-price",
+            "0.01",
+            "--bindu-pay-to",
+            PAY_TO,
+            "--bindu-x402-facilitator-url",
+            &url,
+            "--bindu-agent",
+            "command",
+            "--bindu-agent-command",
+            command,
+        ],
+    )
+    .await
 }
 
 /// The task id numbered `n` (task ids are UUIDs).
@@ -185,9 +190,7 @@ fn tid(n: u64) -> String {
 }
 
 fn send(task_id: &str, text: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message": {
-        "messageId": uuid::Uuid::new_v4().to_string(), "role": "user", "taskId": task_id,
-        "parts": [{"kind": "text", "text": text}]}}})
+    crate::support::bindu::send(text, json!({"taskId": task_id}))
 }
 
 async fn pay(base: &str, body: &Value, header: &str) -> (u16, Value) {
@@ -584,27 +587,7 @@ async fn a_paid_continuation_whose_settlement_fails_leaves_the_task_as_it_was() 
         "echo run >> '{}'; echo '{{\"type\":\"input-required\",\"prompt\":\"and then?\"}}'",
         runs.display()
     );
-    let url = mock.url("");
-    let args: Vec<String> = [
-        "--bindu-auth",
-        "off",
-        "--bindu-price",
-        "0.01",
-        "--bindu-pay-to",
-        PAY_TO,
-        "--bindu-x402-facilitator-url",
-        &url,
-        "--bindu-agent",
-        "command",
-        "--bindu-agent-command",
-        &command,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let s = ServerProcess::spawn(&bin(), dir.path(), "bindu", &args)
-        .await
-        .unwrap();
+    let s = paid_command_agent(dir.path(), &mock, &command).await;
     let req = requirements();
     let task = tid(9);
     let (status, body) = pay(
