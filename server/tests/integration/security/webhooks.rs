@@ -12,28 +12,17 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use quartet_conformance::mock::{Mock, MockReply, MockRequest};
-use quartet_conformance::server::ServerProcess;
 use serde_json::{json, Value};
 
-use crate::support::{bin, http};
-
-async fn agent(dir: &std::path::Path, args: &[&str]) -> ServerProcess {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    ServerProcess::spawn(&bin(), dir, "bindu", &args)
-        .await
-        .unwrap()
-}
+use crate::support::bindu::{send, serve as agent};
+use crate::support::http;
 
 async fn rpc(base: &str, body: &Value) -> (u16, Value) {
-    let r = http().post(base).json(body).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    crate::support::bindu::rpc(base, None, body).await
 }
 
 fn message(text: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message": {
-        "messageId": uuid::Uuid::new_v4().to_string(), "role": "user",
-        "parts": [{"kind": "text", "text": text}]}}})
+    send(text, json!({}))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
