@@ -9,7 +9,7 @@ use quartet_conformance::mock::{Mock, MockReply, MockRequest};
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
 
-use crate::support::bindu::{client_token, rpc, send, serve, state};
+use crate::support::bindu::{client_token, create_client, rpc, send, serve, state};
 use crate::support::{bin, http};
 
 async fn get_task(base: &str, token: Option<&str>, id: &str) -> Value {
@@ -639,23 +639,7 @@ async fn tokens_are_checked_by_both_verifiers() {
     drop(s);
 
     // The same through the token service's own introspection endpoint (BitMind's port).
-    let resource: Value = serde_json::from_str(
-        &admin(
-            &bin(),
-            dir.path(),
-            &[
-                "bindu",
-                "client",
-                "create",
-                "--scopes",
-                "agent:read",
-                "--json",
-            ],
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
+    let resource = create_client(dir.path(), "agent:read", &[]).await;
     let (reader, reader_token) = client_token(dir.path(), "agent:read", &[]).await;
     let bitmind = ServerProcess::spawn(&bin(), dir.path(), "bitmind", &[])
         .await

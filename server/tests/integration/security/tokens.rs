@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use quartet_conformance::mock::{Mock, MockReply, MockRequest};
-use quartet_conformance::server::{admin, ServerProcess};
+use quartet_conformance::server::ServerProcess;
 use serde_json::{json, Value};
 
-use crate::support::{bin, http};
+use crate::support::bindu::{create_client, rpc, serve};
 
 /// How soon a revocation is honoured (`platform::cache::REVOCATION_BOUND`).
 const REVOCATION_BOUND: Duration = Duration::from_secs(2);
@@ -29,22 +29,10 @@ fn now() -> i64 {
 
 /// A Bindu client the stand-in names in its answers.
 async fn client(dir: &Path) -> String {
-    let out = admin(
-        &bin(),
-        dir,
-        &[
-            "bindu",
-            "client",
-            "create",
-            "--scopes",
-            "agent:read",
-            "--json",
-        ],
-    )
-    .await
-    .unwrap();
-    let out: Value = serde_json::from_str(&out).unwrap();
-    out["client_id"].as_str().unwrap().to_owned()
+    create_client(dir, "agent:read", &[]).await["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The introspection stand-in: answers `answers[token]` (else inactive) and
@@ -95,32 +83,23 @@ impl Introspection {
 }
 
 async fn agent(dir: &Path, introspection: &Introspection) -> ServerProcess {
-    ServerProcess::spawn(
-        &bin(),
+    let url = introspection.mock.url("/introspect");
+    serve(
         dir,
-        "bindu",
         &[
-            "--bindu-auth".into(),
-            "introspection".into(),
-            "--bindu-introspection-url".into(),
-            introspection.mock.url("/introspect"),
+            "--bindu-auth",
+            "introspection",
+            "--bindu-introspection-url",
+            &url,
         ],
     )
     .await
-    .unwrap()
 }
 
 /// `tasks/list` with bearer `token`: the HTTP status and the JSON-RPC error code.
 async fn list(base: &str, token: &str) -> (u16, Value) {
-    let r = http()
-        .post(base)
-        .bearer_auth(token)
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/list"}))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/list"});
+    let (status, body) = rpc(base, Some(token), &body).await;
     (status, body["error"]["code"].clone())
 }
 

@@ -49,11 +49,17 @@ pub fn state(t: &Value) -> &str {
     t["status"]["state"].as_str().unwrap_or("")
 }
 
-/// A client of `dir` with `scopes` (and `extra` flags) and a token minted for it: id and token.
-pub async fn client_token(dir: &Path, scopes: &str, extra: &[&str]) -> (String, String) {
+/// A client of `dir` with `scopes` (and `extra` flags), created by the admin
+/// command: its JSON (`client_id`, `client_secret`, …).
+pub async fn create_client(dir: &Path, scopes: &str, extra: &[&str]) -> Value {
     let mut args = vec!["bindu", "client", "create", "--scopes", scopes, "--json"];
     args.extend_from_slice(extra);
-    let out: Value = serde_json::from_str(&admin(&bin(), dir, &args).await.unwrap()).unwrap();
+    serde_json::from_str(&admin(&bin(), dir, &args).await.unwrap()).unwrap()
+}
+
+/// A client of `dir` with `scopes` (and `extra` flags) and a token minted for it: id and token.
+pub async fn client_token(dir: &Path, scopes: &str, extra: &[&str]) -> (String, String) {
+    let out = create_client(dir, scopes, extra).await;
     let id = out["client_id"].as_str().unwrap().to_owned();
     let token = admin(
         &bin(),
