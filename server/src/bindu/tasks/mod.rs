@@ -24,7 +24,7 @@ use super::failure::Failure;
 use super::store::{self, Queue, StoredTask, QUEUE_CHANNEL};
 use super::stream::Hub;
 use crate::platform::changes;
-use crate::platform::storage::{Db, DbError};
+use crate::platform::storage::{Backend, Db, DbError};
 use crate::platform::Sealer;
 
 /// `2026-11-02T09:15:30.412087+00:00`: the timestamp format of task states.
@@ -79,6 +79,24 @@ pub struct Submitted {
     pub task: Task,
     /// Sequence number of its `submitted` event (a stream starts there).
     pub first_event: i64,
+}
+
+/// Logs the status event of `task` (row `pk`, just written) and wakes the
+/// workers of every instance, in the writing transaction: what a task that
+/// may now run needs, whether it was just submitted or its hold was lifted.
+async fn announce(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    pk: i64,
+    task: Task,
+) -> Result<Submitted, DbError> {
+    let first_event = store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
+    changes::publish(conn, backend, QUEUE_CHANNEL, "").await?;
+    Ok(Submitted {
+        pk,
+        task,
+        first_event,
+    })
 }
 
 /// How a message may name a task that does not exist.
@@ -271,14 +289,7 @@ impl Tasks {
                             first_event: 0,
                         }));
                     }
-                    let first_event =
-                        store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
-                    changes::publish(conn, backend, QUEUE_CHANNEL, "").await?;
-                    Ok(Ok(Submitted {
-                        pk,
-                        task,
-                        first_event,
-                    }))
+                    Ok(Ok(announce(conn, backend, pk, task).await?))
                 })
             })
             .await??;
@@ -310,14 +321,7 @@ impl Tasks {
                     if task.status.state == TaskState::Submitted {
                         store::update(conn, pk, &task, Queue::Enqueue).await?;
                     }
-                    let first_event =
-                        store::append_event(conn, backend, pk, &status_event(&task, None)).await?;
-                    changes::publish(conn, backend, QUEUE_CHANNEL, "").await?;
-                    Ok(Ok(Submitted {
-                        pk,
-                        task,
-                        first_event,
-                    }))
+                    Ok(Ok(announce(conn, backend, pk, task).await?))
                 })
             })
             .await??;
