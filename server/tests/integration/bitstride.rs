@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::support::bin;
 use crate::support::bitstride::{
+    auth_split, control_plane,
     backend, chat_rows, code, say, spawn, valid_dataset, wait_status, C, PASSWORD,
 };
 
@@ -1181,17 +1182,7 @@ async fn gateway_mode_serves_probes_and_inference_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_plane_forwards_auth_to_the_auth_service() {
     let dir = tempfile::tempdir().unwrap();
-    let auth = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
-    let cp = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "none",
-            "--bitstride-auth-service-url",
-            &auth.base_url,
-        ],
-    )
-    .await;
+    let (auth, cp) = auth_split(dir.path()).await;
     let via = C::new(&cp.base_url);
     // Registered through the control plane, served by the auth service.
     let (me, _) = via.register("a@example.com").await;
@@ -1221,16 +1212,7 @@ async fn the_control_plane_forwards_auth_to_the_auth_service() {
     );
     // With the auth service down: 502 in the envelope.
     let dead = format!("http://127.0.0.1:{}", closed_port());
-    let cp2 = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "none",
-            "--bitstride-auth-service-url",
-            &dead,
-        ],
-    )
-    .await;
+    let cp2 = control_plane(dir.path(), &dead).await;
     let (status, v) = C::new(&cp2.base_url).login("a@example.com", PASSWORD).await;
     assert_eq!(
         (status, v["error"]["code"].as_str()),
@@ -1450,14 +1432,7 @@ async fn linked_identities_keep_mfa_and_go_with_their_organization() {
         (Some("corp"), Some("77"), Some("ada@corp.example"))
     );
     // MFA on: the provider sign-in answers the challenge, not a session.
-    let e = me.ok("POST", "/v1/auth/mfa/enroll", None).await;
-    let secret = e["secret"].as_str().unwrap().to_owned();
-    me.ok(
-        "POST",
-        "/v1/auth/mfa/verify",
-        Some(json!({"code": code(&secret, -1)})),
-    )
-    .await;
+    me.enable_mfa().await;
     let (status, v) = flow.sign_in(json!({"sub": "77"})).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["mfa_required"], true);

@@ -12,7 +12,7 @@ use quartet_conformance::server::{closed_port, ServerProcess};
 use serde_json::{json, Value};
 
 use crate::support::bin;
-use crate::support::bitstride::C;
+use crate::support::bitstride::{auth_split, C};
 
 pub use crate::support::bitstride::{Answer, PASSWORD};
 
@@ -383,17 +383,7 @@ fn chrono_now() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_plane_forwards_the_recovery_routes_to_the_auth_service() {
     let dir = tempfile::tempdir().unwrap();
-    let auth = spawn(dir.path(), &["--bitstride-trainer", "none"]).await;
-    let cp = spawn(
-        dir.path(),
-        &[
-            "--bitstride-trainer",
-            "none",
-            "--bitstride-auth-service-url",
-            &auth.base_url,
-        ],
-    )
-    .await;
+    let (auth, cp) = auth_split(dir.path()).await;
     let via = Api::new(&cp.base_url);
     let (me, _) = via.register("ada@example.com").await;
     // The auth service mailed the link (same data directory here); verified through the shim.

@@ -17,14 +17,7 @@ const FREE_PASSWORDS: usize = 5;
 /// Registers `email`, enrols and confirms MFA; the caller and the TOTP secret.
 async fn with_mfa(anon: &C, email: &str) -> (C, String) {
     let (me, _) = anon.register(email).await;
-    let e = me.ok("POST", "/v1/auth/mfa/enroll", None).await;
-    let secret = e["secret"].as_str().unwrap().to_owned();
-    me.ok(
-        "POST",
-        "/v1/auth/mfa/verify",
-        Some(json!({"code": code(&secret, -1)})),
-    )
-    .await;
+    let secret = me.enable_mfa().await;
     (me, secret)
 }
 

@@ -36,6 +36,29 @@ pub async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
         .unwrap()
 }
 
+/// A control plane on `dir` (no trainer) whose auth routes go to the auth
+/// service at `auth_url`.
+pub async fn control_plane(dir: &Path, auth_url: &str) -> ServerProcess {
+    spawn(
+        dir,
+        &[
+            "--bitstride-trainer",
+            "none",
+            "--bitstride-auth-service-url",
+            auth_url,
+        ],
+    )
+    .await
+}
+
+/// An auth service and a control plane forwarding to it, both on `dir` (so
+/// they share one database and mail folder).
+pub async fn auth_split(dir: &Path) -> (ServerProcess, ServerProcess) {
+    let auth = spawn(dir, &["--bitstride-trainer", "none"]).await;
+    let cp = control_plane(dir, &auth.base_url).await;
+    (auth, cp)
+}
+
 /// An answer: status, JSON body (or the text as a string) and headers.
 pub struct Answer {
     /// Status code.
@@ -147,6 +170,18 @@ impl C {
             json!({"email": email, "password": password}),
         )
         .await
+    }
+    /// Enrols this caller in MFA and confirms it with a code; the TOTP secret.
+    pub async fn enable_mfa(&self) -> String {
+        let e = self.ok("POST", "/v1/auth/mfa/enroll", None).await;
+        let secret = e["secret"].as_str().unwrap().to_owned();
+        self.ok(
+            "POST",
+            "/v1/auth/mfa/verify",
+            Some(json!({"code": code(&secret, -1)})),
+        )
+        .await;
+        secret
     }
     /// Registers `email` with [`PASSWORD`]; the signed-in caller and the session.
     pub async fn register(&self, email: &str) -> (C, Value) {
