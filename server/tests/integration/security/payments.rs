@@ -18,7 +18,7 @@ use quartet_conformance::server::ServerProcess;
 use quartet_server::bindu::x402;
 use serde_json::{json, Value};
 
-use crate::support::bindu::serve;
+use crate::support::bindu::{request, serve};
 use crate::support::http;
 
 /// The paid agent's recipient.
@@ -205,15 +205,9 @@ async fn pay(base: &str, body: &Value, header: &str) -> (u16, Value) {
 }
 
 async fn rpc(base: &str, method: &str, params: Value) -> Value {
-    http()
-        .post(base)
-        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": method, "params": params}))
-        .send()
+    crate::support::bindu::rpc(base, None, &request(method, params))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use quartet_conformance::mock::{Mock, MockReply, MockRequest};
 use serde_json::{json, Value};
 
-use crate::support::bindu::{client_token, rpc, send, serve, state};
+use crate::support::bindu::{client_token, request as call, rpc, send, serve, state};
 use crate::support::bitstride::{
     backend, chat_rows, say, spawn, valid_dataset, wait_status, C, PASSWORD,
 };
@@ -415,11 +415,6 @@ async fn no_bitstride_organization_reaches_another_ones_resources() {
     assert_eq!(r.status(), 200);
     assert_eq!(anon.login("a@example.com", PASSWORD).await.0, 200);
     s.kill().await.unwrap();
-}
-
-/// A JSON-RPC request of `method` with `params`.
-fn call(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

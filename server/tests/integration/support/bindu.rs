@@ -27,6 +27,11 @@ pub async fn rpc(base: &str, token: Option<&str>, body: &Value) -> (u16, Value) 
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A JSON-RPC request of `method` with `params`.
+pub fn request(method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+}
+
 /// A `message/send` request with one text part `text` (and `extra` message fields).
 pub fn send(text: &str, extra: Value) -> Value {
     let mut message =
@@ -36,7 +41,7 @@ pub fn send(text: &str, extra: Value) -> Value {
             m.insert(k.clone(), v.clone());
         }
     }
-    json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": {"message": message}})
+    request("message/send", json!({"message": message}))
 }
 
 /// A random UUID, as text.
