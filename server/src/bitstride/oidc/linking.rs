@@ -115,10 +115,7 @@ impl Bitstride {
             Ok(()) => self.signed_in_through(provider, who, &existing).await,
             Err(LinkError::ProviderLinked) => Err(link_required()),
             // The same identity was linked by a concurrent sign-in: use that.
-            Err(LinkError::Taken) => match self.linked_account(provider, who).await? {
-                Some(user) => self.sign_in(&user).await,
-                None => Err(upstream()),
-            },
+            Err(LinkError::Taken) => self.sign_in_linked(provider, who).await,
         }
     }
 
@@ -186,10 +183,20 @@ impl Bitstride {
         .await?
         {
             Ok(()) => self.signed_in_through(provider, who, &created).await,
-            Err(_) => match self.linked_account(provider, who).await? {
-                Some(user) => self.sign_in(&user).await,
-                None => Err(upstream()),
-            },
+            Err(_) => self.sign_in_linked(provider, who).await,
+        }
+    }
+
+    /// Signs in the account a concurrent sign-in linked the identity to (it
+    /// won the race to link it); 502 when that account is gone too.
+    async fn sign_in_linked(
+        &self,
+        provider: &str,
+        who: &Reported,
+    ) -> Result<LoginResponse, ErrorEnvelope> {
+        match self.linked_account(provider, who).await? {
+            Some(user) => self.sign_in(&user).await,
+            None => Err(upstream()),
         }
     }
 
