@@ -16,6 +16,13 @@ use crate::support::bitstride::{auth_split, C};
 
 pub use crate::support::bitstride::{Answer, PASSWORD};
 
+/// The token with `prefix` in the mail to `to` in the mail folder of `dir`
+/// (waiting for it).
+pub async fn folder_token(dir: &Path, to: &str, prefix: &str) -> String {
+    let m = mail::wait_in_folder(dir, to, prefix).await.unwrap();
+    mail::token(&m, prefix).unwrap()
+}
+
 /// Starts Bitstride on `dir` with `extra` flags.
 pub async fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
     let mut args: Vec<String> = ["--log-level", "info"].map(String::from).to_vec();
@@ -387,13 +394,7 @@ async fn the_control_plane_forwards_the_recovery_routes_to_the_auth_service() {
     let via = Api::new(&cp.base_url);
     let (me, _) = via.register("ada@example.com").await;
     // The auth service mailed the link (same data directory here); verified through the shim.
-    let verify = mail::token(
-        &mail::wait_in_folder(dir.path(), "ada@example.com", "evt_")
-            .await
-            .unwrap(),
-        "evt_",
-    )
-    .unwrap();
+    let verify = folder_token(dir.path(), "ada@example.com", "evt_").await;
     let v = via
         .post("/v1/auth/verify-email", json!({"token": verify}))
         .await;
@@ -408,13 +409,7 @@ async fn the_control_plane_forwards_the_recovery_routes_to_the_auth_service() {
         .await;
     assert_eq!(f.status, 202);
     assert_eq!(f.body["object"], "accepted");
-    let reset = mail::token(
-        &mail::wait_in_folder(dir.path(), "ada@example.com", "prt_")
-            .await
-            .unwrap(),
-        "prt_",
-    )
-    .unwrap();
+    let reset = folder_token(dir.path(), "ada@example.com", "prt_").await;
     let r = via
         .post(
             "/v1/auth/password/reset",

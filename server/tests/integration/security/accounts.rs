@@ -419,7 +419,7 @@ async fn identities_are_managed_only_by_their_own_session() {
 /// after it the same sign-in links to the account.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_links_to_an_account_once_its_mailed_link_was_followed() {
-    use quartet_conformance::mail;
+    use crate::bitstride_mail::folder_token;
     let w = World::start().await;
     let (_, kim_id) = w.register("kim@example.com").await;
     let (s, v) = w
@@ -428,10 +428,7 @@ async fn a_provider_links_to_an_account_once_its_mailed_link_was_followed() {
         .await;
     assert_eq!((s, code(&v)), (409, "identity_link_required"), "{v}");
     // No SMTP relay is configured: the verification mail is in the data directory.
-    let m = mail::wait_in_folder(w.dir.path(), "kim@example.com", "evt_")
-        .await
-        .unwrap();
-    let token = mail::token(&m, "evt_").unwrap();
+    let token = folder_token(w.dir.path(), "kim@example.com", "evt_").await;
     let (s, v) = w
         .call(
             "POST",

@@ -10,13 +10,7 @@ use quartet_conformance::mail::{self, SmtpSink};
 use quartet_conformance::server::stored_bytes;
 use serde_json::json;
 
-use crate::bitstride_mail::{spawn, Api, PASSWORD};
-
-/// The newest token with `prefix` mailed to `to` from the folder of `dir`.
-async fn folder_token(dir: &std::path::Path, to: &str, prefix: &str) -> String {
-    let m = mail::wait_in_folder(dir, to, prefix).await.unwrap();
-    mail::token(&m, prefix).unwrap()
-}
+use crate::bitstride_mail::{folder_token, spawn, Api, PASSWORD};
 
 /// Asks for a reset of `email` and returns the token mailed for it.
 async fn reset_token(anon: &Api, dir: &std::path::Path, email: &str) -> String {
