@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use crate::support::bin;
 use crate::support::bitstride::{
-    auth_split, control_plane,
-    backend, chat_rows, code, say, spawn, valid_dataset, wait_status, C, PASSWORD,
+    auth_split, backend, chat_rows, code, control_plane, say, spawn, valid_dataset, wait_status, C,
+    PASSWORD,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,9 +8,9 @@
 use quartet_conformance::server::{admin, ServerProcess};
 use serde_json::{json, Value};
 
+use crate::support::bin;
 use crate::support::bitstride::{C, PASSWORD};
 use crate::support::oidc::{Flow, Provider};
-use crate::support::bin;
 
 /// A Bitstride server with two providers, `corp` and `other`.
 struct World {
