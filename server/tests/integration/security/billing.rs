@@ -192,6 +192,27 @@ async fn lying_backend() -> (String, Arc<AtomicUsize>) {
     (format!("http://{addr}"), calls)
 }
 
+/// A fresh server with tenant `name@example.com` signed in and its ready
+/// deployment `subdomain` on a fresh [`lying_backend`]: the data directory,
+/// the server, the tenant, the deployment's id and the backend's chat count.
+async fn tenant(
+    name: &str,
+    subdomain: &str,
+) -> (
+    tempfile::TempDir,
+    ServerProcess,
+    Caller,
+    String,
+    Arc<AtomicUsize>,
+) {
+    let (url, calls) = lying_backend().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = spawn(dir.path()).await;
+    let me = Caller::register(&s.base_url, &format!("{name}@example.com")).await;
+    let dep = me.deployment(&url, subdomain).await;
+    (dir, s, me, dep, calls)
+}
+
 /// The database of the server on `dir` (SQLite file, or its PostgreSQL database).
 async fn database(dir: &Path) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
@@ -284,11 +305,7 @@ fn prompt_of(pieces: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn negative_streamed_usage_is_billed_by_the_gateways_count() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "neg@example.com").await;
-    let dep = me.deployment(&url, "neg").await;
+    let (dir, s, me, dep, _) = tenant("neg", "neg").await;
     let before = discrepancies(&s.base_url, "negative").await;
     let text = stream_all(&me, &dep, say("negative", true)).await;
     assert!(text.contains("epsilon") && text.ends_with("data: [DONE]\n\n"));
@@ -307,11 +324,7 @@ async fn negative_streamed_usage_is_billed_by_the_gateways_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn zero_usage_for_a_long_answer_is_billed_by_the_gateways_count() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "zero@example.com").await;
-    let dep = me.deployment(&url, "zero").await;
+    let (dir, s, me, dep, _) = tenant("zero", "zero").await;
     let before = discrepancies(&s.base_url, "implausible").await;
     let (status, v) = me.chat(&dep, say("zero", false)).await;
     assert_eq!(status, 200, "{v}");
@@ -326,11 +339,7 @@ async fn zero_usage_for_a_long_answer_is_billed_by_the_gateways_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backend_naming_another_model_bills_the_deployments() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "model@example.com").await;
-    let dep = me.deployment(&url, "cheap-dep").await;
+    let (dir, s, me, dep, _) = tenant("model", "cheap-dep").await;
     let (status, _) = me.chat(&dep, say("other-model", false)).await;
     assert_eq!(status, 200);
     let row = closed_row(dir.path(), &me.org).await;
@@ -369,11 +378,7 @@ async fn read_some(me: &Caller, dep: &str, n: usize) -> (reqwest::Response, usiz
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_disconnecting_mid_stream_is_billed_for_what_was_relayed() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "gone@example.com").await;
-    let dep = me.deployment(&url, "gone").await;
+    let (dir, s, me, dep, _) = tenant("gone", "gone").await;
     let (r, read) = read_some(&me, &dep, 4).await;
     drop(r); // The client goes away after four words.
     let row = closed_row(dir.path(), &me.org).await;
@@ -387,11 +392,7 @@ async fn a_client_disconnecting_mid_stream_is_billed_for_what_was_relayed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_mid_stream_keeps_the_usage_written_so_far() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "crash@example.com").await;
-    let dep = me.deployment(&url, "crash").await;
+    let (dir, s, me, dep, _) = tenant("crash", "crash").await;
     // 15 words at 200 ms each: the record has been written at least twice.
     let (r, read) = read_some(&me, &dep, 15).await;
     s.kill().await.unwrap(); // SIGKILL, mid-stream.
@@ -443,11 +444,7 @@ async fn a_server_killed_mid_stream_keeps_the_usage_written_so_far() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_user_field_is_stored_and_filterable() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "users@example.com").await;
-    let dep = me.deployment(&url, "users").await;
+    let (dir, s, me, dep, _) = tenant("users", "users").await;
     for user in [Some("alice"), Some("bob"), Some("alice"), None] {
         let mut body = say("hi", false);
         if let Some(u) = user {
@@ -509,11 +506,7 @@ async fn the_user_field_is_stored_and_filterable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deleting_an_organization_keeps_its_usage_and_invoices() {
-    let (url, _) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "gone-org@example.com").await;
-    let dep = me.deployment(&url, "gone-org").await;
+    let (dir, s, me, dep, _) = tenant("gone-org", "gone-org").await;
     assert_eq!(me.chat(&dep, say("hi", false)).await.0, 200);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -592,11 +585,7 @@ async fn refuse(dir: &Path, op: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unwritable_usage_record_answers_503_and_delivers_nothing() {
-    let (url, calls) = lying_backend().await;
-    let dir = tempfile::tempdir().unwrap();
-    let s = spawn(dir.path()).await;
-    let me = Caller::register(&s.base_url, "unbilled@example.com").await;
-    let dep = me.deployment(&url, "unbilled").await;
+    let (dir, s, me, dep, calls) = tenant("unbilled", "unbilled").await;
     // The record cannot be opened: the backend is never asked.
     refuse(dir.path(), "INSERT").await;
     for stream in [false, true] {
