@@ -80,38 +80,16 @@ async fn proxied<T: serde::de::DeserializeOwned>(
         })
 }
 
-/// The auth service's answer to an MFA-guarded call, relayed; its lock gets a
-/// conservative `Retry-After` (the proxy does not pass the header on).
-fn relay_locked<T: serde::Serialize>(r: R<T>) -> R<http::Response<Body>> {
+/// The auth service's answer to a route with a raw answer, relayed: `status` on
+/// success (an empty 204, or the JSON value); its 429 gets a conservative
+/// `Retry-After` (the proxy does not pass the header on).
+fn relay<T: serde::Serialize>(r: R<T>, status: StatusCode) -> R<http::Response<Body>> {
     match r {
-        Ok(v) => Ok(json_response(StatusCode::OK, &v)),
+        Ok(_) if status == StatusCode::NO_CONTENT => Ok(no_content()),
+        Ok(v) => Ok(json_response(status, &v)),
         Err(e) if e.error.code == ErrorCode::RateLimited => Ok(too_many(&e.error.message, 60)),
         Err(e) => Err(e),
     }
-}
-
-/// [`proxied`] for a route with a raw answer (`status` on success); the auth
-/// service's 429 is relayed with a conservative `Retry-After`.
-async fn raw_proxied<T: serde::de::DeserializeOwned + serde::Serialize>(
-    rqctx: &Ctx,
-    body: Option<Vec<u8>>,
-    status: StatusCode,
-) -> Option<R<http::Response<Body>>> {
-    let ctx = rqctx.context();
-    if let Err(e) = ctx.control_plane() {
-        return Some(Err(e));
-    }
-    let r = ctx.proxy::<T>(&rqctx.request, body).await?;
-    Some(match r {
-        Ok(Proxied::Ok(_)) if status == StatusCode::NO_CONTENT => Ok(no_content()),
-        Ok(Proxied::Ok(v)) => Ok(json_response(status, &v)),
-        Err(e) if e.error.code == ErrorCode::RateLimited => Ok(too_many(&e.error.message, 60)),
-        Err(e) => Err(e),
-        Ok(Proxied::Found(_)) => Err(err(
-            ErrorCode::UpstreamError,
-            messages::AUTH_SERVICE_UNREACHABLE,
-        )),
-    })
 }
 
 /// An empty 204.
@@ -337,8 +315,8 @@ impl BitstrideApi for BitstrideImpl {
 
     async fn resend_verification_email(rqctx: Ctx) -> R<http::Response<Body>> {
         metered(&rqctx, async {
-            if let Some(r) = raw_proxied::<Accepted>(&rqctx, None, StatusCode::ACCEPTED).await {
-                return r;
+            if let Some(r) = proxied::<Accepted>(&rqctx, None::<&()>).await {
+                return relay(r, StatusCode::ACCEPTED);
             }
             let c = session(&rqctx).await?;
             Ok(match rqctx.context().resend_verification(&c).await? {
@@ -384,11 +362,8 @@ impl BitstrideApi for BitstrideImpl {
     ) -> R<http::Response<Body>> {
         metered(&rqctx, async {
             let body = body.into_inner();
-            let forwarded = serde_json::to_vec(&body).unwrap_or_default();
-            if let Some(r) =
-                raw_proxied::<()>(&rqctx, Some(forwarded), StatusCode::NO_CONTENT).await
-            {
-                return r;
+            if let Some(r) = proxied::<()>(&rqctx, Some(&body)).await {
+                return relay(r, StatusCode::NO_CONTENT);
             }
             let c = session(&rqctx).await?;
             Ok(match rqctx.context().change_password(&c, body).await? {
@@ -431,7 +406,7 @@ impl BitstrideApi for BitstrideImpl {
         metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied::<Session>(&rqctx, Some(&body)).await {
-                return relay_locked(r);
+                return relay(r, StatusCode::OK);
             }
             match rqctx.context().mfa_verify_login(&body).await? {
                 Guarded::Done(s) => Ok(json_response(StatusCode::OK, &*s)),
@@ -445,7 +420,7 @@ impl BitstrideApi for BitstrideImpl {
         metered(&rqctx, async {
             let body = body.into_inner();
             if let Some(r) = proxied::<User>(&rqctx, Some(&body)).await {
-                return relay_locked(r);
+                return relay(r, StatusCode::OK);
             }
             let c = session(&rqctx).await?;
             match rqctx.context().mfa_disable(&c.user, &body.code).await? {
