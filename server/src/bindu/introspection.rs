@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 use crate::platform::cache::{Cache, REVOCATION_BOUND};
+use crate::platform::secrets::sha256;
 use crate::platform::storage::now;
 
 /// How many accepted tokens are kept at most.
@@ -113,7 +113,7 @@ impl Introspector {
 
     /// The client and scopes of `token`, from the cache or the endpoint.
     pub async fn check(&self, token: &str) -> Result<Accepted, Refusal> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = sha256(token.as_bytes());
         if let Some(hit) = self.accepted.get(&key) {
             if now() < hit.exp {
                 return Ok(hit);
@@ -258,7 +258,7 @@ mod tests {
             "bindu-agent".into(),
             Duration::from_secs(60),
         );
-        let key: [u8; 32] = Sha256::digest(b"t").into();
+        let key = sha256(b"t");
         let stale = Accepted {
             client_id: "c".into(),
             scopes: vec![],

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::failure::Failure;
 use super::{store, x402, Bindu};
+use crate::platform::secrets;
 use crate::platform::storage::now;
 
 /// `error.message` of -32603 (503) when the x402 facilitator cannot be reached.
@@ -385,12 +386,17 @@ impl Bindu {
     /// Opens a session; its secret is answered this once and stored hashed.
     pub(super) async fn start_session(&self) -> Result<PaymentSession, Failure> {
         let id = uuid::Uuid::new_v4().to_string();
-        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(rand::random::<[u8; SECRET_BYTES]>());
+        let secret = secrets::random_secret();
         let created = now();
         let expires_at = created + SESSION_SECS;
-        store::insert_payment_session(&self.db, &id, &secret_hash(&secret), created, expires_at)
-            .await?;
+        store::insert_payment_session(
+            &self.db,
+            &id,
+            &secrets::sha256_hex(secret.as_bytes()),
+            created,
+            expires_at,
+        )
+        .await?;
         Ok(PaymentSession {
             browser_url: self.capture_url(&id),
             session_id: id,
@@ -478,22 +484,13 @@ impl Bindu {
     }
 }
 
-/// Random bytes of a session secret.
-const SECRET_BYTES: usize = 32;
-
-/// SHA-256 (hex) of a session secret, as stored.
-fn secret_hash(secret: &str) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
-}
-
 /// Whether `presented` is the secret whose hash is `stored` (constant time on the hashes).
 fn secret_matches(stored: Option<&str>, presented: Option<&str>) -> bool {
-    use subtle::ConstantTimeEq as _;
     match (stored, presented) {
-        (Some(stored), Some(presented)) => {
-            bool::from(secret_hash(presented).as_bytes().ct_eq(stored.as_bytes()))
-        }
+        (Some(stored), Some(presented)) => secrets::constant_time_eq(
+            secrets::sha256_hex(presented.as_bytes()).as_bytes(),
+            stored.as_bytes(),
+        ),
         _ => false,
     }
 }
