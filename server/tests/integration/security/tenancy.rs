@@ -414,6 +414,11 @@ async fn no_bitstride_organization_reaches_another_ones_resources() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(anon.login("a@example.com", PASSWORD).await.0, 200);
+    // A's deletion ends its sessions and its sign-in; B is untouched.
+    assert_eq!(a.req("DELETE", "/v1/orgs/current", None).await.0, 204);
+    assert_eq!(a.get("/v1/projects").await.0, 401);
+    assert_eq!(anon.login("a@example.com", PASSWORD).await.0, 401);
+    assert_eq!(b.get("/v1/projects").await.0, 200);
     s.kill().await.unwrap();
 }
 
